@@ -1,0 +1,52 @@
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { Kysely, PostgresDialect } from 'kysely';
+import { createPgPool } from './pg-pool.js';
+import { PGliteDialect } from './pglite-dialect.js';
+import type { DB } from './schema.js';
+import { PG_OID, keepText, parseInt8 } from './type-parsers.js';
+
+export type DatabaseKind = 'pglite' | 'postgres';
+
+/** One Kysely instance over either backend; the rest of the code does not know which. */
+export interface Database {
+  readonly db: Kysely<DB>;
+  readonly kind: DatabaseKind;
+  /** For logs and errors: the data directory or the server URL without its password. */
+  readonly location: string;
+  /** The embedded instance, for dumping a data directory (test templates); absent on PostgreSQL. */
+  readonly pglite?: PGlite;
+  close(): Promise<void>;
+}
+
+export type DatabaseTarget =
+  | { readonly kind: 'pglite'; readonly dataDir: string | undefined; readonly loadDataDir?: Blob }
+  | { readonly kind: 'postgres'; readonly url: string; readonly poolSize: number };
+
+export async function openDatabase(target: DatabaseTarget): Promise<Database> {
+  if (target.kind === 'postgres') {
+    const pgPool = createPgPool(target.url, target.poolSize);
+    const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool: pgPool }) });
+    return { db, kind: 'postgres', location: redactUrl(target.url), close: () => db.destroy() };
+  }
+  // PGlite does not create the parent of its data directory.
+  if (target.dataDir) await mkdir(path.dirname(path.resolve(target.dataDir)), { recursive: true });
+  const pglite = await PGlite.create({
+    ...(target.dataDir ? { dataDir: target.dataDir } : {}),
+    ...(target.loadDataDir ? { loadDataDir: target.loadDataDir } : {}),
+    parsers: { [PG_OID.int8]: parseInt8, [PG_OID.numeric]: keepText, [PG_OID.date]: keepText },
+  });
+  const db = new Kysely<DB>({ dialect: new PGliteDialect(pglite) });
+  return {
+    db,
+    kind: 'pglite',
+    location: target.dataDir ?? 'memory://',
+    pglite,
+    close: () => db.destroy(),
+  };
+}
+
+export function redactUrl(url: string): string {
+  return url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
+}

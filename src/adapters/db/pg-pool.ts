@@ -1,0 +1,49 @@
+import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import type { PostgresPool, PostgresPoolClient } from 'kysely';
+import { COPY_FROM_STDIN, SCRIPT_MARKER } from './raw-commands.js';
+import { PG_OID, keepText, parseInt8 } from './type-parsers.js';
+
+const types = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    if (oid === PG_OID.int8) return parseInt8;
+    if (oid === PG_OID.numeric || oid === PG_OID.date) return keepText;
+    return pg.types.getTypeParser(oid, format);
+  },
+};
+
+/**
+ * A pg pool whose clients understand the two raw commands of raw-commands.ts: a COPY … FROM STDIN
+ * query streams its payload through pg-copy-streams; a marked script goes by the simple protocol.
+ */
+export function createPgPool(connectionString: string, max: number): PostgresPool & { pool: pg.Pool } {
+  const pool = new pg.Pool({ connectionString, max, types: types as pg.CustomTypesConfig });
+  return {
+    pool,
+    async connect(): Promise<PostgresPoolClient> {
+      const client = await pool.connect();
+      return {
+        // biome-ignore lint/suspicious/noExplicitAny: matches the pg client signature Kysely calls
+        query: ((sqlText: any, parameters?: readonly unknown[]) => {
+          if (typeof sqlText === 'string' && sqlText.startsWith(SCRIPT_MARKER)) return client.query(sqlText);
+          if (typeof sqlText === 'string' && COPY_FROM_STDIN.test(sqlText) && parameters?.length === 1) {
+            return copyIn(client, sqlText, parameters[0] as string | Uint8Array);
+          }
+          return client.query(sqlText, parameters as unknown[]);
+        }) as unknown as PostgresPoolClient["query"],
+        release: () => client.release(),
+      };
+    },
+    end: () => pool.end(),
+  };
+}
+
+async function copyIn(client: pg.PoolClient, sqlText: string, payload: string | Uint8Array) {
+  const stream = client.query(copyFrom(sqlText));
+  await new Promise<void>((resolve, reject) => {
+    stream.on('error', reject);
+    stream.on('finish', () => resolve());
+    stream.end(typeof payload === 'string' ? Buffer.from(payload, 'utf8') : payload);
+  });
+  return { command: 'COPY', rowCount: stream.rowCount, rows: [] };
+}

@@ -1,0 +1,254 @@
+import type { ColumnType, Generated } from 'kysely';
+
+/**
+ * Kysely table types for the SQL migrations in ./migrations. int8 arrives as number, numeric as
+ * an exact decimal string and date as "YYYY-MM-DD" on both backends (type-parsers.ts).
+ */
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+type Json = ColumnType<unknown, string, string>;
+type Numeric = string;
+
+export interface OrgUnitTable {
+  org_unit_id: number;
+  parent_id: number | null;
+  kind: 'county' | 'station' | 'team';
+  code: string;
+  name: string;
+  name_en: string;
+  path: string;
+  created_at: Timestamp;
+}
+
+export interface StaffTable {
+  staff_id: number;
+  org_unit_id: number;
+  login: string;
+  name: string;
+  roles: string[];
+  phone: string | null;
+  password_hash: string;
+  active: Generated<boolean>;
+  created_at: Timestamp;
+}
+
+export interface StaffSessionTable {
+  token_hash: string;
+  staff_id: number;
+  created_at: Timestamp;
+  expires_at: Timestamp;
+  revoked_at: Timestamp | null;
+}
+
+export interface AreaTable {
+  area_id: number;
+  station_id: number;
+  parent_area_id: number | null;
+  kind: 'feeder_line' | 'transformer_area';
+  code: string;
+  name: string;
+  transformer_kva: number | null;
+  created_at: Timestamp;
+}
+
+export interface AreaAssignmentTable {
+  area_assignment_id: Generated<number>;
+  area_id: number;
+  staff_id: number;
+  valid_from: string;
+  assigned_by: number | null;
+  note: string | null;
+  created_at: Timestamp;
+}
+
+export interface TariffTable {
+  tariff_code: string;
+  name: string;
+  name_en: string;
+  category: string;
+  structure: string;
+  created_at: Timestamp;
+}
+
+export interface TariffVersionTable {
+  tariff_version_id: Generated<number>;
+  tariff_code: string;
+  effective_from: string;
+  effective_to: string | null;
+  jurisdiction: string;
+  source: string;
+  definition: Json;
+  created_at: Timestamp;
+}
+
+export interface LedgerAccountTable {
+  ledger_account_code: string;
+  name: string;
+  name_en: string;
+  kind: string;
+  sub_key_kind: string;
+}
+
+export interface ChannelTable {
+  channel_code: string;
+  name: string;
+  kind: string;
+  enabled: Generated<boolean>;
+  secret_encrypted: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface JobRunTable {
+  run_key: string;
+  kind: string;
+  params: Json;
+  status: 'running' | 'done' | 'failed';
+  partitions: number;
+  started_at: Timestamp;
+  finished_at: Timestamp | null;
+  summary: Json | null;
+}
+
+export interface JobPartitionTable {
+  run_key: string;
+  partition_no: number;
+  status: 'pending' | 'done';
+  done_at: Timestamp | null;
+  worker: string | null;
+  items: number | null;
+}
+
+export interface CustomerTable {
+  customer_id: number;
+  customer_no: string;
+  name: string;
+  category: 'residential' | 'commercial' | 'large_industry' | 'agriculture' | 'temporary';
+  station_id: number;
+  transformer_area_id: number;
+  address: string;
+  phone: string | null;
+  national_id_encrypted: string | null;
+  national_id_masked: string | null;
+  billing_mode: 'postpaid' | 'remote_prepaid' | 'card_prepaid';
+  protected: Generated<boolean>;
+  protection_reason: string | null;
+  household_size: number | null;
+  contract_capacity_kva: Numeric | null;
+  pf_standard: Numeric | null;
+  tariff_code: string;
+  metering_side: Generated<'high' | 'low'>;
+  due_rule: string;
+  occupancy: Generated<'occupied' | 'vacant'>;
+  status: 'active' | 'suspended' | 'closed';
+  opened_on: string;
+  closed_on: string | null;
+  created_at: Timestamp;
+}
+
+export interface CustomerAccountTable {
+  customer_id: number;
+  customer_account_id: number;
+  account_no: string;
+  opened_on: string;
+  withholding_bank_code: string | null;
+  withholding_account_no_encrypted: string | null;
+  withholding_account_no_masked: string | null;
+  withholding_account_name: string | null;
+  withholding_signed_on: string | null;
+  created_at: Timestamp;
+}
+
+export interface MeterTable {
+  customer_id: number;
+  meter_id: number;
+  meter_no: string;
+  phase: 'single' | 'three';
+  multiplier: number;
+  register_digits: number;
+  registers: string[];
+  installed_on: string;
+  removed_on: string | null;
+  created_at: Timestamp;
+}
+
+export interface MeterReadTable {
+  customer_id: number;
+  meter_read_id: number;
+  meter_id: number;
+  period: string;
+  read_on: string;
+  kind: 'actual' | 'estimated';
+  source: 'manual' | 'handheld' | 'ami' | 'estimate' | 'correction';
+  total: Numeric | null;
+  sharp: Numeric | null;
+  peak: Numeric | null;
+  flat: Numeric | null;
+  valley: Numeric | null;
+  reactive: Numeric | null;
+  read_by: number | null;
+  supersedes_read_id: number | null;
+  import_key: string | null;
+  created_at: Timestamp;
+}
+
+export interface PostingTable {
+  customer_id: number;
+  journal_entry_id: number;
+  line_no: number;
+  ledger_account_code: string;
+  sub_key: Generated<string>;
+  amount_fen: number;
+}
+
+export interface AuditLogTable {
+  audit_id: Generated<number>;
+  at: Timestamp;
+  actor_kind: 'staff' | 'channel' | 'system' | 'cli';
+  actor_id: string;
+  action: string;
+  object_type: string | null;
+  object_id: string | null;
+  customer_id: number | null;
+  org_unit_id: number | null;
+  details: ColumnType<unknown, string | undefined, string>;
+  request_ip: string | null;
+}
+
+export interface DemoCountyTable {
+  demo_id: number;
+  seed: number;
+  customers: number;
+  months: number;
+  first_period: string;
+  last_period: string;
+  created_at: Timestamp;
+}
+
+export interface SchemaMigrationTable {
+  version: string;
+  name: string;
+  checksum: string;
+  applied_at: Timestamp;
+}
+
+export interface DB {
+  org_unit: OrgUnitTable;
+  staff: StaffTable;
+  staff_session: StaffSessionTable;
+  area: AreaTable;
+  area_assignment: AreaAssignmentTable;
+  tariff: TariffTable;
+  tariff_version: TariffVersionTable;
+  ledger_account: LedgerAccountTable;
+  channel: ChannelTable;
+  job_run: JobRunTable;
+  job_partition: JobPartitionTable;
+  customer: CustomerTable;
+  customer_account: CustomerAccountTable;
+  meter: MeterTable;
+  meter_read: MeterReadTable;
+  posting: PostingTable;
+  audit_log: AuditLogTable;
+  demo_county: DemoCountyTable;
+  schema_migration: SchemaMigrationTable;
+}

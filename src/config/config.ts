@@ -1,0 +1,97 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+/**
+ * The one parsed, frozen configuration. Nothing else in the code reads process.env: every module
+ * receives the values it needs from here.
+ */
+const schema = z.object({
+  GRIDCOLLECT_DATA_DIR: z.string().min(1).default('./data'),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'DATABASE_URL must start with postgres:// or postgresql://')
+    .optional(),
+  GRIDCOLLECT_DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  GRIDCOLLECT_PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  GRIDCOLLECT_HOST: z.string().default('127.0.0.1'),
+  GRIDCOLLECT_TIME_ZONE: z.string().default('Asia/Shanghai'),
+  GRIDCOLLECT_LANG: z.enum(['zh-CN', 'en']).default('zh-CN'),
+  GRIDCOLLECT_ENCRYPTION_KEY: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/, 'GRIDCOLLECT_ENCRYPTION_KEY must be 64 hex characters (32 bytes)')
+    .optional(),
+  GRIDCOLLECT_SESSION_HOURS: z.coerce.number().int().min(1).max(720).default(12),
+  GRIDCOLLECT_DEMO_CUSTOMERS: z.coerce.number().int().min(100).max(5_000_000).default(5000),
+  GRIDCOLLECT_DEMO_MONTHS: z.coerce.number().int().min(1).max(120).default(24),
+  GRIDCOLLECT_DEMO_SEED: z.coerce.number().int().default(1),
+  GRIDCOLLECT_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'silent']).default('warn'),
+  TEST_DATABASE_URL: z.string().optional(),
+});
+
+export interface Config {
+  readonly dataDir: string;
+  readonly databaseUrl: string | undefined;
+  readonly dbPoolSize: number;
+  readonly port: number;
+  readonly host: string;
+  readonly timeZone: string;
+  readonly lang: 'zh-CN' | 'en';
+  /** 32-byte key for personal data at rest; when absent, a key file in the data directory is used. */
+  readonly encryptionKeyHex: string | undefined;
+  readonly sessionHours: number;
+  readonly demo: { readonly customers: number; readonly months: number; readonly seed: number };
+  readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'silent';
+  /** Only the test suite reads this: a PostgreSQL server to run the database tests against too. */
+  readonly testDatabaseUrl: string | undefined;
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+export function parseConfig(env: Record<string, string | undefined>): Config {
+  const result = schema.safeParse(env);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
+  }
+  const value = result.data;
+  if (!isValidTimeZone(value.GRIDCOLLECT_TIME_ZONE)) {
+    throw new ConfigError(`invalid configuration: GRIDCOLLECT_TIME_ZONE: unknown zone ${value.GRIDCOLLECT_TIME_ZONE}`);
+  }
+  return Object.freeze({
+    dataDir: path.resolve(value.GRIDCOLLECT_DATA_DIR),
+    databaseUrl: value.DATABASE_URL,
+    dbPoolSize: value.GRIDCOLLECT_DB_POOL_SIZE,
+    port: value.GRIDCOLLECT_PORT,
+    host: value.GRIDCOLLECT_HOST,
+    timeZone: value.GRIDCOLLECT_TIME_ZONE,
+    lang: value.GRIDCOLLECT_LANG,
+    encryptionKeyHex: value.GRIDCOLLECT_ENCRYPTION_KEY,
+    sessionHours: value.GRIDCOLLECT_SESSION_HOURS,
+    demo: Object.freeze({
+      customers: value.GRIDCOLLECT_DEMO_CUSTOMERS,
+      months: value.GRIDCOLLECT_DEMO_MONTHS,
+      seed: value.GRIDCOLLECT_DEMO_SEED,
+    }),
+    logLevel: value.GRIDCOLLECT_LOG_LEVEL,
+    testDatabaseUrl: value.TEST_DATABASE_URL,
+  });
+}
+
+function isValidTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+let cached: Config | undefined;
+
+/** The process configuration, parsed once from the environment. */
+export function loadConfig(): Config {
+  cached ??= parseConfig(process.env);
+  return cached;
+}

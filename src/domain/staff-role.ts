@@ -1,0 +1,48 @@
+/**
+ * Staff roles and what each may do. Scope (which customers) comes from the staff member's org
+ * unit; permission (which actions) comes from the roles below. Both are checked on every request.
+ */
+export const STAFF_ROLES = [
+  'admin',
+  'marketing_manager',
+  'finance_manager',
+  'station_head',
+  'billing_checker',
+  'cashier',
+  'collector',
+] as const;
+export type StaffRole = (typeof STAFF_ROLES)[number];
+
+export const PERMISSIONS = [
+  'registry.read',
+  'registry.write',
+  'customer.read',
+  'customer.read_sensitive',
+  'reads.read',
+  'audit.read',
+  'channel.manage',
+] as const;
+export type Permission = (typeof PERMISSIONS)[number];
+
+const ROLE_PERMISSIONS: Readonly<Record<StaffRole, readonly Permission[]>> = {
+  admin: PERMISSIONS,
+  marketing_manager: ['registry.read', 'customer.read', 'reads.read', 'audit.read'],
+  finance_manager: ['registry.read', 'customer.read', 'audit.read'],
+  station_head: ['registry.read', 'registry.write', 'customer.read', 'customer.read_sensitive', 'reads.read', 'audit.read'],
+  billing_checker: ['registry.read', 'customer.read', 'reads.read'],
+  cashier: ['registry.read', 'customer.read'],
+  collector: ['registry.read', 'customer.read', 'reads.read'],
+};
+
+export function isStaffRole(value: string): value is StaffRole {
+  return (STAFF_ROLES as readonly string[]).includes(value);
+}
+
+export function hasPermission(roles: readonly StaffRole[], permission: Permission): boolean {
+  return roles.some((role) => ROLE_PERMISSIONS[role].includes(permission));
+}
+
+/** Org units form a tree with materialised paths ("1/4/12/"); a path is inside a scope when it starts with it. */
+export function isWithinScope(scopePath: string, orgPath: string): boolean {
+  return orgPath.startsWith(scopePath);
+}

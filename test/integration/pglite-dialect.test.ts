@@ -1,0 +1,109 @@
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Database } from '../../src/adapters/db/database.js';
+import { copyCsv } from '../../src/adapters/db/raw-commands.js';
+import { createTestDatabase, describeEachDatabase } from '../support/databases.js';
+
+describe('PGlite dialect', () => {
+  let database: Database;
+  beforeAll(async () => {
+    database = await createTestDatabase('pglite');
+    await sql`create table counter (id int primary key, value int not null)`.execute(database.db);
+    await sql`insert into counter values (1, 0)`.execute(database.db);
+  });
+  afterAll(() => database.close());
+
+  // The exact case that broke kysely-pglite: two concurrent transactions on one PGlite, one of
+  // them rolled back. Its update must not be committed by the other.
+  it('keeps a rolled-back update out when another transaction commits concurrently', async () => {
+    const db = database.db as unknown as import('kysely').Kysely<{ counter: { id: number; value: number } }>;
+    let releaseFirst!: () => void;
+    const firstMayFinish = new Promise<void>((resolve) => {
+      releaseFirst = resolve;
+    });
+    const failing = db
+      .transaction()
+      .execute(async (trx) => {
+        await trx.updateTable('counter').set({ value: 100 }).where('id', '=', 1).execute();
+        await firstMayFinish;
+        throw new Error('roll back');
+      })
+      .catch((error: Error) => error.message);
+    const committing = db.transaction().execute(async (trx) => {
+      await trx
+        .updateTable('counter')
+        .set((eb) => ({ value: eb('value', '+', 1) }))
+        .where('id', '=', 1)
+        .execute();
+    });
+    setTimeout(releaseFirst, 20);
+    expect(await failing).toBe('roll back');
+    await committing;
+    const row = await db.selectFrom('counter').select('value').where('id', '=', 1).executeTakeFirstOrThrow();
+    expect(row.value).toBe(1);
+  });
+
+  it('runs many concurrent transactions one at a time', async () => {
+    const db = database.db as unknown as import('kysely').Kysely<{ counter: { id: number; value: number } }>;
+    await Promise.all(
+      Array.from({ length: 25 }, () =>
+        db.transaction().execute(async (trx) => {
+          const { value } = await trx.selectFrom('counter').select('value').where('id', '=', 1).executeTakeFirstOrThrow();
+          await trx.updateTable('counter').set({ value: value + 1 }).where('id', '=', 1).execute();
+        }),
+      ),
+    );
+    const row = await db.selectFrom('counter').select('value').where('id', '=', 1).executeTakeFirstOrThrow();
+    expect(row.value).toBe(26);
+  });
+});
+
+describeEachDatabase('both backends', (kind) => {
+  let database: Database;
+  beforeAll(async () => {
+    database = await createTestDatabase(kind);
+  });
+  afterAll(() => database.close());
+
+  it('hand the code int8 as number, numeric as exact string and date as text', async () => {
+    const row = await sql<{ big: unknown; exact: unknown; day: unknown; at: unknown }>`
+      select 9007199254740991::int8 as big, 0.10000::numeric(12,5) as exact,
+             date '2026-11-27' as day, timestamptz '2026-11-27 10:00:00+08' as at`.execute(database.db);
+    expect(row.rows[0]).toEqual({
+      big: 9007199254740991,
+      exact: '0.10000',
+      day: '2026-11-27',
+      at: new Date('2026-11-27T02:00:00Z'),
+    });
+  });
+
+  it('refuses an int8 beyond the safe integer range instead of rounding it', async () => {
+    await expect(sql`select 9007199254740993::int8 as big`.execute(database.db)).rejects.toThrow(/safe integer/);
+  });
+
+  it('bulk-loads CSV with COPY inside a transaction, and rolls it back with the transaction', async () => {
+    await sql`create table copy_target (id int primary key, name text not null, amount numeric(12,2))`.execute(
+      database.db,
+    );
+    await database.db.transaction().execute(async (trx) => {
+      await copyCsv(trx, 'copy_target', ['id', 'name', 'amount'], '1,"王, 五",1.50\n2,"say ""hi""",\n');
+    });
+    await expect(
+      database.db.transaction().execute(async (trx) => {
+        await copyCsv(trx, 'copy_target', ['id', 'name', 'amount'], '3,x,1\n');
+        throw new Error('abort');
+      }),
+    ).rejects.toThrow('abort');
+    const rows = await sql<{ id: number; name: string; amount: string | null }>`
+      select id, name, amount from copy_target order by id`.execute(database.db);
+    expect(rows.rows).toEqual([
+      { id: 1, name: '王, 五', amount: '1.50' },
+      { id: 2, name: 'say "hi"', amount: null },
+    ]);
+  });
+
+  it('refuses updates and deletes on append-only financial tables', async () => {
+    await expect(sql`delete from posting`.execute(database.db)).rejects.toThrow(/append-only/);
+    await expect(sql`update audit_log set action = 'x'`.execute(database.db)).rejects.toThrow(/append-only/);
+  });
+});

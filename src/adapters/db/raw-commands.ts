@@ -1,4 +1,5 @@
 import { CompiledQuery, type Kysely } from 'kysely';
+import { stringify } from 'csv-stringify/sync';
 
 /** Marks a multi-statement SQL script (migrations): PGlite runs it with exec, pg by the simple protocol. */
 export const SCRIPT_MARKER = '/* script */';
@@ -29,4 +30,9 @@ export async function copyCsv(
   await executor.executeQuery(
     CompiledQuery.raw(`copy ${table} (${columns.join(', ')}) from stdin with (format csv)`, [csv]),
   );
+}
+
+/** Renders rows as CSV for COPY: null → empty (NULL), booleans as t/f, everything else as text. */
+export function toCopyCsv(rows: readonly (readonly unknown[])[]): string {
+  return stringify(rows as unknown[][], { cast: { boolean: (value) => (value ? 't' : 'f') } });
 }

@@ -210,6 +210,8 @@ create table meter (
   register_digits smallint not null check (register_digits between 4 and 10),
   registers text[] not null,
   installed_on date not null,
+  -- Register values (decimal strings) when the meter was installed: the first read's baseline.
+  initial_reads jsonb not null default '{}'::jsonb,
   removed_on date,
   created_at timestamptz not null default now(),
   primary key (customer_id, meter_id),
@@ -457,7 +459,8 @@ create table demo_customer_behaviour (
 create table demo_staff_behaviour (
   staff_id bigint primary key references staff (staff_id),
   deposit_delay_days smallint not null,
-  laps_cash boolean not null default false
+  laps_cash boolean not null default false,
+  estimates_reads boolean not null default false
 );
 
 -- The faults the generator put into reads, so read validation can be checked against them.

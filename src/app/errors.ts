@@ -1,0 +1,29 @@
+/**
+ * The one catalogue of error codes (docs/error-codes.md). Codes are lower snake_case, never
+ * renamed; HTTP maps them to statuses in one place (adapters/http/error-mapper.ts).
+ */
+export const ERROR_CODES = {
+  validation_failed: 'the input does not satisfy the schema; the message names the field',
+  unauthenticated: 'no valid session token',
+  invalid_credentials: 'login or password is wrong, or the staff member is inactive',
+  forbidden: 'the role does not allow this action',
+  out_of_scope: 'the object lies outside the staff member’s org subtree',
+  not_found: 'no such object',
+  database_not_empty: 'the demo county is created only in an empty database',
+  demo_parameters_differ: 'the database already holds a demo county made with other parameters',
+  migration_failed: 'a migration could not be applied',
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** An operating error: a handled value with a code from the catalogue, never a crash. */
+export class AppError extends Error {
+  override readonly name = 'AppError';
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: Record<string, unknown>,
+  ) {
+    super(message);
+  }
+}

@@ -1,0 +1,33 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { addDays, addMonths, daysBetween, localDate, parseLocalDate, parsePeriod, period } from './local-date.js';
+
+describe('local dates and periods', () => {
+  it.each(['2026-02-29', '2026-13-01', '2026-1-1', '20261127'])('refuses %s', (text) => {
+    expect(parseLocalDate(text)).toBeNull();
+  });
+
+  it('accepts leap days', () => {
+    expect(parseLocalDate('2024-02-29')).toBe('2024-02-29');
+  });
+
+  it('adds days across month and year ends', () => {
+    expect(addDays(localDate(2025, 12, 31), 1)).toBe('2026-01-01');
+    expect(daysBetween(localDate(2026, 1, 15), localDate(2026, 3, 1))).toBe(45);
+  });
+
+  it('adds months across years', () => {
+    expect(addMonths(period(2026, 11), 2)).toBe('2027-01');
+    expect(addMonths(period(2026, 1), -1)).toBe('2025-12');
+    expect(parsePeriod('2026-00')).toBeNull();
+  });
+
+  it('round-trips day arithmetic', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 40_000 }), fc.integer({ min: -5000, max: 5000 }), (offset, days) => {
+        const start = addDays(localDate(1970, 1, 1), offset);
+        expect(daysBetween(start, addDays(start, days))).toBe(days);
+      }),
+    );
+  });
+});

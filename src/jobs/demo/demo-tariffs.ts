@@ -1,0 +1,123 @@
+/**
+ * The demo county's tariff table. Shapes follow the calculation contract (calc.md §1); the prices
+ * are illustrative values in the range of published provincial tables (DOMAIN.md §3), not an
+ * official price list, and each version says so in its source.
+ */
+export interface DemoTariff {
+  readonly code: string;
+  readonly name: string;
+  readonly nameEn: string;
+  readonly category: 'residential' | 'commercial' | 'large_industry' | 'agriculture' | 'temporary';
+  readonly structure: 'flat' | 'tiered' | 'tou' | 'tiered_tou' | 'two_part';
+  readonly versions: readonly { readonly effectiveFrom: string; readonly definition: Record<string, unknown> }[];
+}
+
+const SOURCE = 'GridCollect demo county: illustrative prices modelled on DOMAIN.md §3, not an official table';
+export const DEMO_JURISDICTION = '示范省 (demo province)';
+export { SOURCE as DEMO_TARIFF_SOURCE };
+
+const residentialTiers = { basis: 'annual', thresholds: [2160, 4200], increments: ['0.05', '0.30'], largeHouseholdExtraKwhPerMonth: 100, largeHouseholdMinPersons: 5 };
+
+export const DEMO_TARIFFS: readonly DemoTariff[] = [
+  {
+    code: 'RES-TIER',
+    name: '居民生活用电 (一户一表, 年阶梯)',
+    nameEn: 'Residential, annual tiers',
+    category: 'residential',
+    structure: 'tiered',
+    versions: [
+      { effectiveFrom: '2023-01-01', definition: { energy: { flat: '0.5200' }, tiers: residentialTiers, funds: '0.0181' } },
+      { effectiveFrom: '2025-07-01', definition: { energy: { flat: '0.5283' }, tiers: residentialTiers, funds: '0.0181' } },
+    ],
+  },
+  {
+    code: 'RES-TIER-TOU',
+    name: '居民生活用电 (峰谷, 年阶梯)',
+    nameEn: 'Residential, time of use with annual tiers',
+    category: 'residential',
+    structure: 'tiered_tou',
+    versions: [
+      {
+        effectiveFrom: '2023-01-01',
+        definition: { energy: { peak: '0.5500', valley: '0.3000' }, tiers: residentialTiers, funds: '0.0181', touWindows: { peak: '08:00-22:00', valley: '22:00-08:00' } },
+      },
+      {
+        effectiveFrom: '2025-07-01',
+        definition: { energy: { peak: '0.5583', valley: '0.3083' }, tiers: residentialTiers, funds: '0.0181', touWindows: { peak: '08:00-22:00', valley: '22:00-08:00' } },
+      },
+    ],
+  },
+  {
+    code: 'CI-SINGLE',
+    name: '工商业用电 (单一制, 不满1千伏)',
+    nameEn: 'Commercial and industrial, single-part, below 1 kV',
+    category: 'commercial',
+    structure: 'flat',
+    versions: [{ effectiveFrom: '2023-01-01', definition: { energy: { flat: '0.6620' }, funds: '0.0459' } }],
+  },
+  {
+    code: 'CI-TOU',
+    name: '工商业用电 (单一制, 峰谷分时)',
+    nameEn: 'Commercial and industrial, single-part, time of use',
+    category: 'commercial',
+    structure: 'tou',
+    versions: [
+      { effectiveFrom: '2023-01-01', definition: { energy: { peak: '1.0592', flat: '0.6620', valley: '0.2979' }, funds: '0.0459', pfStandard: '0.85' } },
+    ],
+  },
+  {
+    code: 'LI-2P-CAP',
+    name: '工商业两部制 (按容量, 1-10千伏)',
+    nameEn: 'Two-part tariff by capacity, 1–10 kV',
+    category: 'large_industry',
+    structure: 'two_part',
+    versions: [
+      {
+        effectiveFrom: '2023-01-01',
+        definition: {
+          energy: { sharp: '1.0940', peak: '0.9117', flat: '0.5698', valley: '0.2279' },
+          basic: { by: 'capacity', rate: '23.33' },
+          pfStandard: '0.90',
+          funds: '0.0459',
+        },
+      },
+    ],
+  },
+  {
+    code: 'LI-2P-DEM',
+    name: '工商业两部制 (按需量, 1-10千伏)',
+    nameEn: 'Two-part tariff by demand, 1–10 kV',
+    category: 'large_industry',
+    structure: 'two_part',
+    versions: [
+      {
+        effectiveFrom: '2023-01-01',
+        definition: {
+          energy: { sharp: '1.0940', peak: '0.9117', flat: '0.5698', valley: '0.2279' },
+          basic: { by: 'demand', rate: '35.00' },
+          pfStandard: '0.90',
+          funds: '0.0459',
+        },
+      },
+    ],
+  },
+  {
+    code: 'AGRI',
+    name: '农业生产用电',
+    nameEn: 'Agricultural production',
+    category: 'agriculture',
+    structure: 'flat',
+    versions: [
+      { effectiveFrom: '2023-01-01', definition: { energy: { flat: '0.4850' }, funds: '0.0062' } },
+      { effectiveFrom: '2025-07-01', definition: { energy: { flat: '0.4750' }, funds: '0.0062' } },
+    ],
+  },
+  {
+    code: 'TEMP',
+    name: '临时用电 (工商业)',
+    nameEn: 'Temporary supply (commercial)',
+    category: 'temporary',
+    structure: 'flat',
+    versions: [{ effectiveFrom: '2023-01-01', definition: { energy: { flat: '0.6620' }, funds: '0.0459' } }],
+  },
+];

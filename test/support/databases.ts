@@ -12,6 +12,8 @@ export function testedDatabaseKinds(): DatabaseKind[] {
 }
 
 export interface TestDatabase extends Database {
+  /** The connection URL (PostgreSQL only), for code that opens its own connections such as the CLI. */
+  url?: string;
   /** Opens another Database on the same data (PostgreSQL only): a second process's view. */
   openAnother?: (poolSize: number) => Promise<Database>;
 }
@@ -33,6 +35,7 @@ export async function createTestDatabase(kind: DatabaseKind, poolSize = 4): Prom
   const others: Database[] = [];
   return {
     ...database,
+    url: databaseUrl,
     openAnother: async (size: number) => {
       const other = await openDatabase({ kind: 'postgres', url: databaseUrl, poolSize: size });
       others.push(other);

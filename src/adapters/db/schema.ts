@@ -231,7 +231,37 @@ export interface SchemaMigrationTable {
   applied_at: Timestamp;
 }
 
+export interface CustomerNumberTable {
+  customer_no: string;
+  customer_id: number;
+}
+
+export interface MeterNumberTable {
+  meter_no: string;
+  customer_id: number;
+  meter_id: number;
+}
+
+export interface DemoCustomerBehaviourTable {
+  customer_id: number;
+  payment_behaviour: 'on_time' | 'late' | 'chronic_arrears' | 'disappears';
+  preferred_channel: 'counter' | 'collector' | 'bank_withholding' | 'realtime';
+  pay_delay_days: number;
+  disappears_after: string | null;
+}
+
+export interface DemoReadFaultTable {
+  customer_id: number;
+  meter_id: number;
+  period: string;
+  fault: string;
+}
+
 export interface DB {
+  customer_number: CustomerNumberTable;
+  meter_number: MeterNumberTable;
+  demo_customer_behaviour: DemoCustomerBehaviourTable;
+  demo_read_fault: DemoReadFaultTable;
   org_unit: OrgUnitTable;
   staff: StaffTable;
   staff_session: StaffSessionTable;

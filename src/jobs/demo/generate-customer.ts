@@ -193,8 +193,11 @@ export function generateCustomer(plan: CountyPlan, index: number): GeneratedCust
     const closePeriod = addMonths(openPeriod, closeOffset);
     if (closePeriod <= untilPeriod) closedOn = localDate(periodYear(closePeriod), periodMonth(closePeriod), random.int(1, 28));
   } else if (category === 'commercial' && random.chance(0.01)) {
+    // A failed business closes its account during the window, after at least one month of supply.
     const closePeriod = addMonths(firstPeriod, random.int(1, plan.params.months - 1));
-    closedOn = localDate(periodYear(closePeriod), periodMonth(closePeriod), random.int(1, 28));
+    if (closePeriod > (openedOn.slice(0, 7) as Period)) {
+      closedOn = localDate(periodYear(closePeriod), periodMonth(closePeriod), random.int(1, 28));
+    }
   }
   const vacant = category === 'residential' && random.chance(0.04);
   const suspended = closedOn === null && category === 'large_industry' && random.chance(0.04);
@@ -264,23 +267,17 @@ export function generateCustomer(plan: CountyPlan, index: number): GeneratedCust
   const tanPhi = Math.tan(Math.acos(pfActual));
   const source = category === 'large_industry' || billingMode === 'remote_prepaid' || random.chance(0.65) ? 'ami' : 'handheld';
 
+  // Opening register values: a meter that has been running for years, and one in a hundred close
+  // to the top of its digits so that it rolls over during the window. Time-of-use registers start
+  // as a split of the total, so that they always sum to it.
   const startsNearTop = random.chance(0.01);
-  const truth = new Map<Register, number>();
-  for (const register of registers) {
-    const start = startsNearTop && register === 'total' ? modulus - random.int(1, Math.max(2, Math.round((baseKwh * 3 * SCALE) / multiplier))) : random.int(0, modulus / 20);
-    truth.set(register, start);
-  }
-  if (startsNearTop && registers.length > 1) {
-    // Keep total equal to the sum of the time-of-use registers: start the parts from a split.
-    const total = truth.get('total')!;
-    const parts = registers.filter((r) => r !== 'total' && r !== 'reactive');
-    let left = total;
-    parts.forEach((register, k) => {
-      const part = k === parts.length - 1 ? left : Math.floor(total / parts.length);
-      truth.set(register, part);
-      left -= part;
-    });
-  }
+  const openingTotal = startsNearTop
+    ? modulus - random.int(1, Math.max(2, Math.round((baseKwh * 3 * SCALE) / multiplier)))
+    : random.int(0, modulus / 20);
+  const truth = new Map<Register, number>(registers.map((register) => [register, 0]));
+  truth.set('total', 0);
+  advance(truth, registers, openingTotal, touShares, 0, modulus);
+  if (registers.includes('reactive')) truth.set('reactive', random.int(0, modulus / 50));
 
   const meters: Cell[][] = [];
   const meterChanges: Cell[][] = [];

@@ -158,7 +158,8 @@ export function planCounty(params: DemoParams): CountyPlan {
       index === stations.length - 1
         ? params.customers - assigned
         : Math.round((params.customers * station.weight) / weightSum);
-    const meanAreaSize = station.urban ? 260 : 170;
+    // Rural transformer areas serve tens to a few hundred households; town areas more.
+    const meanAreaSize = station.urban ? 140 : 90;
     const areaCount = Math.max(1, Math.round(stationCustomers / meanAreaSize));
     const sizes = Array.from({ length: areaCount }, () => 0.5 + random.next());
     const sizeSum = sizes.reduce((sum, size) => sum + size, 0);

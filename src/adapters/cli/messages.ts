@@ -1,0 +1,42 @@
+/** CLI messages in zh-CN (default) and English. */
+const MESSAGES = {
+  'zh-CN': {
+    demoBuilding: '正在生成示范县',
+    demoDone: '示范县已生成: {stations} 个供电所, {areas} 个台区, {staff} 名员工, {customers} 户, {reads} 条抄表示数 ({first} 至 {last})',
+    demoExists: '示范县已存在 ({customers} 户, {first} 至 {last}), 未做任何改动',
+    demoResumed: '继续上次未完成的生成',
+    migrated: '已应用迁移: {versions}',
+    upToDate: '数据库结构已是最新',
+    serving: 'GridCollect 已启动: {url}  (API 文档: {url}docs)',
+    demoLogin: '示范登录: 用户名 {login} 密码 {password} (供电所所长: s01.head, 收费员: s01.cashier1)',
+    stopping: '正在停止…',
+    channelSaved: '渠道 {id} 已登记并启用',
+    workerDone: '工作进程完成 {count} 个分区',
+    customers: '户',
+    noRows: '(无记录)',
+    startEmpty: '数据库为空, 先生成示范县 ({customers} 户 × {months} 个月)',
+  },
+  en: {
+    demoBuilding: 'Building the demo county',
+    demoDone: 'Demo county ready: {stations} stations, {areas} transformer areas, {staff} staff, {customers} customers, {reads} meter reads ({first} to {last})',
+    demoExists: 'The demo county already exists ({customers} customers, {first} to {last}); nothing changed',
+    demoResumed: 'Resuming an unfinished build',
+    migrated: 'Applied migrations: {versions}',
+    upToDate: 'The schema is up to date',
+    serving: 'GridCollect is running: {url}  (API docs: {url}docs)',
+    demoLogin: 'Demo login: user {login} password {password} (station head: s01.head, cashier: s01.cashier1)',
+    stopping: 'Stopping…',
+    channelSaved: 'Channel {id} registered and enabled',
+    workerDone: 'Worker finished {count} partitions',
+    customers: 'customers',
+    noRows: '(no rows)',
+    startEmpty: 'The database is empty: building the demo county first ({customers} customers × {months} months)',
+  },
+} as const;
+
+export type Lang = keyof typeof MESSAGES;
+export type MessageKey = keyof (typeof MESSAGES)['en'];
+
+export function message(lang: Lang, key: MessageKey, values: Record<string, string | number> = {}): string {
+  return MESSAGES[lang][key].replace(/\{(\w+)\}/g, (_match, name: string) => String(values[name] ?? `{${name}}`));
+}

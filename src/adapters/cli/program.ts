@@ -1,0 +1,346 @@
+import os from 'node:os';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { sql } from 'kysely';
+import { addChannel } from '../../app/add-channel.js';
+import { AppError } from '../../app/errors.js';
+import { CLI_PRINCIPAL } from '../../app/principal.js';
+import { listCustomers } from '../../app/queries/list-customers.js';
+import { type Config, ConfigError, loadConfig } from '../../config/config.js';
+import { addMonths, parsePeriod, periodOf } from '../../domain/local-date.js';
+import { createDemoCounty, workOnDemoRun } from '../../jobs/demo/create-demo-county.js';
+import { type AppContext, createAppContext } from '../../main/app-context.js';
+import { hashPassword } from '../crypto/password-hash.js';
+import { describeSchema, renderSchema } from '../db/describe-schema.js';
+import { migrateToLatest, migrationStatus } from '../db/migrate.js';
+import { citusPlan } from '../db/table-classes.js';
+import { buildServer } from '../http/server.js';
+import { type Lang, message } from './messages.js';
+import { formatTable, progressBar } from './output.js';
+
+export const DEMO_LOGIN = { login: 'admin', password: 'gridcollect' } as const;
+
+/** Exit codes of the scripting contract: 0 ok, 1 some items failed, 2 usage or configuration error. */
+export const EXIT = { ok: 0, itemsFailed: 1, usage: 2 } as const;
+
+class UsageError extends Error {}
+
+interface GlobalOptions {
+  json?: boolean;
+  lang?: Lang;
+}
+
+function positiveInt(name: string) {
+  return (value: string) => {
+    const parsed = Number(value);
+    if (!Number.isInteger(parsed) || parsed < 1) throw new InvalidArgumentError(`${name} must be a positive integer`);
+    return parsed;
+  };
+}
+
+function anyInt(value: string) {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed)) throw new InvalidArgumentError('must be an integer');
+  return parsed;
+}
+
+function periodArg(value: string) {
+  const parsed = parsePeriod(value);
+  if (!parsed) throw new InvalidArgumentError('must be YYYY-MM');
+  return parsed;
+}
+
+/** Builds the `gridcollect` command tree. Output goes through `out`/`err` so tests can capture it. */
+export function buildProgram(io: { out: (text: string) => void; err: (text: string) => void; config?: Config }): Command {
+  const program = new Command('gridcollect');
+  const config = () => io.config ?? loadConfig();
+  const lang = (options: GlobalOptions): Lang => options.lang ?? config().lang;
+  const emitJson = (value: unknown) => io.out(`${JSON.stringify(value, null, 2)}\n`);
+  const withContext = async <T>(fn: (context: AppContext) => Promise<T>, options: { migrate?: boolean } = {}): Promise<T> => {
+    const context = await createAppContext(config(), options);
+    try {
+      return await fn(context);
+    } finally {
+      await context.close();
+    }
+  };
+
+  program
+    .description('GridCollect 电费回收系统: electricity billing and fee recovery')
+    .addOption(new Option('--lang <lang>', 'message language').choices(['zh-CN', 'en']))
+    .showHelpAfterError()
+    .exitOverride()
+    .configureOutput({ writeOut: io.out, writeErr: io.err });
+
+  const globals = (command: Command): GlobalOptions => command.optsWithGlobals() as GlobalOptions;
+
+  program
+    .command('demo')
+    .description('create the demo county in an empty database (registry and months of reads)')
+    .requiredOption('--customers <n>', 'number of customers', positiveInt('--customers'))
+    .requiredOption('--months <m>', 'months of reads', positiveInt('--months'))
+    .requiredOption('--seed <s>', 'random seed', anyInt)
+    .option('--until <period>', 'last period with reads (default: last month)', periodArg)
+    .option('--reads-only', 'stop after reads (billing, collection and dunning are not built yet, so this is the only behaviour today)')
+    .option('--concurrency <n>', 'partitions written at once (PostgreSQL)', positiveInt('--concurrency'))
+    .option('--json', 'print one JSON document')
+    .action(async (options, command: Command) => {
+      const global = globals(command);
+      await withContext(async (context) => {
+        const summary = await runDemo(context, {
+          customers: options.customers,
+          months: options.months,
+          seed: options.seed,
+          until: options.until,
+          concurrency: options.concurrency,
+          progress: !global.json,
+          lang: lang(global),
+        });
+        if (global.json) emitJson(summary);
+        else io.out(`${summaryLine(lang(global), summary)}\n`);
+      }, { migrate: true });
+    });
+
+  const db = program.command('db').description('database schema');
+  db.command('migrate')
+    .description('apply pending migrations')
+    .option('--json', 'print one JSON document')
+    .action(async (_options, command: Command) => {
+      const global = globals(command);
+      await withContext(async (context) => {
+        const result = await migrateToLatest(context.database.db);
+        if (global.json) emitJson(result);
+        else if (result.applied.length) io.out(`${message(lang(global), 'migrated', { versions: result.applied.join(', ') })}\n`);
+        else if (!result.error) io.out(`${message(lang(global), 'upToDate')}\n`);
+        if (result.error) throw new AppError('migration_failed', `migration ${result.error.version}: ${result.error.message}`);
+      });
+    });
+  db.command('status')
+    .description('list migrations and whether each is applied')
+    .option('--json', 'print one JSON document')
+    .action(async (_options, command: Command) => {
+      const global = globals(command);
+      await withContext(async (context) => {
+        const statuses = await migrationStatus(context.database.db);
+        if (global.json) emitJson({ database: context.database.kind, location: context.database.location, migrations: statuses });
+        else io.out(formatTable(statuses.map((s) => ({ ...s, appliedAt: s.appliedAt?.toISOString() ?? '' })), ['version', 'name', 'state', 'appliedAt']));
+      });
+    });
+  db.command('schema')
+    .description('print the schema as committed in src/adapters/db/schema.snapshot.txt')
+    .action(async () => {
+      await withContext(async (context) => io.out(renderSchema(await describeSchema(context.database.db))), { migrate: true });
+    });
+  db.command('citus-plan')
+    .description('print the Citus statements that distribute the schema by customer')
+    .action(async () => {
+      await withContext(async (context) => {
+        const schema = await describeSchema(context.database.db);
+        io.out(`${citusPlan(schema.tables).join('\n')}\n`);
+      }, { migrate: true });
+    });
+
+  const customer = program.command('customer').description('customers');
+  customer
+    .command('list')
+    .description('list customers with the amount due')
+    .option('--owing', 'only customers with totalDue > 0')
+    .option('--limit <n>', 'at most this many', positiveInt('--limit'), 1000)
+    .option('--station <id>', 'only this supply station (org unit id)', positiveInt('--station'))
+    .option('--json', 'print one JSON document')
+    .action(async (options, command: Command) => {
+      const global = globals(command);
+      await withContext(async (context) => {
+        const rows = await listCustomers(context.database.db, CLI_PRINCIPAL, {
+          limit: options.limit,
+          ...(options.owing ? { owing: true } : {}),
+          ...(options.station ? { stationId: options.station } : {}),
+        });
+        const shaped = rows.map((row) => ({
+          customerNo: row.customerNo,
+          name: row.name,
+          category: row.category,
+          totalDue: row.totalDue,
+          station: row.stationName,
+          transformerArea: row.transformerAreaName,
+          status: row.status,
+        }));
+        if (global.json) emitJson(shaped);
+        else io.out(shaped.length ? formatTable(shaped, ['customerNo', 'name', 'category', 'totalDue', 'station', 'transformerArea', 'status']) : `${message(lang(global), 'noRows')}\n`);
+      });
+    });
+
+  const channel = program.command('channel').description('collection channels');
+  channel
+    .command('add')
+    .description('register (or re-enable) a real-time collection channel with its secret')
+    .requiredOption('--id <id>', 'channel id')
+    .requiredOption('--secret <secret>', 'shared secret for request signatures (16+ characters)')
+    .option('--name <name>', 'display name')
+    .option('--json', 'print one JSON document')
+    .action(async (options, command: Command) => {
+      const global = globals(command);
+      await withContext(async (context) => {
+        const result = await addChannel(
+          context.database.db,
+          CLI_PRINCIPAL,
+          context.cipher.encrypt,
+          { channelCode: options.id, secret: options.secret, ...(options.name ? { name: options.name } : {}) },
+          context.clock.now(),
+        );
+        if (global.json) emitJson(result);
+        else io.out(`${message(lang(global), 'channelSaved', { id: result.channelCode })}\n`);
+      });
+    });
+
+  program
+    .command('worker')
+    .description('claim and run pending partitions of unfinished batch runs (several may run at once)')
+    .option('--concurrency <n>', 'partitions at once', positiveInt('--concurrency'), 2)
+    .option('--json', 'print one JSON document')
+    .action(async (options, command: Command) => {
+      const global = globals(command);
+      await withContext(async (context) => {
+        const runs = await context.database.db.selectFrom('job_run').select(['run_key', 'kind']).where('status', '=', 'running').execute();
+        let count = 0;
+        for (const run of runs) {
+          if (run.kind === 'demo') {
+            count += await workOnDemoRun(context.database.db, run.run_key, {
+              encrypt: context.cipher.encrypt,
+              concurrency: options.concurrency,
+              worker: `${os.hostname()}:${process.pid}`,
+            });
+          }
+        }
+        if (global.json) emitJson({ partitions: count, runs: runs.map((run) => run.run_key) });
+        else io.out(`${message(lang(global), 'workerDone', { count })}\n`);
+      });
+    });
+
+  program
+    .command('serve')
+    .description('start the HTTP server and web UI')
+    .option('--port <port>', 'port (default 3000)', anyInt)
+    .option('--host <host>', 'interface to listen on (default 127.0.0.1)')
+    .action(async (options, command: Command) => {
+      const context = await createAppContext(config());
+      await serve(context, { port: options.port, host: options.host, lang: lang(globals(command)), io });
+    });
+
+  program
+    .command('start')
+    .description('migrate, create the demo county when the database is empty, then serve (npm start)')
+    .option('--port <port>', 'port (default 3000)', anyInt)
+    .option('--host <host>', 'interface to listen on (default 127.0.0.1)')
+    .action(async (options, command: Command) => {
+      const global = globals(command);
+      const context = await createAppContext(config(), { migrate: true });
+      try {
+        const existing = await sql<{ n: number }>`select count(*)::int as n from org_unit`.execute(context.database.db);
+        const unfinished = await context.database.db.selectFrom('job_run').select('run_key').where('kind', '=', 'demo').where('status', '=', 'running').executeTakeFirst();
+        if (Number(existing.rows[0]?.n ?? 0) === 0 || unfinished) {
+          const demo = config().demo;
+          io.err(`${message(lang(global), 'startEmpty', { customers: demo.customers, months: demo.months })}\n`);
+          const summary = await runDemo(context, { ...demo, until: undefined, concurrency: undefined, progress: true, lang: lang(global) });
+          io.err(`${summaryLine(lang(global), summary)}\n`);
+        }
+      } catch (error) {
+        await context.close();
+        throw error;
+      }
+      await serve(context, { port: options.port, host: options.host, lang: lang(global), io, showLogin: true });
+    });
+
+  return program;
+}
+
+async function runDemo(
+  context: AppContext,
+  options: { customers: number; months: number; seed: number; until: string | undefined; concurrency: number | undefined; progress: boolean; lang: Lang },
+) {
+  const untilPeriod = options.until ? parsePeriod(options.until)! : addMonths(periodOf(context.clock.today()), -1);
+  const bar = progressBar(message(options.lang, 'demoBuilding'), options.progress);
+  try {
+    return await createDemoCounty(context.database.db, {
+      seed: options.seed,
+      customers: options.customers,
+      months: options.months,
+      untilPeriod,
+      passwordHash: await hashPassword(DEMO_LOGIN.password),
+      encrypt: context.cipher.encrypt,
+      concurrency: options.concurrency ?? (context.database.kind === 'postgres' ? 2 : 1),
+      worker: `${os.hostname()}:${process.pid}`,
+      onProgress: (done, total) => bar.update(done, total),
+    });
+  } finally {
+    bar.stop();
+  }
+}
+
+function summaryLine(lang: Lang, summary: Awaited<ReturnType<typeof runDemo>>): string {
+  const values = {
+    stations: summary.stations,
+    areas: summary.transformerAreas,
+    staff: summary.staff,
+    customers: summary.customers,
+    reads: summary.reads,
+    first: summary.firstPeriod,
+    last: summary.lastPeriod,
+  };
+  return message(lang, summary.alreadyCreated ? 'demoExists' : 'demoDone', values);
+}
+
+async function serve(
+  context: AppContext,
+  options: { port?: number; host?: string; lang: Lang; io: { out: (text: string) => void; err: (text: string) => void }; showLogin?: boolean },
+): Promise<void> {
+  const app = await buildServer({
+    db: context.database.db,
+    databaseKind: context.database.kind,
+    clock: context.clock,
+    tokens: context.tokens,
+    passwords: context.passwords,
+    sessionHours: context.config.sessionHours,
+    logLevel: context.config.logLevel,
+    version: context.version,
+  });
+  const host = options.host ?? context.config.host;
+  await app.listen({ port: options.port ?? context.config.port, host });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : options.port;
+  const url = `http://${host === '0.0.0.0' ? 'localhost' : host}:${port}/`;
+  options.io.out(`${message(options.lang, 'serving', { url })}\n`);
+  if (options.showLogin) options.io.out(`${message(options.lang, 'demoLogin', DEMO_LOGIN)}\n`);
+  await new Promise<void>((resolve) => {
+    const stop = async () => {
+      options.io.err(`${message(options.lang, 'stopping')}\n`);
+      await app.close();
+      await context.close();
+      resolve();
+    };
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+  });
+}
+
+/** Runs the CLI and returns the exit code; errors go to standard error. */
+export async function runCli(argv: readonly string[], io = { out: (t: string) => process.stdout.write(t), err: (t: string) => process.stderr.write(t) }): Promise<number> {
+  const program = buildProgram(io);
+  try {
+    await program.parseAsync(argv as string[], { from: 'user' });
+    return EXIT.ok;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      return error.exitCode === 0 || error.code === 'commander.helpDisplayed' || error.code === 'commander.version' ? EXIT.ok : EXIT.usage;
+    }
+    if (error instanceof ConfigError || error instanceof UsageError) {
+      io.err(`gridcollect: ${error.message}\n`);
+      return EXIT.usage;
+    }
+    if (error instanceof AppError) {
+      io.err(`gridcollect: ${error.code}: ${error.message}\n`);
+      return error.code === 'validation_failed' ? EXIT.usage : EXIT.itemsFailed;
+    }
+    io.err(`gridcollect: ${(error as Error).stack ?? String(error)}\n`);
+    return EXIT.itemsFailed;
+  }
+}

@@ -1,0 +1,37 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { AppError, type ErrorCode } from '../../app/errors.js';
+
+/** The one place where error codes become HTTP statuses. */
+const STATUS: Readonly<Record<ErrorCode, number>> = {
+  validation_failed: 400,
+  unauthenticated: 401,
+  invalid_credentials: 401,
+  forbidden: 403,
+  out_of_scope: 403,
+  not_found: 404,
+  database_not_empty: 409,
+  demo_parameters_differ: 409,
+  migration_failed: 500,
+};
+
+export function errorBody(code: string, message: string) {
+  return { error: { code, message } };
+}
+
+export function handleError(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): void {
+  if (error instanceof AppError) {
+    reply.status(STATUS[error.code]).send(errorBody(error.code, error.message));
+    return;
+  }
+  const fastifyError = error as FastifyError;
+  if (fastifyError.validation) {
+    reply.status(400).send(errorBody('validation_failed', `${fastifyError.validationContext ?? 'request'}${fastifyError.message.replace(/^(body|querystring|params|headers)/, '')}`));
+    return;
+  }
+  if (fastifyError.statusCode && fastifyError.statusCode < 500) {
+    reply.status(fastifyError.statusCode).send(errorBody('validation_failed', fastifyError.message));
+    return;
+  }
+  request.log.error({ err: error }, 'unhandled error');
+  reply.status(500).send(errorBody('internal_error', 'internal error; see the server log'));
+}

@@ -1,0 +1,91 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import fastifyStatic from '@fastify/static';
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import type { Kysely } from 'kysely';
+import { authenticate } from '../../app/log-in.js';
+import { AppError } from '../../app/errors.js';
+import type { Clock, PasswordVerifier, TokenGenerator } from '../../app/ports.js';
+import type { Principal } from '../../app/principal.js';
+import type { DB } from '../db/schema.js';
+import { handleError } from './error-mapper.js';
+import { authRoutes } from './routes/auth-routes.js';
+import { healthRoutes } from './routes/health-routes.js';
+import { registryRoutes } from './routes/registry-routes.js';
+
+export interface ServerDeps {
+  readonly db: Kysely<DB>;
+  readonly databaseKind: string;
+  readonly clock: Clock;
+  readonly tokens: TokenGenerator;
+  readonly passwords: PasswordVerifier;
+  readonly sessionHours: number;
+  readonly logLevel: string;
+  readonly version: string;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal: Principal | null;
+  }
+  interface FastifyContextConfig {
+    /** Routes open without a staff session (health, login, docs). */
+    public?: boolean;
+  }
+}
+
+const WEB_DIST = fileURLToPath(new URL('../../../web/dist/', import.meta.url));
+
+/** Builds the HTTP server: staff API under /api/v1, OpenAPI at /openapi.json, docs at /docs, web UI at /. */
+export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: deps.logLevel === 'silent' ? false : { level: deps.logLevel },
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
+  });
+  app.setErrorHandler(handleError);
+  app.decorateRequest('principal', null);
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'GridCollect API',
+        description: '电费回收系统 API: staff endpoints need a bearer token from POST /api/v1/auth/login.',
+        version: deps.version,
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+  });
+  await app.register(fastifySwaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list' } });
+
+  // Every /api request is authenticated unless its route says it is public.
+  app.addHook('onRequest', async (request: FastifyRequest) => {
+    if (!request.url.startsWith('/api/') || request.routeOptions.config?.public) return;
+    const header = request.headers.authorization;
+    const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : '';
+    if (!token) throw new AppError('unauthenticated', 'missing bearer token; log in at POST /api/v1/auth/login');
+    request.principal = await authenticate(deps, token);
+  });
+
+  await app.register(healthRoutes(deps));
+  await app.register(authRoutes(deps), { prefix: '/api/v1' });
+  await app.register(registryRoutes(deps), { prefix: '/api/v1' });
+  app.get('/openapi.json', { schema: { hide: true }, config: { public: true } }, async () => app.swagger());
+
+  if (existsSync(WEB_DIST)) {
+    await app.register(fastifyStatic, { root: WEB_DIST, prefix: '/', wildcard: false });
+  } else {
+    app.get('/', { schema: { hide: true } }, async (_request, reply) =>
+      reply.type('text/html').send('<!doctype html><meta charset="utf-8"><p>Web UI not built: run <code>npm run build</code>.</p>'),
+    );
+  }
+  return app;
+}
+
+export function requirePrincipal(request: FastifyRequest): Principal {
+  if (!request.principal) throw new AppError('unauthenticated', 'not logged in');
+  return request.principal;
+}

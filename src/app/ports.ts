@@ -1,0 +1,17 @@
+import type { LocalDate } from '../domain/local-date.js';
+
+/** Time is an argument: use cases ask this port, tests pass a fixed one. */
+export interface Clock {
+  now(): Date;
+  /** Today's date in the utility's time zone. */
+  today(): LocalDate;
+}
+
+/** Secrets and tokens come from here so that use cases stay deterministic under test. */
+export interface TokenGenerator {
+  newToken(): string;
+}
+
+export interface PasswordVerifier {
+  verify(password: string, stored: string): Promise<boolean>;
+}

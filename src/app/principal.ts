@@ -1,0 +1,30 @@
+import { type Permission, type StaffRole, hasPermission } from '../domain/staff-role.js';
+import { AppError } from './errors.js';
+
+/** Who is acting: a logged-in staff member, or the operator's CLI (whole county, all permissions). */
+export interface Principal {
+  readonly kind: 'staff' | 'cli';
+  readonly staffId: number | null;
+  readonly login: string;
+  readonly name: string;
+  readonly roles: readonly StaffRole[];
+  readonly orgUnitId: number;
+  /** Materialised path of the county or station the principal sees: "/1/" or "/1/12/". */
+  readonly scopePath: string;
+}
+
+export const CLI_PRINCIPAL: Principal = {
+  kind: 'cli',
+  staffId: null,
+  login: 'cli',
+  name: 'gridcollect CLI',
+  roles: ['admin'],
+  orgUnitId: 1,
+  scopePath: '/',
+};
+
+export function requirePermission(principal: Principal, permission: Permission): void {
+  if (!hasPermission(principal.roles, permission)) {
+    throw new AppError('forbidden', `role ${principal.roles.join(',')} may not ${permission}`);
+  }
+}

@@ -1,0 +1,98 @@
+import { type Kysely, sql } from 'kysely';
+import type { DB } from '../../adapters/db/schema.js';
+import { type Fen, fen, formatYuan } from '../../domain/money.js';
+import { type Principal, requirePermission } from '../principal.js';
+
+export interface CustomerSummary {
+  readonly customerId: number;
+  readonly customerNo: string;
+  readonly name: string;
+  readonly category: string;
+  readonly stationId: number;
+  readonly stationName: string;
+  readonly transformerAreaId: number;
+  readonly transformerAreaName: string;
+  readonly address: string;
+  readonly billingMode: string;
+  readonly status: string;
+  readonly protected: boolean;
+  /** Receivable balance (bills and late fees not yet paid), derived from the journal; yuan string. */
+  readonly totalDue: string;
+  readonly totalDueFen: Fen;
+}
+
+export interface ListCustomersFilter {
+  readonly search?: string;
+  readonly stationId?: number;
+  readonly transformerAreaId?: number;
+  readonly category?: string;
+  readonly owing?: boolean;
+  readonly limit: number;
+  /** Keyset pagination: customers after this customer id. */
+  readonly afterCustomerId?: number;
+}
+
+/** Receivable accounts whose balance a customer owes. */
+const OWED_ACCOUNTS = ['customer_receivable', 'late_fee_receivable'];
+
+/** Customers in the principal's scope, with what each owes according to the journal. Errors: forbidden. */
+export async function listCustomers(db: Kysely<DB>, principal: Principal, filter: ListCustomersFilter): Promise<CustomerSummary[]> {
+  requirePermission(principal, 'customer.read');
+  const due = db
+    .selectFrom('posting')
+    .select(['posting.customer_id', (eb) => eb.fn.sum<number>('posting.amount_fen').as('due_fen')])
+    .where('posting.ledger_account_code', 'in', OWED_ACCOUNTS)
+    .groupBy('posting.customer_id')
+    .as('due');
+  let query = db
+    .selectFrom('customer')
+    .innerJoin('org_unit as station', 'station.org_unit_id', 'customer.station_id')
+    .innerJoin('area', 'area.area_id', 'customer.transformer_area_id')
+    .leftJoin(due, 'due.customer_id', 'customer.customer_id')
+    .select([
+      'customer.customer_id',
+      'customer.customer_no',
+      'customer.name',
+      'customer.category',
+      'customer.station_id',
+      'station.name as station_name',
+      'customer.transformer_area_id',
+      'area.name as area_name',
+      'customer.address',
+      'customer.billing_mode',
+      'customer.status',
+      'customer.protected',
+      sql<number>`coalesce(due.due_fen, 0)`.as('due_fen'),
+    ])
+    .where('station.path', 'like', `${principal.scopePath}%`)
+    .orderBy('customer.customer_id')
+    .limit(filter.limit);
+  if (filter.afterCustomerId !== undefined) query = query.where('customer.customer_id', '>', filter.afterCustomerId);
+  if (filter.stationId !== undefined) query = query.where('customer.station_id', '=', filter.stationId);
+  if (filter.transformerAreaId !== undefined) query = query.where('customer.transformer_area_id', '=', filter.transformerAreaId);
+  if (filter.category !== undefined) query = query.where('customer.category', '=', filter.category as never);
+  if (filter.owing) query = query.where(sql<boolean>`coalesce(due.due_fen, 0) > 0`);
+  if (filter.search) {
+    const pattern = `%${filter.search.replaceAll('\\', '\\\\').replaceAll('%', '\\%').replaceAll('_', '\\_')}%`;
+    query = query.where((eb) =>
+      eb.or([eb('customer.customer_no', 'like', pattern), eb('customer.name', 'like', pattern), eb('customer.address', 'like', pattern)]),
+    );
+  }
+  const rows = await query.execute();
+  return rows.map((row) => ({
+    customerId: row.customer_id,
+    customerNo: row.customer_no,
+    name: row.name,
+    category: row.category,
+    stationId: row.station_id,
+    stationName: row.station_name,
+    transformerAreaId: row.transformer_area_id,
+    transformerAreaName: row.area_name,
+    address: row.address,
+    billingMode: row.billing_mode,
+    status: row.status,
+    protected: row.protected,
+    totalDue: formatYuan(fen(Number(row.due_fen))),
+    totalDueFen: fen(Number(row.due_fen)),
+  }));
+}

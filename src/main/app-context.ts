@@ -1,0 +1,54 @@
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { Clock, PasswordVerifier, TokenGenerator } from '../app/ports.js';
+import type { Config } from '../config/config.js';
+import { systemClock } from '../adapters/clock/system-clock.js';
+import { type FieldCipher, createFieldCipher, loadFieldKey } from '../adapters/crypto/field-cipher.js';
+import { verifyPassword } from '../adapters/crypto/password-hash.js';
+import { type Database, openDatabase } from '../adapters/db/database.js';
+import { migrateToLatest } from '../adapters/db/migrate.js';
+import { AppError } from '../app/errors.js';
+
+/** Everything a command or the server needs, wired once. */
+export interface AppContext {
+  readonly config: Config;
+  readonly database: Database;
+  readonly clock: Clock;
+  readonly tokens: TokenGenerator;
+  readonly passwords: PasswordVerifier;
+  readonly cipher: FieldCipher;
+  readonly version: string;
+  close(): Promise<void>;
+}
+
+export const VERSION: string = (
+  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
+
+/**
+ * Opens the configured database. The embedded default is migrated automatically; a PostgreSQL
+ * server is migrated by `gridcollect db migrate` (or by `migrate: true`).
+ */
+export async function createAppContext(config: Config, options: { readonly migrate?: boolean } = {}): Promise<AppContext> {
+  const database = config.databaseUrl
+    ? await openDatabase({ kind: 'postgres', url: config.databaseUrl, poolSize: config.dbPoolSize })
+    : await openDatabase({ kind: 'pglite', dataDir: config.dataDir });
+  if (database.kind === 'pglite' || options.migrate) {
+    const result = await migrateToLatest(database.db);
+    if (result.error) {
+      await database.close();
+      throw new AppError('migration_failed', `migration ${result.error.version} failed: ${result.error.message}`);
+    }
+  }
+  const key = await loadFieldKey(config.encryptionKeyHex, config.dataDir);
+  return {
+    config,
+    database,
+    clock: systemClock(config.timeZone),
+    tokens: { newToken: () => randomBytes(32).toString('base64url') },
+    passwords: { verify: verifyPassword },
+    cipher: createFieldCipher(key),
+    version: VERSION,
+    close: () => database.close(),
+  };
+}

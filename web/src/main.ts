@@ -1,0 +1,221 @@
+import * as echarts from 'echarts/core';
+import { BarChart } from 'echarts/charts';
+import { GridComponent, LegendComponent, TooltipComponent } from 'echarts/components';
+import { CanvasRenderer } from 'echarts/renderers';
+import { ApiError, api, hasSession, logIn, logOut } from './api.js';
+import { h, table } from './dom.js';
+import { lang, setLang, t, tc } from './i18n.js';
+import './style.css';
+
+echarts.use([BarChart, GridComponent, LegendComponent, TooltipComponent, CanvasRenderer]);
+
+interface Me {
+  login: string;
+  name: string;
+  roles: string[];
+}
+interface StationOverview {
+  stationId: number;
+  name: string;
+  nameEn: string;
+  transformerAreas: number;
+  staff: number;
+  customers: number;
+  customersByCategory: Record<string, number>;
+  protectedCustomers: number;
+  prepaidCustomers: number;
+  activeCustomers: number;
+  latestPeriod: string | null;
+  actualReads: number;
+  estimatedReads: number;
+}
+interface Overview {
+  county: { name: string; nameEn: string } | null;
+  demo: { seed: number; firstPeriod: string; lastPeriod: string } | null;
+  stations: StationOverview[];
+}
+interface CustomerRow {
+  customerNo: string;
+  name: string;
+  category: string;
+  stationName: string;
+  transformerAreaName: string;
+  address: string;
+  totalDue: string;
+  status: string;
+}
+
+const root = document.getElementById('app')!;
+const CATEGORIES = ['residential', 'commercial', 'large_industry', 'agriculture', 'temporary'];
+let chart: echarts.ECharts | null = null;
+
+function percent(part: number, whole: number): string {
+  return whole === 0 ? '—' : `${((part * 100) / whole).toFixed(1)}%`;
+}
+
+function languageButton(onChange: () => void): HTMLButtonElement {
+  return h('button', { type: 'button', class: 'link', onclick: () => { setLang(lang() === 'zh-CN' ? 'en' : 'zh-CN'); onChange(); } }, t('language'));
+}
+
+function renderLogin(message = ''): void {
+  document.title = t('title');
+  const user = h('input', { id: 'login', name: 'login', autocomplete: 'username', required: true });
+  const password = h('input', { id: 'password', name: 'password', type: 'password', autocomplete: 'current-password', required: true });
+  const error = h('p', { class: 'error', role: 'alert' }, message);
+  const form = h(
+    'form',
+    {
+      class: 'login',
+      onsubmit: async (event: Event) => {
+        event.preventDefault();
+        try {
+          await logIn(user.value, password.value);
+          await renderApp();
+        } catch (caught) {
+          renderLogin(caught instanceof ApiError && caught.status === 401 ? t('loginFailed') : String(caught));
+        }
+      },
+    },
+    h('h1', {}, t('title')),
+    h('label', { for: 'login' }, t('username')),
+    user,
+    h('label', { for: 'password' }, t('password')),
+    password,
+    h('button', { type: 'submit' }, t('login')),
+    error,
+    languageButton(() => renderLogin()),
+  );
+  root.replaceChildren(form);
+  user.focus();
+}
+
+async function renderApp(view: 'overview' | 'customers' = 'overview'): Promise<void> {
+  const me = await api<Me>('/api/v1/me');
+  const overview = await api<Overview>('/api/v1/overview');
+  document.title = `${t('title')} · ${overview.county ? (lang() === 'en' ? overview.county.nameEn : overview.county.name) : ''}`;
+  const main = h('main', {});
+  const nav = h(
+    'nav',
+    {},
+    h('button', { type: 'button', class: view === 'overview' ? 'tab active' : 'tab', onclick: () => renderApp('overview') }, t('overview')),
+    h('button', { type: 'button', class: view === 'customers' ? 'tab active' : 'tab', onclick: () => renderApp('customers') }, t('customers')),
+  );
+  const header = h(
+    'header',
+    {},
+    h('strong', {}, overview.county ? (lang() === 'en' ? overview.county.nameEn : overview.county.name) : t('title')),
+    overview.demo ? h('span', { class: 'badge' }, `${t('demo')} ${overview.demo.firstPeriod} – ${overview.demo.lastPeriod}`) : null,
+    h('span', { class: 'spacer' }),
+    h('span', {}, `${me.name} (${me.login})`),
+    languageButton(() => renderApp(view)),
+    h('button', { type: 'button', class: 'link', onclick: async () => { await logOut(); renderLogin(); } }, t('logout')),
+  );
+  root.replaceChildren(header, nav, main);
+  if (view === 'overview') renderOverview(main, overview);
+  else await renderCustomers(main);
+}
+
+function renderOverview(main: HTMLElement, overview: Overview): void {
+  const rows = overview.stations.map((station) => [
+    lang() === 'en' ? station.nameEn : station.name,
+    String(station.transformerAreas),
+    String(station.staff),
+    String(station.customers),
+    String(station.protectedCustomers),
+    String(station.prepaidCustomers),
+    station.latestPeriod ?? '—',
+    percent(station.actualReads, station.activeCustomers),
+    String(station.estimatedReads),
+  ]);
+  const totals = overview.stations.reduce((sum, station) => sum + station.customers, 0);
+  const chartBox = h('div', { class: 'chart', id: 'category-chart', role: 'img', 'aria-label': t('byCategory') });
+  main.replaceChildren(
+    h('section', { class: 'kpis' },
+      h('div', { class: 'kpi' }, h('span', {}, t('customerCount')), h('b', { 'data-testid': 'kpi-customers' }, String(totals))),
+      h('div', { class: 'kpi' }, h('span', {}, t('station')), h('b', {}, String(overview.stations.length))),
+      h('div', { class: 'kpi' }, h('span', {}, t('areas')), h('b', {}, String(overview.stations.reduce((sum, s) => sum + s.transformerAreas, 0)))),
+    ),
+    h('h2', {}, t('byCategory')),
+    chartBox,
+    table([t('station'), t('areas'), t('staff'), t('customerCount'), t('protected'), t('prepaid'), t('latestPeriod'), t('actualReadRate'), t('estimated')], rows, t('station')),
+  );
+  chart?.dispose();
+  chart = echarts.init(chartBox);
+  chart.setOption({
+    tooltip: { trigger: 'axis' },
+    legend: { top: 0 },
+    grid: { left: 48, right: 16, top: 40, bottom: 32 },
+    xAxis: { type: 'category', data: overview.stations.map((s) => (lang() === 'en' ? s.nameEn.replace(' Station', '') : s.name.replace('供电所', ''))) },
+    yAxis: { type: 'value' },
+    series: CATEGORIES.map((category) => ({
+      name: tc(category),
+      type: 'bar',
+      stack: 'customers',
+      data: overview.stations.map((s) => s.customersByCategory[category] ?? 0),
+    })),
+  });
+}
+
+async function renderCustomers(main: HTMLElement, query = ''): Promise<void> {
+  const search = h('input', { type: 'search', placeholder: t('search'), 'aria-label': t('search'), value: query });
+  const list = h('div', {});
+  const detail = h('aside', { class: 'detail' });
+  const load = async () => {
+    const result = await api<{ customers: CustomerRow[] }>(`/api/v1/customers?limit=50${search.value ? `&q=${encodeURIComponent(search.value)}` : ''}`);
+    list.replaceChildren(
+      table(
+        [t('customerNo'), t('name'), t('category'), t('station'), t('transformerArea'), t('totalDue'), t('status')],
+        result.customers.map((c) => [
+          h('button', { type: 'button', class: 'link', onclick: () => showCustomer(detail, c.customerNo) }, c.customerNo),
+          c.name,
+          tc(c.category),
+          c.stationName,
+          c.transformerAreaName,
+          c.totalDue,
+          tc(c.status),
+        ]),
+        t('customers'),
+      ),
+    );
+  };
+  main.replaceChildren(
+    h('form', { class: 'search', onsubmit: (event: Event) => { event.preventDefault(); void load(); } }, search, h('button', { type: 'submit' }, '🔍')),
+    h('div', { class: 'split' }, list, detail),
+  );
+  await load();
+}
+
+async function showCustomer(target: HTMLElement, customerNo: string): Promise<void> {
+  const c = await api<{
+    customerNo: string; name: string; category: string; address: string; phone: string | null; nationalIdMasked: string | null;
+    tariffCode: string; contractCapacityKva: string | null; billingMode: string; status: string;
+    transformerArea: { name: string }; responsibleStaff: { name: string; since: string } | null;
+    meters: { meterNo: string; multiplier: number; registers: string[]; installedOn: string; removedOn: string | null }[];
+    recentReads: { period: string; readOn: string; meterNo: string; kind: string; total: string | null }[];
+  }>(`/api/v1/customers/${customerNo}`);
+  const field = (label: string, value: string) => [h('dt', {}, label), h('dd', {}, value)];
+  target.replaceChildren(
+    h('h2', {}, `${t('detail')} ${c.customerNo}`),
+    h('dl', {},
+      ...field(t('name'), c.name),
+      ...field(t('category'), tc(c.category)),
+      ...field(t('address'), c.address),
+      ...field(t('phone'), c.phone ?? t('none')),
+      ...field(t('nationalId'), c.nationalIdMasked ?? t('none')),
+      ...field(t('tariff'), c.tariffCode),
+      ...field(t('capacity'), c.contractCapacityKva ?? t('none')),
+      ...field(t('billingMode'), tc(c.billingMode)),
+      ...field(t('transformerArea'), c.transformerArea.name),
+      ...field(t('responsible'), c.responsibleStaff ? `${c.responsibleStaff.name} (${c.responsibleStaff.since})` : t('none')),
+    ),
+    h('h3', {}, t('meters')),
+    table([t('meters'), t('multiplier'), 'registers', 'installed', 'removed'], c.meters.map((m) => [m.meterNo, String(m.multiplier), m.registers.join(' '), m.installedOn, m.removedOn ?? ''] ), t('meters')),
+    h('h3', {}, t('reads')),
+    table([t('period'), t('readOn'), t('meters'), t('kind'), t('total')], c.recentReads.map((r) => [r.period, r.readOn, r.meterNo, tc(r.kind), r.total ?? '']), t('reads')),
+  );
+}
+
+setLang(lang());
+if (hasSession()) renderApp().catch(() => renderLogin());
+else renderLogin();
+window.addEventListener('resize', () => chart?.resize());

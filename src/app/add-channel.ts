@@ -28,12 +28,21 @@ export async function addChannel(
   }
   if (input.secret.length < 16) throw new AppError('validation_failed', 'secret: at least 16 characters');
   return db.transaction().execute(async (trx) => {
-    const existing = await trx.selectFrom('channel').select('channel_code').where('channel_code', '=', input.channelCode).executeTakeFirst();
+    const existing = await trx
+      .selectFrom('channel')
+      .select('channel_code')
+      .where('channel_code', '=', input.channelCode)
+      .executeTakeFirst();
     const secretEncrypted = encrypt(input.secret);
     if (existing) {
       await trx
         .updateTable('channel')
-        .set({ enabled: true, secret_encrypted: secretEncrypted, updated_at: now, ...(input.name ? { name: input.name } : {}) })
+        .set({
+          enabled: true,
+          secret_encrypted: secretEncrypted,
+          updated_at: now,
+          ...(input.name ? { name: input.name } : {}),
+        })
         .where('channel_code', '=', input.channelCode)
         .execute();
     } else {

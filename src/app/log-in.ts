@@ -27,8 +27,12 @@ export async function logIn(
   deps: LogInDeps,
   input: { readonly login: string; readonly password: string; readonly requestIp?: string },
 ): Promise<{ token: string; expiresAt: Date; principal: Principal }> {
-  const staff = await deps.db.selectFrom('staff').selectAll().where('login', '=', input.login).executeTakeFirst();
-  if (!staff || !staff.active || !(await deps.passwords.verify(input.password, staff.password_hash))) {
+  const staff = await deps.db
+    .selectFrom('staff')
+    .selectAll()
+    .where('login', '=', input.login)
+    .executeTakeFirst();
+  if (!staff?.active || !(await deps.passwords.verify(input.password, staff.password_hash))) {
     throw new AppError('invalid_credentials', 'login or password is wrong');
   }
   const principal = await loadPrincipal(deps.db, staff.staff_id);
@@ -37,18 +41,40 @@ export async function logIn(
   await deps.db.transaction().execute(async (trx) => {
     await trx
       .insertInto('staff_session')
-      .values({ token_hash: hashToken(token), staff_id: staff.staff_id, expires_at: expiresAt, created_at: deps.clock.now() })
+      .values({
+        token_hash: hashToken(token),
+        staff_id: staff.staff_id,
+        expires_at: expiresAt,
+        created_at: deps.clock.now(),
+      })
       .execute();
-    await recordAudit(trx, principal, { action: 'auth.login', objectType: 'staff', objectId: staff.login, ...(input.requestIp ? { requestIp: input.requestIp } : {}) });
+    await recordAudit(trx, principal, {
+      action: 'auth.login',
+      objectType: 'staff',
+      objectId: staff.login,
+      ...(input.requestIp ? { requestIp: input.requestIp } : {}),
+    });
   });
   return { token, expiresAt, principal };
 }
 
 /** Ends a session. */
-export async function logOut(deps: Pick<LogInDeps, 'db' | 'clock'>, token: string, principal: Principal): Promise<void> {
+export async function logOut(
+  deps: Pick<LogInDeps, 'db' | 'clock'>,
+  token: string,
+  principal: Principal,
+): Promise<void> {
   await deps.db.transaction().execute(async (trx) => {
-    await trx.updateTable('staff_session').set({ revoked_at: deps.clock.now() }).where('token_hash', '=', hashToken(token)).execute();
-    await recordAudit(trx, principal, { action: 'auth.logout', objectType: 'staff', objectId: principal.login });
+    await trx
+      .updateTable('staff_session')
+      .set({ revoked_at: deps.clock.now() })
+      .where('token_hash', '=', hashToken(token))
+      .execute();
+    await recordAudit(trx, principal, {
+      action: 'auth.logout',
+      objectType: 'staff',
+      objectId: principal.login,
+    });
   });
 }
 
@@ -57,10 +83,20 @@ export async function authenticate(deps: Pick<LogInDeps, 'db' | 'clock'>, token:
   const session = await deps.db
     .selectFrom('staff_session')
     .innerJoin('staff', 'staff.staff_id', 'staff_session.staff_id')
-    .select(['staff_session.staff_id', 'staff_session.expires_at', 'staff_session.revoked_at', 'staff.active'])
+    .select([
+      'staff_session.staff_id',
+      'staff_session.expires_at',
+      'staff_session.revoked_at',
+      'staff.active',
+    ])
     .where('token_hash', '=', hashToken(token))
     .executeTakeFirst();
-  if (!session || session.revoked_at || !session.active || session.expires_at.getTime() <= deps.clock.now().getTime()) {
+  if (
+    !session ||
+    session.revoked_at ||
+    !session.active ||
+    session.expires_at.getTime() <= deps.clock.now().getTime()
+  ) {
     throw new AppError('unauthenticated', 'the session is missing, expired or revoked; log in again');
   }
   return loadPrincipal(deps.db, session.staff_id);
@@ -70,7 +106,15 @@ async function loadPrincipal(db: Kysely<DB>, staffId: number): Promise<Principal
   const row = await db
     .selectFrom('staff')
     .innerJoin('org_unit', 'org_unit.org_unit_id', 'staff.org_unit_id')
-    .select(['staff.staff_id', 'staff.login', 'staff.name', 'staff.roles', 'staff.org_unit_id', 'org_unit.kind', 'org_unit.path'])
+    .select([
+      'staff.staff_id',
+      'staff.login',
+      'staff.name',
+      'staff.roles',
+      'staff.org_unit_id',
+      'org_unit.kind',
+      'org_unit.path',
+    ])
     .where('staff.staff_id', '=', staffId)
     .executeTakeFirstOrThrow();
   // Teams see their station: a collector in a station's field team answers for station customers.

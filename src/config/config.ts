@@ -50,14 +50,20 @@ export class ConfigError extends Error {
 }
 
 export function parseConfig(env: Record<string, string | undefined>): Config {
-  const result = schema.safeParse(env);
+  // An empty variable counts as unset (DATABASE_URL= in a shell means "no server").
+  const present = Object.fromEntries(
+    Object.entries(env).filter(([, value]) => value !== undefined && value !== ''),
+  );
+  const result = schema.safeParse(present);
   if (!result.success) {
     const problems = result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
     throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
   }
   const value = result.data;
   if (!isValidTimeZone(value.GRIDCOLLECT_TIME_ZONE)) {
-    throw new ConfigError(`invalid configuration: GRIDCOLLECT_TIME_ZONE: unknown zone ${value.GRIDCOLLECT_TIME_ZONE}`);
+    throw new ConfigError(
+      `invalid configuration: GRIDCOLLECT_TIME_ZONE: unknown zone ${value.GRIDCOLLECT_TIME_ZONE}`,
+    );
   }
   return Object.freeze({
     dataDir: path.resolve(value.GRIDCOLLECT_DATA_DIR),

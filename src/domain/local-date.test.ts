@@ -1,6 +1,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { addDays, addMonths, daysBetween, localDate, parseLocalDate, parsePeriod, period } from './local-date.js';
+import {
+  addDays,
+  addMonths,
+  daysBetween,
+  localDate,
+  parseLocalDate,
+  parsePeriod,
+  period,
+} from './local-date.js';
 
 describe('local dates and periods', () => {
   it.each(['2026-02-29', '2026-13-01', '2026-1-1', '20261127'])('refuses %s', (text) => {
@@ -24,10 +32,14 @@ describe('local dates and periods', () => {
 
   it('round-trips day arithmetic', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 40_000 }), fc.integer({ min: -5000, max: 5000 }), (offset, days) => {
-        const start = addDays(localDate(1970, 1, 1), offset);
-        expect(daysBetween(start, addDays(start, days))).toBe(days);
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: 40_000 }),
+        fc.integer({ min: -5000, max: 5000 }),
+        (offset, days) => {
+          const start = addDays(localDate(1970, 1, 1), offset);
+          expect(daysBetween(start, addDays(start, days))).toBe(days);
+        },
+      ),
     );
   });
 });

@@ -59,7 +59,9 @@ export function daysInMonth(year: number, month: number): number {
 }
 
 export function dayNumber(date: LocalDate): number {
-  return Date.UTC(Number(date.slice(0, 4)), Number(date.slice(5, 7)) - 1, Number(date.slice(8, 10))) / MS_PER_DAY;
+  return (
+    Date.UTC(Number(date.slice(0, 4)), Number(date.slice(5, 7)) - 1, Number(date.slice(8, 10))) / MS_PER_DAY
+  );
 }
 
 export function fromDayNumber(days: number): LocalDate {

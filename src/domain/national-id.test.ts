@@ -12,12 +12,18 @@ describe('national id', () => {
 
   it('accepts a number with its own check character and refuses any single-digit change', () => {
     fc.assert(
-      fc.property(fc.stringMatching(/^\d{17}$/), fc.integer({ min: 0, max: 16 }), fc.integer({ min: 1, max: 9 }), (body, position, delta) => {
-        const id = body + nationalIdCheckChar(body);
-        expect(isValidNationalId(id)).toBe(true);
-        const changed = body.slice(0, position) + ((Number(body[position]) + delta) % 10) + body.slice(position + 1);
-        expect(isValidNationalId(changed + id[17])).toBe(false);
-      }),
+      fc.property(
+        fc.stringMatching(/^\d{17}$/),
+        fc.integer({ min: 0, max: 16 }),
+        fc.integer({ min: 1, max: 9 }),
+        (body, position, delta) => {
+          const id = body + nationalIdCheckChar(body);
+          expect(isValidNationalId(id)).toBe(true);
+          const changed =
+            body.slice(0, position) + ((Number(body[position]) + delta) % 10) + body.slice(position + 1);
+          expect(isValidNationalId(changed + id[17])).toBe(false);
+        },
+      ),
     );
   });
 

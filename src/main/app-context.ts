@@ -29,7 +29,10 @@ export const VERSION: string = (
  * Opens the configured database. The embedded default is migrated automatically; a PostgreSQL
  * server is migrated by `gridcollect db migrate` (or by `migrate: true`).
  */
-export async function createAppContext(config: Config, options: { readonly migrate?: boolean } = {}): Promise<AppContext> {
+export async function createAppContext(
+  config: Config,
+  options: { readonly migrate?: boolean } = {},
+): Promise<AppContext> {
   const database = config.databaseUrl
     ? await openDatabase({ kind: 'postgres', url: config.databaseUrl, poolSize: config.dbPoolSize })
     : await openDatabase({ kind: 'pglite', dataDir: config.dataDir });
@@ -37,7 +40,10 @@ export async function createAppContext(config: Config, options: { readonly migra
     const result = await migrateToLatest(database.db);
     if (result.error) {
       await database.close();
-      throw new AppError('migration_failed', `migration ${result.error.version} failed: ${result.error.message}`);
+      throw new AppError(
+        'migration_failed',
+        `migration ${result.error.version} failed: ${result.error.message}`,
+      );
     }
   }
   const key = await loadFieldKey(config.encryptionKeyHex, config.dataDir);

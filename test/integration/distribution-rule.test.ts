@@ -1,7 +1,12 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Database } from '../../src/adapters/db/database.js';
 import { type SchemaInfo, describeSchema } from '../../src/adapters/db/describe-schema.js';
-import { DISTRIBUTION_COLUMN, LOG_TABLES, LOOKUP_TABLES, classifyTable } from '../../src/adapters/db/table-classes.js';
+import {
+  DISTRIBUTION_COLUMN,
+  LOG_TABLES,
+  LOOKUP_TABLES,
+  classifyTable,
+} from '../../src/adapters/db/table-classes.js';
 import { createTestDatabase, describeEachDatabase } from '../support/databases.js';
 
 // The rule of docs/data-distribution.md, checked over the migrated schema: customer-scoped tables
@@ -44,7 +49,8 @@ describeEachDatabase('distribution rule', (kind) => {
         expect(columns!.split(', '), `${constraint.table}.${constraint.name}`).toContain(DISTRIBUTION_COLUMN);
       }
       // Replicated reference tables cannot point into distributed data.
-      if (sourceClass === 'reference') expect(targetClass, `${constraint.table}.${constraint.name}`).toBe('reference');
+      if (sourceClass === 'reference')
+        expect(targetClass, `${constraint.table}.${constraint.name}`).toBe('reference');
     }
   });
 

@@ -48,8 +48,16 @@ describe('PGlite dialect', () => {
     await Promise.all(
       Array.from({ length: 25 }, () =>
         db.transaction().execute(async (trx) => {
-          const { value } = await trx.selectFrom('counter').select('value').where('id', '=', 1).executeTakeFirstOrThrow();
-          await trx.updateTable('counter').set({ value: value + 1 }).where('id', '=', 1).execute();
+          const { value } = await trx
+            .selectFrom('counter')
+            .select('value')
+            .where('id', '=', 1)
+            .executeTakeFirstOrThrow();
+          await trx
+            .updateTable('counter')
+            .set({ value: value + 1 })
+            .where('id', '=', 1)
+            .execute();
         }),
       ),
     );
@@ -78,7 +86,9 @@ describeEachDatabase('both backends', (kind) => {
   });
 
   it('refuses an int8 beyond the safe integer range instead of rounding it', async () => {
-    await expect(sql`select 9007199254740993::int8 as big`.execute(database.db)).rejects.toThrow(/safe integer/);
+    await expect(sql`select 9007199254740993::int8 as big`.execute(database.db)).rejects.toThrow(
+      /safe integer/,
+    );
   });
 
   it('bulk-loads CSV with COPY inside a transaction, and rolls it back with the transaction', async () => {

@@ -39,10 +39,15 @@ export default async function setup(project: TestProject) {
     await admin.query(`drop database if exists ${templateName}`);
     await admin.query(`create database ${templateName}`);
     await admin.end();
-    const database = await openDatabase({ kind: 'postgres', url: withDatabase(url, templateName), poolSize: 2 });
+    const database = await openDatabase({
+      kind: 'postgres',
+      url: withDatabase(url, templateName),
+      poolSize: 2,
+    });
     const pgResult = await migrateToLatest(database.db);
     await database.close();
-    if (pgResult.error) throw new Error(`migration ${pgResult.error.version} failed on PostgreSQL: ${pgResult.error.message}`);
+    if (pgResult.error)
+      throw new Error(`migration ${pgResult.error.version} failed on PostgreSQL: ${pgResult.error.message}`);
   }
   project.provide('postgresTemplate', templateName);
 

@@ -28,13 +28,20 @@ export async function api<T>(path: string, init: { method?: string; body?: unkno
   const payload = (await response.json()) as T & { error?: { code: string; message: string } };
   if (!response.ok) {
     if (response.status === 401 && path !== '/api/v1/auth/login') clearSession();
-    throw new ApiError(response.status, payload.error?.code ?? 'error', payload.error?.message ?? response.statusText);
+    throw new ApiError(
+      response.status,
+      payload.error?.code ?? 'error',
+      payload.error?.message ?? response.statusText,
+    );
   }
   return payload;
 }
 
 export async function logIn(login: string, password: string): Promise<void> {
-  const result = await api<{ token: string }>('/api/v1/auth/login', { method: 'POST', body: { login, password } });
+  const result = await api<{ token: string }>('/api/v1/auth/login', {
+    method: 'POST',
+    body: { login, password },
+  });
   token = result.token;
   sessionStorage.setItem('gc.token', result.token);
 }

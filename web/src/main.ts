@@ -54,13 +54,36 @@ function percent(part: number, whole: number): string {
 }
 
 function languageButton(onChange: () => void): HTMLButtonElement {
-  return h('button', { type: 'button', class: 'link', onclick: () => { setLang(lang() === 'zh-CN' ? 'en' : 'zh-CN'); onChange(); } }, t('language'));
+  return h(
+    'button',
+    {
+      type: 'button',
+      class: 'link',
+      onclick: () => {
+        setLang(lang() === 'zh-CN' ? 'en' : 'zh-CN');
+        onChange();
+      },
+    },
+    t('language'),
+  );
 }
 
-function renderLogin(message = ''): void {
+function renderLogin(message = '', previousLogin = ''): void {
   document.title = t('title');
-  const user = h('input', { id: 'login', name: 'login', autocomplete: 'username', required: true });
-  const password = h('input', { id: 'password', name: 'password', type: 'password', autocomplete: 'current-password', required: true });
+  const user = h('input', {
+    id: 'login',
+    name: 'login',
+    autocomplete: 'username',
+    required: true,
+    value: previousLogin,
+  });
+  const password = h('input', {
+    id: 'password',
+    name: 'password',
+    type: 'password',
+    autocomplete: 'current-password',
+    required: true,
+  });
   const error = h('p', { class: 'error', role: 'alert' }, message);
   const form = h(
     'form',
@@ -72,7 +95,10 @@ function renderLogin(message = ''): void {
           await logIn(user.value, password.value);
           await renderApp();
         } catch (caught) {
-          renderLogin(caught instanceof ApiError && caught.status === 401 ? t('loginFailed') : String(caught));
+          renderLogin(
+            caught instanceof ApiError && caught.status === 401 ? t('loginFailed') : String(caught),
+            user.value,
+          );
         }
       },
     },
@@ -83,10 +109,10 @@ function renderLogin(message = ''): void {
     password,
     h('button', { type: 'submit' }, t('login')),
     error,
-    languageButton(() => renderLogin()),
+    languageButton(() => renderLogin('', user.value)),
   );
   root.replaceChildren(form);
-  user.focus();
+  (previousLogin ? password : user).focus();
 }
 
 async function renderApp(view: 'overview' | 'customers' = 'overview'): Promise<void> {
@@ -97,18 +123,55 @@ async function renderApp(view: 'overview' | 'customers' = 'overview'): Promise<v
   const nav = h(
     'nav',
     {},
-    h('button', { type: 'button', class: view === 'overview' ? 'tab active' : 'tab', onclick: () => renderApp('overview') }, t('overview')),
-    h('button', { type: 'button', class: view === 'customers' ? 'tab active' : 'tab', onclick: () => renderApp('customers') }, t('customers')),
+    h(
+      'button',
+      {
+        type: 'button',
+        class: view === 'overview' ? 'tab active' : 'tab',
+        onclick: () => renderApp('overview'),
+      },
+      t('overview'),
+    ),
+    h(
+      'button',
+      {
+        type: 'button',
+        class: view === 'customers' ? 'tab active' : 'tab',
+        onclick: () => renderApp('customers'),
+      },
+      t('customers'),
+    ),
   );
   const header = h(
     'header',
     {},
-    h('strong', {}, overview.county ? (lang() === 'en' ? overview.county.nameEn : overview.county.name) : t('title')),
-    overview.demo ? h('span', { class: 'badge' }, `${t('demo')} ${overview.demo.firstPeriod} – ${overview.demo.lastPeriod}`) : null,
+    h(
+      'strong',
+      {},
+      overview.county ? (lang() === 'en' ? overview.county.nameEn : overview.county.name) : t('title'),
+    ),
+    overview.demo
+      ? h(
+          'span',
+          { class: 'badge' },
+          `${t('demo')} ${overview.demo.firstPeriod} – ${overview.demo.lastPeriod}`,
+        )
+      : null,
     h('span', { class: 'spacer' }),
     h('span', {}, `${me.name} (${me.login})`),
     languageButton(() => renderApp(view)),
-    h('button', { type: 'button', class: 'link', onclick: async () => { await logOut(); renderLogin(); } }, t('logout')),
+    h(
+      'button',
+      {
+        type: 'button',
+        class: 'link',
+        onclick: async () => {
+          await logOut();
+          renderLogin();
+        },
+      },
+      t('logout'),
+    ),
   );
   root.replaceChildren(header, nav, main);
   if (view === 'overview') renderOverview(main, overview);
@@ -128,16 +191,47 @@ function renderOverview(main: HTMLElement, overview: Overview): void {
     String(station.estimatedReads),
   ]);
   const totals = overview.stations.reduce((sum, station) => sum + station.customers, 0);
-  const chartBox = h('div', { class: 'chart', id: 'category-chart', role: 'img', 'aria-label': t('byCategory') });
+  const chartBox = h('div', {
+    class: 'chart',
+    id: 'category-chart',
+    role: 'img',
+    'aria-label': t('byCategory'),
+  });
   main.replaceChildren(
-    h('section', { class: 'kpis' },
-      h('div', { class: 'kpi' }, h('span', {}, t('customerCount')), h('b', { 'data-testid': 'kpi-customers' }, String(totals))),
+    h(
+      'section',
+      { class: 'kpis' },
+      h(
+        'div',
+        { class: 'kpi' },
+        h('span', {}, t('customerCount')),
+        h('b', { 'data-testid': 'kpi-customers' }, String(totals)),
+      ),
       h('div', { class: 'kpi' }, h('span', {}, t('station')), h('b', {}, String(overview.stations.length))),
-      h('div', { class: 'kpi' }, h('span', {}, t('areas')), h('b', {}, String(overview.stations.reduce((sum, s) => sum + s.transformerAreas, 0)))),
+      h(
+        'div',
+        { class: 'kpi' },
+        h('span', {}, t('areas')),
+        h('b', {}, String(overview.stations.reduce((sum, s) => sum + s.transformerAreas, 0))),
+      ),
     ),
     h('h2', {}, t('byCategory')),
     chartBox,
-    table([t('station'), t('areas'), t('staff'), t('customerCount'), t('protected'), t('prepaid'), t('latestPeriod'), t('actualReadRate'), t('estimated')], rows, t('station')),
+    table(
+      [
+        t('station'),
+        t('areas'),
+        t('staff'),
+        t('customerCount'),
+        t('protected'),
+        t('prepaid'),
+        t('latestPeriod'),
+        t('actualReadRate'),
+        t('estimated'),
+      ],
+      rows,
+      t('station'),
+    ),
   );
   chart?.dispose();
   chart = echarts.init(chartBox);
@@ -145,7 +239,12 @@ function renderOverview(main: HTMLElement, overview: Overview): void {
     tooltip: { trigger: 'axis' },
     legend: { top: 0 },
     grid: { left: 48, right: 16, top: 40, bottom: 32 },
-    xAxis: { type: 'category', data: overview.stations.map((s) => (lang() === 'en' ? s.nameEn.replace(' Station', '') : s.name.replace('供电所', ''))) },
+    xAxis: {
+      type: 'category',
+      data: overview.stations.map((s) =>
+        lang() === 'en' ? s.nameEn.replace(' Station', '') : s.name.replace('供电所', ''),
+      ),
+    },
     yAxis: { type: 'value' },
     series: CATEGORIES.map((category) => ({
       name: tc(category),
@@ -157,16 +256,35 @@ function renderOverview(main: HTMLElement, overview: Overview): void {
 }
 
 async function renderCustomers(main: HTMLElement, query = ''): Promise<void> {
-  const search = h('input', { type: 'search', placeholder: t('search'), 'aria-label': t('search'), value: query });
+  const search = h('input', {
+    type: 'search',
+    placeholder: t('search'),
+    'aria-label': t('search'),
+    value: query,
+  });
   const list = h('div', {});
   const detail = h('aside', { class: 'detail' });
   const load = async () => {
-    const result = await api<{ customers: CustomerRow[] }>(`/api/v1/customers?limit=50${search.value ? `&q=${encodeURIComponent(search.value)}` : ''}`);
+    const result = await api<{ customers: CustomerRow[] }>(
+      `/api/v1/customers?limit=50${search.value ? `&q=${encodeURIComponent(search.value)}` : ''}`,
+    );
     list.replaceChildren(
       table(
-        [t('customerNo'), t('name'), t('category'), t('station'), t('transformerArea'), t('totalDue'), t('status')],
+        [
+          t('customerNo'),
+          t('name'),
+          t('category'),
+          t('station'),
+          t('transformerArea'),
+          t('totalDue'),
+          t('status'),
+        ],
         result.customers.map((c) => [
-          h('button', { type: 'button', class: 'link', onclick: () => showCustomer(detail, c.customerNo) }, c.customerNo),
+          h(
+            'button',
+            { type: 'button', class: 'link', onclick: () => showCustomer(detail, c.customerNo) },
+            c.customerNo,
+          ),
           c.name,
           tc(c.category),
           c.stationName,
@@ -179,7 +297,18 @@ async function renderCustomers(main: HTMLElement, query = ''): Promise<void> {
     );
   };
   main.replaceChildren(
-    h('form', { class: 'search', onsubmit: (event: Event) => { event.preventDefault(); void load(); } }, search, h('button', { type: 'submit' }, '🔍')),
+    h(
+      'form',
+      {
+        class: 'search',
+        onsubmit: (event: Event) => {
+          event.preventDefault();
+          void load();
+        },
+      },
+      search,
+      h('button', { type: 'submit' }, '🔍'),
+    ),
     h('div', { class: 'split' }, list, detail),
   );
   await load();
@@ -187,16 +316,33 @@ async function renderCustomers(main: HTMLElement, query = ''): Promise<void> {
 
 async function showCustomer(target: HTMLElement, customerNo: string): Promise<void> {
   const c = await api<{
-    customerNo: string; name: string; category: string; address: string; phone: string | null; nationalIdMasked: string | null;
-    tariffCode: string; contractCapacityKva: string | null; billingMode: string; status: string;
-    transformerArea: { name: string }; responsibleStaff: { name: string; since: string } | null;
-    meters: { meterNo: string; multiplier: number; registers: string[]; installedOn: string; removedOn: string | null }[];
+    customerNo: string;
+    name: string;
+    category: string;
+    address: string;
+    phone: string | null;
+    nationalIdMasked: string | null;
+    tariffCode: string;
+    contractCapacityKva: string | null;
+    billingMode: string;
+    status: string;
+    transformerArea: { name: string };
+    responsibleStaff: { name: string; since: string } | null;
+    meters: {
+      meterNo: string;
+      multiplier: number;
+      registers: string[];
+      installedOn: string;
+      removedOn: string | null;
+    }[];
     recentReads: { period: string; readOn: string; meterNo: string; kind: string; total: string | null }[];
   }>(`/api/v1/customers/${customerNo}`);
   const field = (label: string, value: string) => [h('dt', {}, label), h('dd', {}, value)];
   target.replaceChildren(
     h('h2', {}, `${t('detail')} ${c.customerNo}`),
-    h('dl', {},
+    h(
+      'dl',
+      {},
       ...field(t('name'), c.name),
       ...field(t('category'), tc(c.category)),
       ...field(t('address'), c.address),
@@ -206,12 +352,29 @@ async function showCustomer(target: HTMLElement, customerNo: string): Promise<vo
       ...field(t('capacity'), c.contractCapacityKva ?? t('none')),
       ...field(t('billingMode'), tc(c.billingMode)),
       ...field(t('transformerArea'), c.transformerArea.name),
-      ...field(t('responsible'), c.responsibleStaff ? `${c.responsibleStaff.name} (${c.responsibleStaff.since})` : t('none')),
+      ...field(
+        t('responsible'),
+        c.responsibleStaff ? `${c.responsibleStaff.name} (${c.responsibleStaff.since})` : t('none'),
+      ),
     ),
     h('h3', {}, t('meters')),
-    table([t('meters'), t('multiplier'), 'registers', 'installed', 'removed'], c.meters.map((m) => [m.meterNo, String(m.multiplier), m.registers.join(' '), m.installedOn, m.removedOn ?? ''] ), t('meters')),
+    table(
+      [t('meters'), t('multiplier'), 'registers', 'installed', 'removed'],
+      c.meters.map((m) => [
+        m.meterNo,
+        String(m.multiplier),
+        m.registers.join(' '),
+        m.installedOn,
+        m.removedOn ?? '',
+      ]),
+      t('meters'),
+    ),
     h('h3', {}, t('reads')),
-    table([t('period'), t('readOn'), t('meters'), t('kind'), t('total')], c.recentReads.map((r) => [r.period, r.readOn, r.meterNo, tc(r.kind), r.total ?? '']), t('reads')),
+    table(
+      [t('period'), t('readOn'), t('meters'), t('kind'), t('total')],
+      c.recentReads.map((r) => [r.period, r.readOn, r.meterNo, tc(r.kind), r.total ?? '']),
+      t('reads'),
+    ),
   );
 }
 

@@ -2,7 +2,8 @@
 const MESSAGES = {
   'zh-CN': {
     demoBuilding: '正在生成示范县',
-    demoDone: '示范县已生成: {stations} 个供电所, {areas} 个台区, {staff} 名员工, {customers} 户, {reads} 条抄表示数 ({first} 至 {last})',
+    demoDone:
+      '示范县已生成: {stations} 个供电所, {areas} 个台区, {staff} 名员工, {customers} 户, {reads} 条抄表示数 ({first} 至 {last})',
     demoExists: '示范县已存在 ({customers} 户, {first} 至 {last}), 未做任何改动',
     demoResumed: '继续上次未完成的生成',
     migrated: '已应用迁移: {versions}',
@@ -18,7 +19,8 @@ const MESSAGES = {
   },
   en: {
     demoBuilding: 'Building the demo county',
-    demoDone: 'Demo county ready: {stations} stations, {areas} transformer areas, {staff} staff, {customers} customers, {reads} meter reads ({first} to {last})',
+    demoDone:
+      'Demo county ready: {stations} stations, {areas} transformer areas, {staff} staff, {customers} customers, {reads} meter reads ({first} to {last})',
     demoExists: 'The demo county already exists ({customers} customers, {first} to {last}); nothing changed',
     demoResumed: 'Resuming an unfinished build',
     migrated: 'Applied migrations: {versions}',
@@ -30,7 +32,8 @@ const MESSAGES = {
     workerDone: 'Worker finished {count} partitions',
     customers: 'customers',
     noRows: '(no rows)',
-    startEmpty: 'The database is empty: building the demo county first ({customers} customers × {months} months)',
+    startEmpty:
+      'The database is empty: building the demo county first ({customers} customers × {months} months)',
   },
 } as const;
 
@@ -38,5 +41,7 @@ export type Lang = keyof typeof MESSAGES;
 export type MessageKey = keyof (typeof MESSAGES)['en'];
 
 export function message(lang: Lang, key: MessageKey, values: Record<string, string | number> = {}): string {
-  return MESSAGES[lang][key].replace(/\{(\w+)\}/g, (_match, name: string) => String(values[name] ?? `{${name}}`));
+  return MESSAGES[lang][key].replace(/\{(\w+)\}/g, (_match, name: string) =>
+    String(values[name] ?? `{${name}}`),
+  );
 }

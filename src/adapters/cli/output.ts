@@ -4,15 +4,29 @@ import stringWidth from 'string-width';
 /** Prints rows as an aligned text table (CJK-aware widths). */
 export function formatTable(rows: readonly Record<string, unknown>[], columns: readonly string[]): string {
   const cells = rows.map((row) => columns.map((column) => String(row[column] ?? '')));
-  const widths = columns.map((column, k) => Math.max(stringWidth(column), ...cells.map((cell) => stringWidth(cell[k]!))));
+  const widths = columns.map((column, k) =>
+    Math.max(stringWidth(column), ...cells.map((cell) => stringWidth(cell[k]!))),
+  );
   const pad = (text: string, width: number) => text + ' '.repeat(width - stringWidth(text));
-  const lines = [columns.map((column, k) => pad(column, widths[k]!)).join('  '), widths.map((width) => '-'.repeat(width)).join('  ')];
-  for (const row of cells) lines.push(row.map((cell, k) => pad(cell, widths[k]!)).join('  ').trimEnd());
+  const lines = [
+    columns.map((column, k) => pad(column, widths[k]!)).join('  '),
+    widths.map((width) => '-'.repeat(width)).join('  '),
+  ];
+  for (const row of cells)
+    lines.push(
+      row
+        .map((cell, k) => pad(cell, widths[k]!))
+        .join('  ')
+        .trimEnd(),
+    );
   return `${lines.join('\n')}\n`;
 }
 
 /** A progress bar on standard error when it is a terminal; silent otherwise (pipes, --json, CI). */
-export function progressBar(label: string, enabled: boolean): { update(done: number, total: number): void; stop(): void } {
+export function progressBar(
+  label: string,
+  enabled: boolean,
+): { update(done: number, total: number): void; stop(): void } {
   if (!enabled || !process.stderr.isTTY) return { update() {}, stop() {} };
   const bar = new SingleBar({
     format: `${label} [{bar}] {percentage}% | {value}/{total} | {eta_formatted}`,

@@ -4,6 +4,7 @@ import { sql } from 'kysely';
 import { addChannel } from '../../app/add-channel.js';
 import { AppError } from '../../app/errors.js';
 import { CLI_PRINCIPAL } from '../../app/principal.js';
+import { listAuditLog } from '../../app/queries/list-audit-log.js';
 import { listCustomers } from '../../app/queries/list-customers.js';
 import { type Config, ConfigError, loadConfig } from '../../config/config.js';
 import { addMonths, parsePeriod, periodOf } from '../../domain/local-date.js';
@@ -24,6 +25,13 @@ export const EXIT = { ok: 0, itemsFailed: 1, usage: 2 } as const;
 
 class UsageError extends Error {}
 
+export interface CliIo {
+  readonly out: (text: string) => void;
+  readonly err: (text: string) => void;
+  /** Where configuration comes from; the environment by default (tests pass their own). */
+  readonly config?: () => Config;
+}
+
 interface GlobalOptions {
   json?: boolean;
   lang?: Lang;
@@ -32,7 +40,8 @@ interface GlobalOptions {
 function positiveInt(name: string) {
   return (value: string) => {
     const parsed = Number(value);
-    if (!Number.isInteger(parsed) || parsed < 1) throw new InvalidArgumentError(`${name} must be a positive integer`);
+    if (!Number.isInteger(parsed) || parsed < 1)
+      throw new InvalidArgumentError(`${name} must be a positive integer`);
     return parsed;
   };
 }
@@ -50,12 +59,15 @@ function periodArg(value: string) {
 }
 
 /** Builds the `gridcollect` command tree. Output goes through `out`/`err` so tests can capture it. */
-export function buildProgram(io: { out: (text: string) => void; err: (text: string) => void; config?: Config }): Command {
+export function buildProgram(io: CliIo): Command {
   const program = new Command('gridcollect');
-  const config = () => io.config ?? loadConfig();
+  const config = io.config ?? loadConfig;
   const lang = (options: GlobalOptions): Lang => options.lang ?? config().lang;
   const emitJson = (value: unknown) => io.out(`${JSON.stringify(value, null, 2)}\n`);
-  const withContext = async <T>(fn: (context: AppContext) => Promise<T>, options: { migrate?: boolean } = {}): Promise<T> => {
+  const withContext = async <T>(
+    fn: (context: AppContext) => Promise<T>,
+    options: { migrate?: boolean } = {},
+  ): Promise<T> => {
     const context = await createAppContext(config(), options);
     try {
       return await fn(context);
@@ -80,24 +92,30 @@ export function buildProgram(io: { out: (text: string) => void; err: (text: stri
     .requiredOption('--months <m>', 'months of reads', positiveInt('--months'))
     .requiredOption('--seed <s>', 'random seed', anyInt)
     .option('--until <period>', 'last period with reads (default: last month)', periodArg)
-    .option('--reads-only', 'stop after reads (billing, collection and dunning are not built yet, so this is the only behaviour today)')
+    .option(
+      '--reads-only',
+      'stop after reads (billing, collection and dunning are not built yet, so this is the only behaviour today)',
+    )
     .option('--concurrency <n>', 'partitions written at once (PostgreSQL)', positiveInt('--concurrency'))
     .option('--json', 'print one JSON document')
     .action(async (options, command: Command) => {
       const global = globals(command);
-      await withContext(async (context) => {
-        const summary = await runDemo(context, {
-          customers: options.customers,
-          months: options.months,
-          seed: options.seed,
-          until: options.until,
-          concurrency: options.concurrency,
-          progress: !global.json,
-          lang: lang(global),
-        });
-        if (global.json) emitJson(summary);
-        else io.out(`${summaryLine(lang(global), summary)}\n`);
-      }, { migrate: true });
+      await withContext(
+        async (context) => {
+          const summary = await runDemo(context, {
+            customers: options.customers,
+            months: options.months,
+            seed: options.seed,
+            until: options.until,
+            concurrency: options.concurrency,
+            progress: !global.json,
+            lang: lang(global),
+          });
+          if (global.json) emitJson(summary);
+          else io.out(`${summaryLine(lang(global), summary)}\n`);
+        },
+        { migrate: true },
+      );
     });
 
   const db = program.command('db').description('database schema');
@@ -109,9 +127,14 @@ export function buildProgram(io: { out: (text: string) => void; err: (text: stri
       await withContext(async (context) => {
         const result = await migrateToLatest(context.database.db);
         if (global.json) emitJson(result);
-        else if (result.applied.length) io.out(`${message(lang(global), 'migrated', { versions: result.applied.join(', ') })}\n`);
+        else if (result.applied.length)
+          io.out(`${message(lang(global), 'migrated', { versions: result.applied.join(', ') })}\n`);
         else if (!result.error) io.out(`${message(lang(global), 'upToDate')}\n`);
-        if (result.error) throw new AppError('migration_failed', `migration ${result.error.version}: ${result.error.message}`);
+        if (result.error)
+          throw new AppError(
+            'migration_failed',
+            `migration ${result.error.version}: ${result.error.message}`,
+          );
       });
     });
   db.command('status')
@@ -121,22 +144,38 @@ export function buildProgram(io: { out: (text: string) => void; err: (text: stri
       const global = globals(command);
       await withContext(async (context) => {
         const statuses = await migrationStatus(context.database.db);
-        if (global.json) emitJson({ database: context.database.kind, location: context.database.location, migrations: statuses });
-        else io.out(formatTable(statuses.map((s) => ({ ...s, appliedAt: s.appliedAt?.toISOString() ?? '' })), ['version', 'name', 'state', 'appliedAt']));
+        if (global.json)
+          emitJson({
+            database: context.database.kind,
+            location: context.database.location,
+            migrations: statuses,
+          });
+        else
+          io.out(
+            formatTable(
+              statuses.map((s) => ({ ...s, appliedAt: s.appliedAt?.toISOString() ?? '' })),
+              ['version', 'name', 'state', 'appliedAt'],
+            ),
+          );
       });
     });
   db.command('schema')
     .description('print the schema as committed in src/adapters/db/schema.snapshot.txt')
     .action(async () => {
-      await withContext(async (context) => io.out(renderSchema(await describeSchema(context.database.db))), { migrate: true });
+      await withContext(async (context) => io.out(renderSchema(await describeSchema(context.database.db))), {
+        migrate: true,
+      });
     });
   db.command('citus-plan')
     .description('print the Citus statements that distribute the schema by customer')
     .action(async () => {
-      await withContext(async (context) => {
-        const schema = await describeSchema(context.database.db);
-        io.out(`${citusPlan(schema.tables).join('\n')}\n`);
-      }, { migrate: true });
+      await withContext(
+        async (context) => {
+          const schema = await describeSchema(context.database.db);
+          io.out(`${citusPlan(schema.tables).join('\n')}\n`);
+        },
+        { migrate: true },
+      );
     });
 
   const customer = program.command('customer').description('customers');
@@ -165,7 +204,20 @@ export function buildProgram(io: { out: (text: string) => void; err: (text: stri
           status: row.status,
         }));
         if (global.json) emitJson(shaped);
-        else io.out(shaped.length ? formatTable(shaped, ['customerNo', 'name', 'category', 'totalDue', 'station', 'transformerArea', 'status']) : `${message(lang(global), 'noRows')}\n`);
+        else
+          io.out(
+            shaped.length
+              ? formatTable(shaped, [
+                  'customerNo',
+                  'name',
+                  'category',
+                  'totalDue',
+                  'station',
+                  'transformerArea',
+                  'status',
+                ])
+              : `${message(lang(global), 'noRows')}\n`,
+          );
       });
     });
 
@@ -184,11 +236,37 @@ export function buildProgram(io: { out: (text: string) => void; err: (text: stri
           context.database.db,
           CLI_PRINCIPAL,
           context.cipher.encrypt,
-          { channelCode: options.id, secret: options.secret, ...(options.name ? { name: options.name } : {}) },
+          {
+            channelCode: options.id,
+            secret: options.secret,
+            ...(options.name ? { name: options.name } : {}),
+          },
           context.clock.now(),
         );
         if (global.json) emitJson(result);
         else io.out(`${message(lang(global), 'channelSaved', { id: result.channelCode })}\n`);
+      });
+    });
+
+  program
+    .command('audit')
+    .description('audit trail')
+    .command('list')
+    .description('latest audit entries')
+    .option('--limit <n>', 'at most this many', positiveInt('--limit'), 50)
+    .option('--json', 'print one JSON document')
+    .action(async (options, command: Command) => {
+      const global = globals(command);
+      await withContext(async (context) => {
+        const rows = await listAuditLog(context.database.db, CLI_PRINCIPAL, options.limit);
+        if (global.json) emitJson(rows);
+        else
+          io.out(
+            formatTable(
+              rows.map((row) => ({ ...row, at: row.at.toISOString(), details: JSON.stringify(row.details) })),
+              ['auditId', 'at', 'actorKind', 'actorId', 'action', 'objectType', 'objectId', 'details'],
+            ),
+          );
       });
     });
 
@@ -200,7 +278,11 @@ export function buildProgram(io: { out: (text: string) => void; err: (text: stri
     .action(async (options, command: Command) => {
       const global = globals(command);
       await withContext(async (context) => {
-        const runs = await context.database.db.selectFrom('job_run').select(['run_key', 'kind']).where('status', '=', 'running').execute();
+        const runs = await context.database.db
+          .selectFrom('job_run')
+          .select(['run_key', 'kind'])
+          .where('status', '=', 'running')
+          .execute();
         let count = 0;
         for (const run of runs) {
           if (run.kind === 'demo') {
@@ -235,19 +317,40 @@ export function buildProgram(io: { out: (text: string) => void; err: (text: stri
       const global = globals(command);
       const context = await createAppContext(config(), { migrate: true });
       try {
-        const existing = await sql<{ n: number }>`select count(*)::int as n from org_unit`.execute(context.database.db);
-        const unfinished = await context.database.db.selectFrom('job_run').select('run_key').where('kind', '=', 'demo').where('status', '=', 'running').executeTakeFirst();
+        const existing = await sql<{ n: number }>`select count(*)::int as n from org_unit`.execute(
+          context.database.db,
+        );
+        const unfinished = await context.database.db
+          .selectFrom('job_run')
+          .select('run_key')
+          .where('kind', '=', 'demo')
+          .where('status', '=', 'running')
+          .executeTakeFirst();
         if (Number(existing.rows[0]?.n ?? 0) === 0 || unfinished) {
           const demo = config().demo;
-          io.err(`${message(lang(global), 'startEmpty', { customers: demo.customers, months: demo.months })}\n`);
-          const summary = await runDemo(context, { ...demo, until: undefined, concurrency: undefined, progress: true, lang: lang(global) });
+          io.err(
+            `${message(lang(global), 'startEmpty', { customers: demo.customers, months: demo.months })}\n`,
+          );
+          const summary = await runDemo(context, {
+            ...demo,
+            until: undefined,
+            concurrency: undefined,
+            progress: true,
+            lang: lang(global),
+          });
           io.err(`${summaryLine(lang(global), summary)}\n`);
         }
       } catch (error) {
         await context.close();
         throw error;
       }
-      await serve(context, { port: options.port, host: options.host, lang: lang(global), io, showLogin: true });
+      await serve(context, {
+        port: options.port,
+        host: options.host,
+        lang: lang(global),
+        io,
+        showLogin: true,
+      });
     });
 
   return program;
@@ -255,9 +358,19 @@ export function buildProgram(io: { out: (text: string) => void; err: (text: stri
 
 async function runDemo(
   context: AppContext,
-  options: { customers: number; months: number; seed: number; until: string | undefined; concurrency: number | undefined; progress: boolean; lang: Lang },
+  options: {
+    customers: number;
+    months: number;
+    seed: number;
+    until: string | undefined;
+    concurrency: number | undefined;
+    progress: boolean;
+    lang: Lang;
+  },
 ) {
-  const untilPeriod = options.until ? parsePeriod(options.until)! : addMonths(periodOf(context.clock.today()), -1);
+  const untilPeriod = options.until
+    ? parsePeriod(options.until)!
+    : addMonths(periodOf(context.clock.today()), -1);
   const bar = progressBar(message(options.lang, 'demoBuilding'), options.progress);
   try {
     return await createDemoCounty(context.database.db, {
@@ -291,7 +404,13 @@ function summaryLine(lang: Lang, summary: Awaited<ReturnType<typeof runDemo>>): 
 
 async function serve(
   context: AppContext,
-  options: { port?: number; host?: string; lang: Lang; io: { out: (text: string) => void; err: (text: string) => void }; showLogin?: boolean },
+  options: {
+    port?: number;
+    host?: string;
+    lang: Lang;
+    io: { out: (text: string) => void; err: (text: string) => void };
+    showLogin?: boolean;
+  },
 ): Promise<void> {
   const app = await buildServer({
     db: context.database.db,
@@ -323,14 +442,21 @@ async function serve(
 }
 
 /** Runs the CLI and returns the exit code; errors go to standard error. */
-export async function runCli(argv: readonly string[], io = { out: (t: string) => process.stdout.write(t), err: (t: string) => process.stderr.write(t) }): Promise<number> {
+export async function runCli(
+  argv: readonly string[],
+  io: CliIo = { out: (text) => process.stdout.write(text), err: (text) => process.stderr.write(text) },
+): Promise<number> {
   const program = buildProgram(io);
   try {
     await program.parseAsync(argv as string[], { from: 'user' });
     return EXIT.ok;
   } catch (error) {
     if (error instanceof CommanderError) {
-      return error.exitCode === 0 || error.code === 'commander.helpDisplayed' || error.code === 'commander.version' ? EXIT.ok : EXIT.usage;
+      return error.exitCode === 0 ||
+        error.code === 'commander.helpDisplayed' ||
+        error.code === 'commander.version'
+        ? EXIT.ok
+        : EXIT.usage;
     }
     if (error instanceof ConfigError || error instanceof UsageError) {
       io.err(`gridcollect: ${error.message}\n`);

@@ -3,7 +3,12 @@ import { type LocalDate, parseLocalDate } from '../../domain/local-date.js';
 
 /** The real clock; "today" is computed in the utility's configured zone by Intl, not by hand. */
 export function systemClock(timeZone: string): Clock {
-  const format = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
+  const format = new Intl.DateTimeFormat('en-CA', {
+    timeZone,
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+  });
   return {
     now: () => new Date(),
     today: () => localDateIn(format, new Date()),
@@ -12,7 +17,12 @@ export function systemClock(timeZone: string): Clock {
 
 /** A clock standing at one instant (tests, replays). */
 export function fixedClock(at: Date, timeZone: string): Clock {
-  const format = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
+  const format = new Intl.DateTimeFormat('en-CA', {
+    timeZone,
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+  });
   return { now: () => new Date(at), today: () => localDateIn(format, at) };
 }
 

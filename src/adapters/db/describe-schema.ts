@@ -52,7 +52,13 @@ export async function describeSchema(db: Kysely<DB>): Promise<SchemaInfo> {
     from pg_constraint
     where connamespace = 'public'::regnamespace and contype <> 'n' and conrelid <> 0
     order by 1, 2`.execute(db);
-  const indexes = await sql<{ table: string; name: string; unique: boolean; columns: string; definition: string }>`
+  const indexes = await sql<{
+    table: string;
+    name: string;
+    unique: boolean;
+    columns: string;
+    definition: string;
+  }>`
     select t.relname as table, i.relname as name, ix.indisunique as unique,
            (select string_agg(a.attname, ',' order by k.ord)
               from unnest(ix.indkey) with ordinality as k(attnum, ord)

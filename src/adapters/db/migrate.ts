@@ -56,7 +56,9 @@ async function ensureMigrationTable(db: Kysely<DB>): Promise<void> {
 
 export async function migrationStatus(db: Kysely<DB>, dir = MIGRATIONS_DIR): Promise<MigrationStatus[]> {
   await ensureMigrationTable(db);
-  const applied = new Map((await db.selectFrom('schema_migration').selectAll().execute()).map((row) => [row.version, row]));
+  const applied = new Map(
+    (await db.selectFrom('schema_migration').selectAll().execute()).map((row) => [row.version, row]),
+  );
   return (await readMigrations(dir)).map((migration) => {
     const row = applied.get(migration.version);
     const state = !row ? 'pending' : row.checksum === migration.checksum ? 'applied' : 'modified';
@@ -76,7 +78,10 @@ export async function migrateToLatest(db: Kysely<DB>, dir = MIGRATIONS_DIR): Pro
   if (modified) {
     return {
       applied,
-      error: { version: modified.version, message: `migration ${modified.version}_${modified.name} was changed after it was applied` },
+      error: {
+        version: modified.version,
+        message: `migration ${modified.version}_${modified.name} was changed after it was applied`,
+      },
     };
   }
   for (const migration of await readMigrations(dir)) {

@@ -30,7 +30,7 @@ export function createPgPool(connectionString: string, max: number): PostgresPoo
             return copyIn(client, sqlText, parameters[0] as string | Uint8Array);
           }
           return client.query(sqlText, parameters as unknown[]);
-        }) as unknown as PostgresPoolClient["query"],
+        }) as unknown as PostgresPoolClient['query'],
         release: () => client.release(),
       };
     },

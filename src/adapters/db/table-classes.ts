@@ -20,7 +20,11 @@ export const REFERENCE_TABLES = [
 ] as const;
 
 /** Lookup tables map a public key to its customer and are distributed by that key. */
-export const LOOKUP_TABLES = { customer_number: 'customer_no', meter_number: 'meter_no', payment_key: 'idempotency_key' } as const;
+export const LOOKUP_TABLES = {
+  customer_number: 'customer_no',
+  meter_number: 'meter_no',
+  payment_key: 'idempotency_key',
+} as const;
 
 /** Append-only logs, distributed by their own id. */
 export const LOG_TABLES = { audit_log: 'audit_id' } as const;

@@ -7,7 +7,8 @@ export const PG_OID = { int8: 20, numeric: 1700, date: 1082 } as const;
 
 export function parseInt8(text: string): number {
   const value = Number(text);
-  if (!Number.isSafeInteger(value)) throw new RangeError(`int8 value ${text} is beyond the safe integer range`);
+  if (!Number.isSafeInteger(value))
+    throw new RangeError(`int8 value ${text} is beyond the safe integer range`);
   return value;
 }
 

@@ -25,7 +25,14 @@ export function handleError(error: FastifyError | Error, request: FastifyRequest
   }
   const fastifyError = error as FastifyError;
   if (fastifyError.validation) {
-    reply.status(400).send(errorBody('validation_failed', `${fastifyError.validationContext ?? 'request'}${fastifyError.message.replace(/^(body|querystring|params|headers)/, '')}`));
+    reply
+      .status(400)
+      .send(
+        errorBody(
+          'validation_failed',
+          `${fastifyError.validationContext ?? 'request'}${fastifyError.message.replace(/^(body|querystring|params|headers)/, '')}`,
+        ),
+      );
     return;
   }
   if (fastifyError.statusCode && fastifyError.statusCode < 500) {

@@ -13,7 +13,11 @@ export const errorSchema = {
 
 export const staffRefSchema = {
   type: ['object', 'null'],
-  properties: { staffId: { type: 'integer' }, name: { type: 'string' }, since: { type: 'string', format: 'date' } },
+  properties: {
+    staffId: { type: 'integer' },
+    name: { type: 'string' },
+    since: { type: 'string', format: 'date' },
+  },
 } as const;
 
 export const principalSchema = {

@@ -66,7 +66,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     if (!request.url.startsWith('/api/') || request.routeOptions.config?.public) return;
     const header = request.headers.authorization;
     const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : '';
-    if (!token) throw new AppError('unauthenticated', 'missing bearer token; log in at POST /api/v1/auth/login');
+    if (!token)
+      throw new AppError('unauthenticated', 'missing bearer token; log in at POST /api/v1/auth/login');
     request.principal = await authenticate(deps, token);
   });
 
@@ -79,7 +80,11 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     await app.register(fastifyStatic, { root: WEB_DIST, prefix: '/', wildcard: false });
   } else {
     app.get('/', { schema: { hide: true } }, async (_request, reply) =>
-      reply.type('text/html').send('<!doctype html><meta charset="utf-8"><p>Web UI not built: run <code>npm run build</code>.</p>'),
+      reply
+        .type('text/html')
+        .send(
+          '<!doctype html><meta charset="utf-8"><p>Web UI not built: run <code>npm run build</code>.</p>',
+        ),
     );
   }
   return app;

@@ -33,7 +33,13 @@ export async function countyOverview(db: Kysely<DB>, principal: Principal): Prom
   const [county, demo, stations, categories, areas, staff, latest] = await Promise.all([
     db.selectFrom('org_unit').select(['name', 'name_en']).where('kind', '=', 'county').executeTakeFirst(),
     db.selectFrom('demo_county').selectAll().executeTakeFirst(),
-    db.selectFrom('org_unit').select(['org_unit_id', 'code', 'name', 'name_en']).where('kind', '=', 'station').where('path', 'like', scope).orderBy('code').execute(),
+    db
+      .selectFrom('org_unit')
+      .select(['org_unit_id', 'code', 'name', 'name_en'])
+      .where('kind', '=', 'station')
+      .where('path', 'like', scope)
+      .orderBy('code')
+      .execute(),
     db
       .selectFrom('customer')
       .select([
@@ -46,15 +52,26 @@ export async function countyOverview(db: Kysely<DB>, principal: Principal): Prom
       ])
       .groupBy(['station_id', 'category'])
       .execute(),
-    db.selectFrom('area').select(['station_id', (eb) => eb.fn.countAll<number>().as('areas')]).where('kind', '=', 'transformer_area').groupBy('station_id').execute(),
+    db
+      .selectFrom('area')
+      .select(['station_id', (eb) => eb.fn.countAll<number>().as('areas')])
+      .where('kind', '=', 'transformer_area')
+      .groupBy('station_id')
+      .execute(),
     db
       .selectFrom('staff')
       .innerJoin('org_unit', 'org_unit.org_unit_id', 'staff.org_unit_id')
-      .select([sql<string>`split_part(org_unit.path, '/', 3)`.as('station_id'), (eb) => eb.fn.countAll<number>().as('staff')])
+      .select([
+        sql<string>`split_part(org_unit.path, '/', 3)`.as('station_id'),
+        (eb) => eb.fn.countAll<number>().as('staff'),
+      ])
       .where('org_unit.path', 'like', scope)
       .groupBy(sql`split_part(org_unit.path, '/', 3)`)
       .execute(),
-    db.selectFrom('meter_read').select((eb) => eb.fn.max('period').as('period')).executeTakeFirst(),
+    db
+      .selectFrom('meter_read')
+      .select((eb) => eb.fn.max('period').as('period'))
+      .executeTakeFirst(),
   ]);
   const latestPeriod = latest?.period ?? null;
   const reads = latestPeriod
@@ -72,13 +89,16 @@ export async function countyOverview(db: Kysely<DB>, principal: Principal): Prom
     : [];
   return {
     county: county ? { name: county.name, nameEn: county.name_en } : null,
-    demo: demo ? { seed: Number(demo.seed), firstPeriod: demo.first_period, lastPeriod: demo.last_period } : null,
+    demo: demo
+      ? { seed: Number(demo.seed), firstPeriod: demo.first_period, lastPeriod: demo.last_period }
+      : null,
     stations: stations.map((station) => {
       const mine = categories.filter((row) => row.station_id === station.org_unit_id);
       const byCategory: Record<string, number> = {};
       for (const row of mine) byCategory[row.category] = Number(row.customers);
       const readRow = reads.find((row) => row.station_id === station.org_unit_id);
-      const sum = (pick: (row: (typeof mine)[number]) => number) => mine.reduce((total, row) => total + Number(pick(row)), 0);
+      const sum = (pick: (row: (typeof mine)[number]) => number) =>
+        mine.reduce((total, row) => total + Number(pick(row)), 0);
       return {
         stationId: station.org_unit_id,
         code: station.code,

@@ -11,7 +11,11 @@ export interface CustomerDetail {
   readonly station: { readonly id: number; readonly name: string };
   readonly transformerArea: { readonly id: number; readonly code: string; readonly name: string };
   /** Who answers for the transformer area today (包线包片). */
-  readonly responsibleStaff: { readonly staffId: number; readonly name: string; readonly since: string } | null;
+  readonly responsibleStaff: {
+    readonly staffId: number;
+    readonly name: string;
+    readonly since: string;
+  } | null;
   readonly address: string;
   /** Shown in full only to roles with customer.read_sensitive; masked otherwise. */
   readonly phone: string | null;
@@ -48,21 +52,35 @@ export interface CustomerDetail {
 }
 
 /** One customer by customer number, if it lies in the principal's scope. Errors: forbidden, not_found. */
-export async function getCustomer(db: Kysely<DB>, principal: Principal, customerNo: string, asOf: string): Promise<CustomerDetail> {
+export async function getCustomer(
+  db: Kysely<DB>,
+  principal: Principal,
+  customerNo: string,
+  asOf: string,
+): Promise<CustomerDetail> {
   requirePermission(principal, 'customer.read');
-  const lookup = await db.selectFrom('customer_number').select('customer_id').where('customer_no', '=', customerNo).executeTakeFirst();
+  const lookup = await db
+    .selectFrom('customer_number')
+    .select('customer_id')
+    .where('customer_no', '=', customerNo)
+    .executeTakeFirst();
   const row = lookup
     ? await db
         .selectFrom('customer')
         .innerJoin('org_unit as station', 'station.org_unit_id', 'customer.station_id')
         .innerJoin('area', 'area.area_id', 'customer.transformer_area_id')
         .selectAll('customer')
-        .select(['station.name as station_name', 'station.path as station_path', 'area.code as area_code', 'area.name as area_name'])
+        .select([
+          'station.name as station_name',
+          'station.path as station_path',
+          'area.code as area_code',
+          'area.name as area_name',
+        ])
         .where('customer.customer_id', '=', lookup.customer_id)
         .executeTakeFirst()
     : undefined;
   // Outside the scope looks the same as absent, so scope cannot be probed for customer numbers.
-  if (!row || !row.station_path.startsWith(principal.scopePath)) {
+  if (!row?.station_path.startsWith(principal.scopePath)) {
     throw new AppError('not_found', `customer ${customerNo} not found`);
   }
   const customerId = row.customer_id;
@@ -76,12 +94,28 @@ export async function getCustomer(db: Kysely<DB>, principal: Principal, customer
       .orderBy('area_assignment.valid_from', 'desc')
       .limit(1)
       .executeTakeFirst(),
-    db.selectFrom('customer_account').selectAll().where('customer_id', '=', customerId).orderBy('customer_account_id').executeTakeFirst(),
+    db
+      .selectFrom('customer_account')
+      .selectAll()
+      .where('customer_id', '=', customerId)
+      .orderBy('customer_account_id')
+      .executeTakeFirst(),
     db.selectFrom('meter').selectAll().where('customer_id', '=', customerId).orderBy('meter_id').execute(),
     db
       .selectFrom('meter_read')
-      .innerJoin('meter', (join) => join.onRef('meter.customer_id', '=', 'meter_read.customer_id').onRef('meter.meter_id', '=', 'meter_read.meter_id'))
-      .select(['meter_read.period', 'meter_read.read_on', 'meter.meter_no', 'meter_read.kind', 'meter_read.source', 'meter_read.total'])
+      .innerJoin('meter', (join) =>
+        join
+          .onRef('meter.customer_id', '=', 'meter_read.customer_id')
+          .onRef('meter.meter_id', '=', 'meter_read.meter_id'),
+      )
+      .select([
+        'meter_read.period',
+        'meter_read.read_on',
+        'meter.meter_no',
+        'meter_read.kind',
+        'meter_read.source',
+        'meter_read.total',
+      ])
       .where('meter_read.customer_id', '=', customerId)
       .orderBy('meter_read.read_on', 'desc')
       .limit(13)
@@ -94,7 +128,9 @@ export async function getCustomer(db: Kysely<DB>, principal: Principal, customer
     category: row.category,
     station: { id: row.station_id, name: row.station_name },
     transformerArea: { id: row.transformer_area_id, code: row.area_code, name: row.area_name },
-    responsibleStaff: responsible ? { staffId: responsible.staff_id, name: responsible.name, since: responsible.valid_from } : null,
+    responsibleStaff: responsible
+      ? { staffId: responsible.staff_id, name: responsible.name, since: responsible.valid_from }
+      : null,
     address: row.address,
     phone: row.phone && !sensitive ? `${row.phone.slice(0, 3)}****${row.phone.slice(-4)}` : row.phone,
     nationalIdMasked: row.national_id_masked,

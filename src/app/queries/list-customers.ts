@@ -36,7 +36,11 @@ export interface ListCustomersFilter {
 const OWED_ACCOUNTS = ['customer_receivable', 'late_fee_receivable'];
 
 /** Customers in the principal's scope, with what each owes according to the journal. Errors: forbidden. */
-export async function listCustomers(db: Kysely<DB>, principal: Principal, filter: ListCustomersFilter): Promise<CustomerSummary[]> {
+export async function listCustomers(
+  db: Kysely<DB>,
+  principal: Principal,
+  filter: ListCustomersFilter,
+): Promise<CustomerSummary[]> {
   requirePermission(principal, 'customer.read');
   const due = db
     .selectFrom('posting')
@@ -67,15 +71,21 @@ export async function listCustomers(db: Kysely<DB>, principal: Principal, filter
     .where('station.path', 'like', `${principal.scopePath}%`)
     .orderBy('customer.customer_id')
     .limit(filter.limit);
-  if (filter.afterCustomerId !== undefined) query = query.where('customer.customer_id', '>', filter.afterCustomerId);
+  if (filter.afterCustomerId !== undefined)
+    query = query.where('customer.customer_id', '>', filter.afterCustomerId);
   if (filter.stationId !== undefined) query = query.where('customer.station_id', '=', filter.stationId);
-  if (filter.transformerAreaId !== undefined) query = query.where('customer.transformer_area_id', '=', filter.transformerAreaId);
+  if (filter.transformerAreaId !== undefined)
+    query = query.where('customer.transformer_area_id', '=', filter.transformerAreaId);
   if (filter.category !== undefined) query = query.where('customer.category', '=', filter.category as never);
   if (filter.owing) query = query.where(sql<boolean>`coalesce(due.due_fen, 0) > 0`);
   if (filter.search) {
     const pattern = `%${filter.search.replaceAll('\\', '\\\\').replaceAll('%', '\\%').replaceAll('_', '\\_')}%`;
     query = query.where((eb) =>
-      eb.or([eb('customer.customer_no', 'like', pattern), eb('customer.name', 'like', pattern), eb('customer.address', 'like', pattern)]),
+      eb.or([
+        eb('customer.customer_no', 'like', pattern),
+        eb('customer.name', 'like', pattern),
+        eb('customer.address', 'like', pattern),
+      ]),
     );
   }
   const rows = await query.execute();

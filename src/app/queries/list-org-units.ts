@@ -20,7 +20,14 @@ export async function listOrgUnits(db: Kysely<DB>, principal: Principal): Promis
     .where('path', 'like', `${principal.scopePath}%`)
     .orderBy('path')
     .execute();
-  return rows.map((row) => ({ orgUnitId: row.org_unit_id, parentId: row.parent_id, kind: row.kind, code: row.code, name: row.name, nameEn: row.name_en }));
+  return rows.map((row) => ({
+    orgUnitId: row.org_unit_id,
+    parentId: row.parent_id,
+    kind: row.kind,
+    code: row.code,
+    name: row.name,
+    nameEn: row.name_en,
+  }));
 }
 
 export interface AreaNode {
@@ -31,11 +38,19 @@ export interface AreaNode {
   readonly code: string;
   readonly name: string;
   readonly transformerKva: number | null;
-  readonly responsibleStaff: { readonly staffId: number; readonly name: string; readonly since: string } | null;
+  readonly responsibleStaff: {
+    readonly staffId: number;
+    readonly name: string;
+    readonly since: string;
+  } | null;
 }
 
 /** Feeder lines and transformer areas of a station (or of the whole scope) with who answers for each on asOf. */
-export async function listAreas(db: Kysely<DB>, principal: Principal, filter: { readonly stationId?: number; readonly asOf: string }): Promise<AreaNode[]> {
+export async function listAreas(
+  db: Kysely<DB>,
+  principal: Principal,
+  filter: { readonly stationId?: number; readonly asOf: string },
+): Promise<AreaNode[]> {
   requirePermission(principal, 'registry.read');
   let query = db
     .selectFrom('area')
@@ -53,7 +68,18 @@ export async function listAreas(db: Kysely<DB>, principal: Principal, filter: { 
           .as('holder'),
       (join) => join.onTrue(),
     )
-    .select(['area.area_id', 'area.station_id', 'area.parent_area_id', 'area.kind', 'area.code', 'area.name', 'area.transformer_kva', 'holder.staff_id', 'holder.staff_name', 'holder.valid_from'])
+    .select([
+      'area.area_id',
+      'area.station_id',
+      'area.parent_area_id',
+      'area.kind',
+      'area.code',
+      'area.name',
+      'area.transformer_kva',
+      'holder.staff_id',
+      'holder.staff_name',
+      'holder.valid_from',
+    ])
     .where('station.path', 'like', `${principal.scopePath}%`)
     .orderBy('area.code');
   if (filter.stationId !== undefined) query = query.where('area.station_id', '=', filter.stationId);
@@ -66,6 +92,9 @@ export async function listAreas(db: Kysely<DB>, principal: Principal, filter: { 
     code: row.code,
     name: row.name,
     transformerKva: row.transformer_kva,
-    responsibleStaff: row.staff_id !== null && row.staff_name !== null && row.valid_from !== null ? { staffId: row.staff_id, name: row.staff_name, since: row.valid_from } : null,
+    responsibleStaff:
+      row.staff_id !== null && row.staff_name !== null && row.valid_from !== null
+        ? { staffId: row.staff_id, name: row.staff_name, since: row.valid_from }
+        : null,
   }));
 }

@@ -53,7 +53,10 @@ export function defaultPartitionSize(customers: number): number {
  * idempotent: rerun with the same parameters, it finishes what is left or does nothing.
  * Errors: database_not_empty, demo_parameters_differ.
  */
-export async function createDemoCounty(db: Kysely<DB>, options: CreateDemoCountyOptions): Promise<DemoCountySummary> {
+export async function createDemoCounty(
+  db: Kysely<DB>,
+  options: CreateDemoCountyOptions,
+): Promise<DemoCountySummary> {
   const plan = planCounty(options);
   const runKey = demoRunKey(options);
   const partitionSize = options.partitionSize ?? defaultPartitionSize(options.customers);
@@ -75,15 +78,26 @@ export async function createDemoCounty(db: Kysely<DB>, options: CreateDemoCounty
       existing.months === options.months &&
       existing.last_period === options.untilPeriod;
     if (!same) {
-      throw new AppError('demo_parameters_differ', `this database already holds a demo county (seed ${existing.seed}, ${existing.customers} customers, ${existing.months} months until ${existing.last_period})`);
+      throw new AppError(
+        'demo_parameters_differ',
+        `this database already holds a demo county (seed ${existing.seed}, ${existing.customers} customers, ${existing.months} months until ${existing.last_period})`,
+      );
     }
     return { ...base, resumed: false, alreadyCreated: true, reads: await countReads(db) };
   }
 
   const resumed = await db.transaction().execute(async (trx) => {
-    const run = await trx.selectFrom('job_run').select(['status']).where('run_key', '=', runKey).executeTakeFirst();
+    const run = await trx
+      .selectFrom('job_run')
+      .select(['status'])
+      .where('run_key', '=', runKey)
+      .executeTakeFirst();
     if (run) return true;
-    const other = await trx.selectFrom('job_run').select('run_key').where('kind', '=', 'demo').executeTakeFirst();
+    const other = await trx
+      .selectFrom('job_run')
+      .select('run_key')
+      .where('kind', '=', 'demo')
+      .executeTakeFirst();
     const customers = await trx.selectFrom('customer').select('customer_id').limit(1).executeTakeFirst();
     const units = await trx.selectFrom('org_unit').select('org_unit_id').limit(1).executeTakeFirst();
     if (other || customers || units) {
@@ -92,7 +106,19 @@ export async function createDemoCounty(db: Kysely<DB>, options: CreateDemoCounty
     await writeRegistry(trx, plan, options.passwordHash);
     await trx
       .insertInto('job_run')
-      .values({ run_key: runKey, kind: 'demo', params: JSON.stringify({ ...options, passwordHash: undefined, encrypt: undefined, onProgress: undefined, partitionSize }), status: 'running', partitions })
+      .values({
+        run_key: runKey,
+        kind: 'demo',
+        params: JSON.stringify({
+          ...options,
+          passwordHash: undefined,
+          encrypt: undefined,
+          onProgress: undefined,
+          partitionSize,
+        }),
+        status: 'running',
+        partitions,
+      })
       .execute();
     for (let start = 0; start < partitions; start += 1000) {
       const rows = Array.from({ length: Math.min(1000, partitions - start) }, (_, k) => ({
@@ -137,7 +163,11 @@ export async function workOnDemoRun(
   runKey: string,
   options: Pick<CreateDemoCountyOptions, 'encrypt' | 'concurrency' | 'worker'>,
 ): Promise<number> {
-  const run = await db.selectFrom('job_run').selectAll().where('run_key', '=', runKey).executeTakeFirstOrThrow();
+  const run = await db
+    .selectFrom('job_run')
+    .selectAll()
+    .where('run_key', '=', runKey)
+    .executeTakeFirstOrThrow();
   const params = run.params as DemoParams & { partitionSize: number };
   const plan = planCounty(params);
   const done = await runPartitions(db, runKey, options, (trx, partitionNo) =>
@@ -147,11 +177,20 @@ export async function workOnDemoRun(
   return done;
 }
 
-async function finishDemo(db: Kysely<DB>, runKey: string, params: DemoParams, plan: CountyPlan): Promise<void> {
+async function finishDemo(
+  db: Kysely<DB>,
+  runKey: string,
+  params: DemoParams,
+  plan: CountyPlan,
+): Promise<void> {
   await db.transaction().execute(async (trx) => {
     const updated = await trx
       .updateTable('job_run')
-      .set({ status: 'done', finished_at: new Date(), summary: JSON.stringify({ customers: params.customers }) })
+      .set({
+        status: 'done',
+        finished_at: new Date(),
+        summary: JSON.stringify({ customers: params.customers }),
+      })
       .where('run_key', '=', runKey)
       .where('status', '=', 'running')
       .executeTakeFirst();
@@ -172,43 +211,93 @@ async function finishDemo(db: Kysely<DB>, runKey: string, params: DemoParams, pl
 }
 
 async function countReads(db: Kysely<DB>): Promise<number> {
-  const row = await db.selectFrom('meter_read').select((eb) => eb.fn.countAll<number>().as('reads')).executeTakeFirstOrThrow();
+  const row = await db
+    .selectFrom('meter_read')
+    .select((eb) => eb.fn.countAll<number>().as('reads'))
+    .executeTakeFirstOrThrow();
   return Number(row.reads);
 }
 
 async function writeRegistry(trx: Transaction<DB>, plan: CountyPlan, passwordHash: string): Promise<void> {
   await trx
     .insertInto('org_unit')
-    .values(plan.orgUnits.map((unit) => ({ org_unit_id: unit.orgUnitId, parent_id: unit.parentId, kind: unit.kind, code: unit.code, name: unit.name, name_en: unit.nameEn, path: unit.path })))
+    .values(
+      plan.orgUnits.map((unit) => ({
+        org_unit_id: unit.orgUnitId,
+        parent_id: unit.parentId,
+        kind: unit.kind,
+        code: unit.code,
+        name: unit.name,
+        name_en: unit.nameEn,
+        path: unit.path,
+      })),
+    )
     .execute();
   await copyCsv(
     trx,
     'staff',
     ['staff_id', 'org_unit_id', 'login', 'name', 'roles', 'phone', 'password_hash'],
-    toCopyCsv(plan.staff.map((member) => [member.staffId, member.orgUnitId, member.login, member.name, `{${member.roles.join(',')}}`, member.phone, passwordHash])),
+    toCopyCsv(
+      plan.staff.map((member) => [
+        member.staffId,
+        member.orgUnitId,
+        member.login,
+        member.name,
+        `{${member.roles.join(',')}}`,
+        member.phone,
+        passwordHash,
+      ]),
+    ),
   );
   await copyCsv(
     trx,
     'demo_staff_behaviour',
     ['staff_id', 'deposit_delay_days', 'laps_cash', 'estimates_reads'],
-    toCopyCsv(plan.staff.filter((member) => member.roles.includes('collector')).map((member) => [member.staffId, member.depositDelayDays, member.lapsCash, member.estimatesReads])),
+    toCopyCsv(
+      plan.staff
+        .filter((member) => member.roles.includes('collector'))
+        .map((member) => [member.staffId, member.depositDelayDays, member.lapsCash, member.estimatesReads]),
+    ),
   );
   await copyCsv(
     trx,
     'area',
     ['area_id', 'station_id', 'parent_area_id', 'kind', 'code', 'name', 'transformer_kva'],
-    toCopyCsv(plan.areas.map((area) => [area.areaId, area.stationId, area.parentAreaId, area.kind, area.code, area.name, area.transformerKva])),
+    toCopyCsv(
+      plan.areas.map((area) => [
+        area.areaId,
+        area.stationId,
+        area.parentAreaId,
+        area.kind,
+        area.code,
+        area.name,
+        area.transformerKva,
+      ]),
+    ),
   );
   await copyCsv(
     trx,
     'area_assignment',
     ['area_id', 'staff_id', 'valid_from', 'note'],
-    toCopyCsv(plan.assignments.map((assignment) => [assignment.areaId, assignment.staffId, assignment.validFrom, assignment.note])),
+    toCopyCsv(
+      plan.assignments.map((assignment) => [
+        assignment.areaId,
+        assignment.staffId,
+        assignment.validFrom,
+        assignment.note,
+      ]),
+    ),
   );
   for (const tariff of DEMO_TARIFFS) {
     await trx
       .insertInto('tariff')
-      .values({ tariff_code: tariff.code, name: tariff.name, name_en: tariff.nameEn, category: tariff.category, structure: tariff.structure })
+      .values({
+        tariff_code: tariff.code,
+        name: tariff.name,
+        name_en: tariff.nameEn,
+        category: tariff.category,
+        structure: tariff.structure,
+      })
       .execute();
     for (const [k, version] of tariff.versions.entries()) {
       await trx

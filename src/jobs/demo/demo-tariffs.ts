@@ -9,14 +9,23 @@ export interface DemoTariff {
   readonly nameEn: string;
   readonly category: 'residential' | 'commercial' | 'large_industry' | 'agriculture' | 'temporary';
   readonly structure: 'flat' | 'tiered' | 'tou' | 'tiered_tou' | 'two_part';
-  readonly versions: readonly { readonly effectiveFrom: string; readonly definition: Record<string, unknown> }[];
+  readonly versions: readonly {
+    readonly effectiveFrom: string;
+    readonly definition: Record<string, unknown>;
+  }[];
 }
 
 const SOURCE = 'GridCollect demo county: illustrative prices modelled on DOMAIN.md §3, not an official table';
 export const DEMO_JURISDICTION = '示范省 (demo province)';
 export { SOURCE as DEMO_TARIFF_SOURCE };
 
-const residentialTiers = { basis: 'annual', thresholds: [2160, 4200], increments: ['0.05', '0.30'], largeHouseholdExtraKwhPerMonth: 100, largeHouseholdMinPersons: 5 };
+const residentialTiers = {
+  basis: 'annual',
+  thresholds: [2160, 4200],
+  increments: ['0.05', '0.30'],
+  largeHouseholdExtraKwhPerMonth: 100,
+  largeHouseholdMinPersons: 5,
+};
 
 export const DEMO_TARIFFS: readonly DemoTariff[] = [
   {
@@ -26,8 +35,14 @@ export const DEMO_TARIFFS: readonly DemoTariff[] = [
     category: 'residential',
     structure: 'tiered',
     versions: [
-      { effectiveFrom: '2023-01-01', definition: { energy: { flat: '0.5200' }, tiers: residentialTiers, funds: '0.0181' } },
-      { effectiveFrom: '2025-07-01', definition: { energy: { flat: '0.5283' }, tiers: residentialTiers, funds: '0.0181' } },
+      {
+        effectiveFrom: '2023-01-01',
+        definition: { energy: { flat: '0.5200' }, tiers: residentialTiers, funds: '0.0181' },
+      },
+      {
+        effectiveFrom: '2025-07-01',
+        definition: { energy: { flat: '0.5283' }, tiers: residentialTiers, funds: '0.0181' },
+      },
     ],
   },
   {
@@ -39,11 +54,21 @@ export const DEMO_TARIFFS: readonly DemoTariff[] = [
     versions: [
       {
         effectiveFrom: '2023-01-01',
-        definition: { energy: { peak: '0.5500', valley: '0.3000' }, tiers: residentialTiers, funds: '0.0181', touWindows: { peak: '08:00-22:00', valley: '22:00-08:00' } },
+        definition: {
+          energy: { peak: '0.5500', valley: '0.3000' },
+          tiers: residentialTiers,
+          funds: '0.0181',
+          touWindows: { peak: '08:00-22:00', valley: '22:00-08:00' },
+        },
       },
       {
         effectiveFrom: '2025-07-01',
-        definition: { energy: { peak: '0.5583', valley: '0.3083' }, tiers: residentialTiers, funds: '0.0181', touWindows: { peak: '08:00-22:00', valley: '22:00-08:00' } },
+        definition: {
+          energy: { peak: '0.5583', valley: '0.3083' },
+          tiers: residentialTiers,
+          funds: '0.0181',
+          touWindows: { peak: '08:00-22:00', valley: '22:00-08:00' },
+        },
       },
     ],
   },
@@ -62,7 +87,14 @@ export const DEMO_TARIFFS: readonly DemoTariff[] = [
     category: 'commercial',
     structure: 'tou',
     versions: [
-      { effectiveFrom: '2023-01-01', definition: { energy: { peak: '1.0592', flat: '0.6620', valley: '0.2979' }, funds: '0.0459', pfStandard: '0.85' } },
+      {
+        effectiveFrom: '2023-01-01',
+        definition: {
+          energy: { peak: '1.0592', flat: '0.6620', valley: '0.2979' },
+          funds: '0.0459',
+          pfStandard: '0.85',
+        },
+      },
     ],
   },
   {

@@ -14,7 +14,15 @@ describe('demo county plan', () => {
     expect(stations).toBeGreaterThanOrEqual(6);
     expect(stations).toBeLessThanOrEqual(10);
     const roles = new Set(plan.staff.flatMap((member) => member.roles));
-    for (const role of ['admin', 'marketing_manager', 'finance_manager', 'station_head', 'billing_checker', 'cashier', 'collector']) {
+    for (const role of [
+      'admin',
+      'marketing_manager',
+      'finance_manager',
+      'station_head',
+      'billing_checker',
+      'cashier',
+      'collector',
+    ]) {
       expect(roles).toContain(role);
     }
     expect(new Set(plan.staff.map((member) => member.login)).size).toBe(plan.staff.length);
@@ -32,13 +40,16 @@ describe('demo county plan', () => {
 
   it('keeps responsibility history: some areas change hands during the window', () => {
     const byArea = new Map<number, number>();
-    for (const assignment of plan.assignments) byArea.set(assignment.areaId, (byArea.get(assignment.areaId) ?? 0) + 1);
+    for (const assignment of plan.assignments)
+      byArea.set(assignment.areaId, (byArea.get(assignment.areaId) ?? 0) + 1);
     expect([...byArea.values()].some((count) => count > 1)).toBe(true);
   });
 
   it('is the same for the same seed and differs for another', () => {
     expect(planCounty(params)).toEqual(plan);
-    expect(planCounty({ ...params, seed: 8 }).staff.map((member) => member.name)).not.toEqual(plan.staff.map((member) => member.name));
+    expect(planCounty({ ...params, seed: 8 }).staff.map((member) => member.name)).not.toEqual(
+      plan.staff.map((member) => member.name),
+    );
   });
 });
 
@@ -48,7 +59,8 @@ describe('demo customers', () => {
   });
 
   it('come in realistic shares: mostly residential, some shops and factories, few large industry', () => {
-    const share = (category: string) => customers.filter((c) => c.customer[3] === category).length / customers.length;
+    const share = (category: string) =>
+      customers.filter((c) => c.customer[3] === category).length / customers.length;
     expect(share('residential')).toBeGreaterThan(0.8);
     expect(share('commercial')).toBeGreaterThan(0.04);
     expect(share('large_industry')).toBeGreaterThan(0.001);
@@ -67,7 +79,8 @@ describe('demo customers', () => {
 
   it('contain the faults a real county has', () => {
     const faults = new Set(customers.flatMap((c) => c.faults.map((fault) => fault[3])));
-    for (const fault of ['estimated', 'misread', 'rollover', 'meter_change', 'vacant', 'missing']) expect(faults).toContain(fault);
+    for (const fault of ['estimated', 'misread', 'rollover', 'meter_change', 'vacant', 'missing'])
+      expect(faults).toContain(fault);
   });
 
   it('keep time-of-use registers summing to the total on every actual read without a misread', () => {
@@ -75,7 +88,9 @@ describe('demo customers', () => {
       const misread = new Set(c.faults.filter((f) => f[3] === 'misread').map((f) => f[2]));
       for (const read of c.reads) {
         if (read[5] !== 'actual' || misread.has(read[3]) || read[9] === null) continue;
-        const parts = [read[8], read[9], read[10], read[11]].filter((v) => v !== null).map((v) => Math.round(Number(v) * 100));
+        const parts = [read[8], read[9], read[10], read[11]]
+          .filter((v) => v !== null)
+          .map((v) => Math.round(Number(v) * 100));
         if (parts.length < 2) continue;
         const total = Math.round(Number(read[7]) * 100);
         const modulus = 100_000_000;
@@ -86,12 +101,15 @@ describe('demo customers', () => {
 
   it('show summer and winter peaks in residential consumption', () => {
     const byMonth = new Array<number>(13).fill(0);
-    for (const c of customers.filter((c) => c.customer[3] === 'residential' && c.customer[19] === 'occupied').slice(0, 1500)) {
+    for (const c of customers
+      .filter((c) => c.customer[3] === 'residential' && c.customer[19] === 'occupied')
+      .slice(0, 1500)) {
       const reads = c.reads.filter((read) => read[5] === 'actual' && c.meters.length === 1);
       for (let k = 1; k < reads.length; k++) {
         const delta = Number(reads[k]![7]) - Number(reads[k - 1]![7]);
         const monthsApart = Number(String(reads[k]![3]).slice(5)) - Number(String(reads[k - 1]![3]).slice(5));
-        if (delta > 0 && delta < 5000 && (monthsApart === 1 || monthsApart === -11)) byMonth[Number(String(reads[k]![3]).slice(5))]! += delta;
+        if (delta > 0 && delta < 5000 && (monthsApart === 1 || monthsApart === -11))
+          byMonth[Number(String(reads[k]![3]).slice(5))]! += delta;
       }
     }
     expect(byMonth[8]!).toBeGreaterThan(byMonth[4]! * 1.4);

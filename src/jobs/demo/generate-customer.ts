@@ -22,7 +22,7 @@ import {
   SHOP_KINDS,
   SURNAMES,
 } from './demo-names.js';
-import { type CountyPlan, type TransformerAreaSlot, slotOf } from './plan-county.js';
+import { type CountyPlan, slotOf } from './plan-county.js';
 
 export type Category = 'residential' | 'commercial' | 'large_industry' | 'agriculture' | 'temporary';
 export type Register = 'total' | 'sharp' | 'peak' | 'flat' | 'valley' | 'reactive';
@@ -30,25 +30,87 @@ export type ReadFault = 'estimated' | 'misread' | 'rollover' | 'meter_change' | 
 type Cell = string | number | boolean | null;
 
 export const CUSTOMER_COLUMNS = [
-  'customer_id', 'customer_no', 'name', 'category', 'station_id', 'transformer_area_id', 'address', 'phone',
-  'national_id_encrypted', 'national_id_masked', 'billing_mode', 'protected', 'protection_reason', 'household_size',
-  'contract_capacity_kva', 'pf_standard', 'tariff_code', 'metering_side', 'due_rule', 'occupancy', 'status',
-  'opened_on', 'closed_on',
+  'customer_id',
+  'customer_no',
+  'name',
+  'category',
+  'station_id',
+  'transformer_area_id',
+  'address',
+  'phone',
+  'national_id_encrypted',
+  'national_id_masked',
+  'billing_mode',
+  'protected',
+  'protection_reason',
+  'household_size',
+  'contract_capacity_kva',
+  'pf_standard',
+  'tariff_code',
+  'metering_side',
+  'due_rule',
+  'occupancy',
+  'status',
+  'opened_on',
+  'closed_on',
 ] as const;
 export const ACCOUNT_COLUMNS = [
-  'customer_id', 'customer_account_id', 'account_no', 'opened_on', 'withholding_bank_code',
-  'withholding_account_no_encrypted', 'withholding_account_no_masked', 'withholding_account_name', 'withholding_signed_on',
+  'customer_id',
+  'customer_account_id',
+  'account_no',
+  'opened_on',
+  'withholding_bank_code',
+  'withholding_account_no_encrypted',
+  'withholding_account_no_masked',
+  'withholding_account_name',
+  'withholding_signed_on',
 ] as const;
 export const METER_COLUMNS = [
-  'customer_id', 'meter_id', 'meter_no', 'phase', 'multiplier', 'register_digits', 'registers', 'installed_on', 'removed_on', 'initial_reads',
+  'customer_id',
+  'meter_id',
+  'meter_no',
+  'phase',
+  'multiplier',
+  'register_digits',
+  'registers',
+  'installed_on',
+  'removed_on',
+  'initial_reads',
 ] as const;
-export const METER_CHANGE_COLUMNS = ['customer_id', 'meter_change_id', 'old_meter_id', 'new_meter_id', 'changed_on', 'reason', 'old_final', 'new_initial'] as const;
+export const METER_CHANGE_COLUMNS = [
+  'customer_id',
+  'meter_change_id',
+  'old_meter_id',
+  'new_meter_id',
+  'changed_on',
+  'reason',
+  'old_final',
+  'new_initial',
+] as const;
 export const READ_COLUMNS = [
-  'customer_id', 'meter_read_id', 'meter_id', 'period', 'read_on', 'kind', 'source',
-  'total', 'sharp', 'peak', 'flat', 'valley', 'reactive', 'read_by',
+  'customer_id',
+  'meter_read_id',
+  'meter_id',
+  'period',
+  'read_on',
+  'kind',
+  'source',
+  'total',
+  'sharp',
+  'peak',
+  'flat',
+  'valley',
+  'reactive',
+  'read_by',
 ] as const;
 export const FAULT_COLUMNS = ['customer_id', 'meter_id', 'period', 'fault'] as const;
-export const BEHAVIOUR_COLUMNS = ['customer_id', 'payment_behaviour', 'preferred_channel', 'pay_delay_days', 'disappears_after'] as const;
+export const BEHAVIOUR_COLUMNS = [
+  'customer_id',
+  'payment_behaviour',
+  'preferred_channel',
+  'pay_delay_days',
+  'disappears_after',
+] as const;
 
 export interface GeneratedCustomer {
   /** Row in CUSTOMER_COLUMNS order; national_id_encrypted holds the plain number until the job encrypts it. */
@@ -116,7 +178,8 @@ export function generateCustomer(plan: CountyPlan, index: number): GeneratedCust
   let meteringSide: 'high' | 'low' = 'high';
   let billingMode: 'postpaid' | 'remote_prepaid' | 'card_prepaid' = 'postpaid';
   let dueRule = 'days_after_release:15';
-  const person = () => random.pick(SURNAMES) + random.pick(GIVEN_CHARS) + (random.chance(0.7) ? random.pick(GIVEN_CHARS) : '');
+  const person = () =>
+    random.pick(SURNAMES) + random.pick(GIVEN_CHARS) + (random.chance(0.7) ? random.pick(GIVEN_CHARS) : '');
   const village = slot.village;
 
   switch (category) {
@@ -191,7 +254,8 @@ export function generateCustomer(plan: CountyPlan, index: number): GeneratedCust
     const closeOffset = random.int(6, 18);
     const openPeriod = openedOn.slice(0, 7) as Period;
     const closePeriod = addMonths(openPeriod, closeOffset);
-    if (closePeriod <= untilPeriod) closedOn = localDate(periodYear(closePeriod), periodMonth(closePeriod), random.int(1, 28));
+    if (closePeriod <= untilPeriod)
+      closedOn = localDate(periodYear(closePeriod), periodMonth(closePeriod), random.int(1, 28));
   } else if (category === 'commercial' && random.chance(0.01)) {
     // A failed business closes its account during the window, after at least one month of supply.
     const closePeriod = addMonths(firstPeriod, random.int(1, plan.params.months - 1));
@@ -211,10 +275,29 @@ export function generateCustomer(plan: CountyPlan, index: number): GeneratedCust
   const phone = `1${random.pick(['30', '33', '35', '38', '39', '50', '52', '58', '77', '86', '87', '89'])}${String(random.int(0, 99_999_999)).padStart(8, '0')}`;
 
   const customer: Cell[] = [
-    customerId, customerNo, name, category, slot.stationId, slot.areaId, address, phone,
-    nationalId, nationalId ? maskNationalId(nationalId) : null, billingMode, isProtected, protectionReason,
-    householdSize, capacityKva.toFixed(2), pfStandard, tariffCode, meteringSide, dueRule,
-    vacant ? 'vacant' : 'occupied', status, openedOn, closedOn,
+    customerId,
+    customerNo,
+    name,
+    category,
+    slot.stationId,
+    slot.areaId,
+    address,
+    phone,
+    nationalId,
+    nationalId ? maskNationalId(nationalId) : null,
+    billingMode,
+    isProtected,
+    protectionReason,
+    householdSize,
+    capacityKva.toFixed(2),
+    pfStandard,
+    tariffCode,
+    meteringSide,
+    dueRule,
+    vacant ? 'vacant' : 'occupied',
+    status,
+    openedOn,
+    closedOn,
   ];
 
   // Payment behaviour (hidden truth for the payment simulations) ----------------------------------
@@ -230,8 +313,15 @@ export function generateCustomer(plan: CountyPlan, index: number): GeneratedCust
         ? random.weighted({ realtime: 50, bank_withholding: 18, counter: 25, collector: 7 })
         : random.weighted({ realtime: 38, bank_withholding: 14, counter: 13, collector: 35 });
   const payDelayDays =
-    behaviourKind === 'on_time' ? random.int(0, 10) : behaviourKind === 'late' ? random.int(15, 60) : random.int(60, 400);
-  const disappearsAfter = behaviourKind === 'disappears' ? addMonths(firstPeriod, random.int(0, Math.max(0, plan.params.months - 2))) : null;
+    behaviourKind === 'on_time'
+      ? random.int(0, 10)
+      : behaviourKind === 'late'
+        ? random.int(15, 60)
+        : random.int(60, 400);
+  const disappearsAfter =
+    behaviourKind === 'disappears'
+      ? addMonths(firstPeriod, random.int(0, Math.max(0, plan.params.months - 2)))
+      : null;
   const behaviour: Cell[] = [customerId, behaviourKind, preferredChannel, payDelayDays, disappearsAfter];
 
   const account: Cell[] = [customerId, 1, `${customerNo}01`, openedOn, null, null, null, null, null];
@@ -265,7 +355,10 @@ export function generateCustomer(plan: CountyPlan, index: number): GeneratedCust
   const touShares = touSharesFor(random, registers);
   const pfActual = pfStandard ? Math.min(0.99, Math.max(0.72, 0.93 + random.normal() * 0.04)) : 0.92;
   const tanPhi = Math.tan(Math.acos(pfActual));
-  const source = category === 'large_industry' || billingMode === 'remote_prepaid' || random.chance(0.65) ? 'ami' : 'handheld';
+  const source =
+    category === 'large_industry' || billingMode === 'remote_prepaid' || random.chance(0.65)
+      ? 'ami'
+      : 'handheld';
 
   // Opening register values: a meter that has been running for years, and one in a hundred close
   // to the top of its digits so that it rolls over during the window. Time-of-use registers start
@@ -292,12 +385,20 @@ export function generateCustomer(plan: CountyPlan, index: number): GeneratedCust
   let recorded = new Map(truth);
   const estimator = random.chance(0.1);
   const collectorFor = (p: Period) =>
-    slot.handoverPeriod && slot.nextCollectorId && p >= slot.handoverPeriod ? slot.nextCollectorId : slot.collectorId;
+    slot.handoverPeriod && slot.nextCollectorId && p >= slot.handoverPeriod
+      ? slot.nextCollectorId
+      : slot.collectorId;
   const openedPeriod = openedOn.slice(0, 7) as Period;
   const closedPeriod = closedOn ? (closedOn.slice(0, 7) as Period) : null;
-  const drawnChange = plan.params.months >= 3 && random.chance(0.02) ? addMonths(firstPeriod, random.int(1, plan.params.months - 1)) : null;
+  const drawnChange =
+    plan.params.months >= 3 && random.chance(0.02)
+      ? addMonths(firstPeriod, random.int(1, plan.params.months - 1))
+      : null;
   // A meter is changed only in a full month of supply, after the opening month and before closing.
-  const changePeriod = drawnChange && drawnChange > openedPeriod && (!closedPeriod || drawnChange < closedPeriod) ? drawnChange : null;
+  const changePeriod =
+    drawnChange && drawnChange > openedPeriod && (!closedPeriod || drawnChange < closedPeriod)
+      ? drawnChange
+      : null;
   const readDayFor = (p: Period): LocalDate =>
     category === 'large_industry'
       ? localDate(periodYear(p), periodMonth(p), daysInMonth(periodYear(p), periodMonth(p)))
@@ -306,11 +407,21 @@ export function generateCustomer(plan: CountyPlan, index: number): GeneratedCust
 
   const pushMeter = (removedOn: LocalDate | null) => {
     meters.push([
-      customerId, meterId, meterNo(meterSeq), threePhase ? 'three' : 'single', multiplier, digits,
-      `{${registers.join(',')}}`, meterInstalledOn, removedOn, JSON.stringify(meterInitial),
+      customerId,
+      meterId,
+      meterNo(meterSeq),
+      threePhase ? 'three' : 'single',
+      multiplier,
+      digits,
+      `{${registers.join(',')}}`,
+      meterInstalledOn,
+      removedOn,
+      JSON.stringify(meterInitial),
     ]);
   };
 
+  // Periods are strings ordered like dates; Math.max would turn them into NaN.
+  // biome-ignore lint/complexity/useMathMinMax: string comparison
   const firstReadPeriod = openedPeriod > baselinePeriod ? openedPeriod : baselinePeriod;
   for (let p = firstReadPeriod; p <= untilPeriod; p = addMonths(p, 1)) {
     const readOn = closedPeriod === p && closedOn ? closedOn : readDayFor(p);
@@ -324,7 +435,7 @@ export function generateCustomer(plan: CountyPlan, index: number): GeneratedCust
     else if (suspended && p >= addMonths(untilPeriod, -2)) kwh = 0;
     else {
       kwh = baseKwh * season[month - 1]! * (1 + random.normal() * 0.12);
-      if (p === openedPeriod) kwh *= Math.max(0.1, (Math.max(1, daysBetween(openedOn, readOn))) / 30);
+      if (p === openedPeriod) kwh *= Math.max(0.1, Math.max(1, daysBetween(openedOn, readOn)) / 30);
       kwh = Math.max(0, kwh);
     }
     const delta = Math.round((kwh * SCALE) / multiplier);
@@ -347,17 +458,29 @@ export function generateCustomer(plan: CountyPlan, index: number): GeneratedCust
       meterInitial = snapshot(fresh, registers, modulus);
       advance(fresh, registers, delta - Math.round(delta * fraction), touShares, tanPhi, modulus);
       for (const [register, value] of fresh) truth.set(register, value);
-      meterChanges.push([customerId, meterSeq, oldMeterId, meterId, changedOn, random.pick(['故障换表', '轮换', '升级智能表']), JSON.stringify(oldFinal), JSON.stringify(meterInitial)]);
+      meterChanges.push([
+        customerId,
+        meterSeq,
+        oldMeterId,
+        meterId,
+        changedOn,
+        random.pick(['故障换表', '轮换', '升级智能表']),
+        JSON.stringify(oldFinal),
+        JSON.stringify(meterInitial),
+      ]);
       faults.push([customerId, meterId, p, 'meter_change']);
       recorded = new Map(truth);
     }
 
-    const rolled = registers.some((register) => truth.get(register)! < before.get(register)! && p !== changePeriod);
+    const rolled = registers.some(
+      (register) => truth.get(register)! < before.get(register)! && p !== changePeriod,
+    );
     if (rolled) faults.push([customerId, meterId, p, 'rollover']);
     if (vacant && kwh === 0 && p !== baselinePeriod) faults.push([customerId, meterId, p, 'vacant']);
 
     const missChance = source === 'ami' ? 0.006 : 0.003;
-    const estimateChance = source === 'ami' ? 0.004 : estimator || slotEstimates(plan, collectorFor(p)) ? 0.08 : 0.012;
+    const estimateChance =
+      source === 'ami' ? 0.004 : estimator || slotEstimates(plan, collectorFor(p)) ? 0.08 : 0.012;
     const readBy = collectorFor(p);
     if (p !== baselinePeriod && p !== changePeriod && random.chance(missChance)) {
       faults.push([customerId, meterId, p, 'missing']);
@@ -384,9 +507,20 @@ export function generateCustomer(plan: CountyPlan, index: number): GeneratedCust
     }
     readSeq += 1;
     reads.push([
-      customerId, customerId * 1000 + readSeq, meterId, p, readOn, kindOfRead, readSource,
-      valueOf(recorded, 'total'), valueOf(recorded, 'sharp'), valueOf(recorded, 'peak'), valueOf(recorded, 'flat'),
-      valueOf(recorded, 'valley'), valueOf(recorded, 'reactive'), source === 'ami' && kindOfRead === 'actual' ? null : readBy,
+      customerId,
+      customerId * 1000 + readSeq,
+      meterId,
+      p,
+      readOn,
+      kindOfRead,
+      readSource,
+      registerValue(recorded, 'total'),
+      registerValue(recorded, 'sharp'),
+      registerValue(recorded, 'peak'),
+      registerValue(recorded, 'flat'),
+      registerValue(recorded, 'valley'),
+      registerValue(recorded, 'reactive'),
+      source === 'ami' && kindOfRead === 'actual' ? null : readBy,
     ]);
   }
   pushMeter(closedOn);
@@ -426,11 +560,18 @@ function touSharesFor(random: SeededRandom, registers: readonly Register[]): Map
     const sharp = 0.06 + random.next() * 0.04;
     const peak = 0.3 + random.next() * 0.1;
     const valley = 0.22 + random.next() * 0.08;
-    shares.set('sharp', sharp).set('peak', peak).set('valley', valley).set('flat', 1 - sharp - peak - valley);
+    shares
+      .set('sharp', sharp)
+      .set('peak', peak)
+      .set('valley', valley)
+      .set('flat', 1 - sharp - peak - valley);
   } else if (has('flat') && has('peak')) {
     const peak = 0.4 + random.next() * 0.1;
     const valley = 0.15 + random.next() * 0.1;
-    shares.set('peak', peak).set('valley', valley).set('flat', 1 - peak - valley);
+    shares
+      .set('peak', peak)
+      .set('valley', valley)
+      .set('flat', 1 - peak - valley);
   } else if (has('peak')) {
     const peak = 0.55 + random.next() * 0.15;
     shares.set('peak', peak).set('valley', 1 - peak);
@@ -455,16 +596,22 @@ function advance(
     left -= part;
     values.set(register, (values.get(register)! + part) % modulus);
   });
-  if (registers.includes('reactive')) values.set('reactive', (values.get('reactive')! + Math.round(delta * tanPhi)) % modulus);
+  if (registers.includes('reactive'))
+    values.set('reactive', (values.get('reactive')! + Math.round(delta * tanPhi)) % modulus);
 }
 
-function snapshot(values: Map<Register, number>, registers: readonly Register[], modulus: number): Record<string, string> {
+function snapshot(
+  values: Map<Register, number>,
+  registers: readonly Register[],
+  modulus: number,
+): Record<string, string> {
   const result: Record<string, string> = {};
-  for (const register of registers) result[register] = formatHundredths((values.get(register) ?? 0) % modulus);
+  for (const register of registers)
+    result[register] = formatHundredths((values.get(register) ?? 0) % modulus);
   return result;
 }
 
-function valueOf(values: Map<Register, number>, register: Register): string | null {
+function registerValue(values: Map<Register, number>, register: Register): string | null {
   const value = values.get(register);
   return value === undefined ? null : formatHundredths(value);
 }

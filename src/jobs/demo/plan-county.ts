@@ -88,7 +88,15 @@ export function planCounty(params: DemoParams): CountyPlan {
   const random = new SeededRandom(params.seed, 0);
   const firstPeriod = addMonths(params.untilPeriod, -(params.months - 1));
   const orgUnits: PlannedOrgUnit[] = [
-    { orgUnitId: COUNTY_ID, parentId: null, kind: 'county', code: COUNTY.code, name: COUNTY.name, nameEn: COUNTY.nameEn, path: `/${COUNTY_ID}/` },
+    {
+      orgUnitId: COUNTY_ID,
+      parentId: null,
+      kind: 'county',
+      code: COUNTY.code,
+      name: COUNTY.name,
+      nameEn: COUNTY.nameEn,
+      path: `/${COUNTY_ID}/`,
+    },
   ];
   const staff: PlannedStaff[] = [];
   const areas: PlannedArea[] = [];
@@ -100,15 +108,24 @@ export function planCounty(params: DemoParams): CountyPlan {
 
   const personName = (): string => {
     for (;;) {
-      const name = random.pick(SURNAMES) + random.pick(GIVEN_CHARS) + (random.chance(0.7) ? random.pick(GIVEN_CHARS) : '');
+      const name =
+        random.pick(SURNAMES) +
+        random.pick(GIVEN_CHARS) +
+        (random.chance(0.7) ? random.pick(GIVEN_CHARS) : '');
       if (!usedNames.has(name) || usedNames.size > 50_000) {
         usedNames.add(name);
         return name;
       }
     }
   };
-  const phone = (): string => `1${random.pick(['35', '38', '39', '50', '58', '82', '87', '88'])}${String(random.int(0, 99_999_999)).padStart(8, '0')}`;
-  const addStaff = (orgUnitId: number, login: string, roles: StaffRole[], extra: Partial<PlannedStaff> = {}): PlannedStaff => {
+  const phone = (): string =>
+    `1${random.pick(['35', '38', '39', '50', '58', '82', '87', '88'])}${String(random.int(0, 99_999_999)).padStart(8, '0')}`;
+  const addStaff = (
+    orgUnitId: number,
+    login: string,
+    roles: StaffRole[],
+    extra: Partial<PlannedStaff> = {},
+  ): PlannedStaff => {
     const member: PlannedStaff = {
       staffId: nextStaffId++,
       orgUnitId,
@@ -141,11 +158,35 @@ export function planCounty(params: DemoParams): CountyPlan {
     const stationId = 10 + stationNo;
     const code = `QH${String(stationNo).padStart(2, '0')}`;
     const stationPath = `/${COUNTY_ID}/${stationId}/`;
-    orgUnits.push({ orgUnitId: stationId, parentId: COUNTY_ID, kind: 'station', code, name: station.name, nameEn: station.nameEn, path: stationPath });
+    orgUnits.push({
+      orgUnitId: stationId,
+      parentId: COUNTY_ID,
+      kind: 'station',
+      code,
+      name: station.name,
+      nameEn: station.nameEn,
+      path: stationPath,
+    });
     const officeTeamId = 100 + stationNo * 2;
     const fieldTeamId = officeTeamId + 1;
-    orgUnits.push({ orgUnitId: officeTeamId, parentId: stationId, kind: 'team', code: `${code}-YY`, name: `${station.name}营业班`, nameEn: `${station.nameEn} service team`, path: `${stationPath}${officeTeamId}/` });
-    orgUnits.push({ orgUnitId: fieldTeamId, parentId: stationId, kind: 'team', code: `${code}-TQ`, name: `${station.name}台区经理班`, nameEn: `${station.nameEn} area managers`, path: `${stationPath}${fieldTeamId}/` });
+    orgUnits.push({
+      orgUnitId: officeTeamId,
+      parentId: stationId,
+      kind: 'team',
+      code: `${code}-YY`,
+      name: `${station.name}营业班`,
+      nameEn: `${station.nameEn} service team`,
+      path: `${stationPath}${officeTeamId}/`,
+    });
+    orgUnits.push({
+      orgUnitId: fieldTeamId,
+      parentId: stationId,
+      kind: 'team',
+      code: `${code}-TQ`,
+      name: `${station.name}台区经理班`,
+      nameEn: `${station.nameEn} area managers`,
+      path: `${stationPath}${fieldTeamId}/`,
+    });
 
     const login = (suffix: string) => `s${String(stationNo).padStart(2, '0')}.${suffix}`;
     addStaff(stationId, login('head'), ['station_head']);
@@ -180,14 +221,30 @@ export function planCounty(params: DemoParams): CountyPlan {
       const areaId = nextAreaId++;
       feeders.push(areaId);
       const lineName = `10kV${station.town.slice(0, 2)}${numerals[f % 10]}${f >= 10 ? Math.floor(f / 10) + 1 : ''}线`;
-      areas.push({ areaId, stationId, parentAreaId: null, kind: 'feeder_line', code: `${code}-L${String(f + 1).padStart(2, '0')}`, name: lineName, transformerKva: null });
-      assignments.push({ areaId, staffId: collectors[f % collectors.length]!.staffId, validFrom: windowStart, note: null });
+      areas.push({
+        areaId,
+        stationId,
+        parentAreaId: null,
+        kind: 'feeder_line',
+        code: `${code}-L${String(f + 1).padStart(2, '0')}`,
+        name: lineName,
+        transformerKva: null,
+      });
+      assignments.push({
+        areaId,
+        staffId: collectors[f % collectors.length]!.staffId,
+        validFrom: windowStart,
+        note: null,
+      });
     }
 
     let cumulative = assigned;
     let areaSizeAssigned = 0;
     for (let a = 0; a < areaCount; a++) {
-      const size = a === areaCount - 1 ? stationCustomers - areaSizeAssigned : Math.round((stationCustomers * sizes[a]!) / sizeSum);
+      const size =
+        a === areaCount - 1
+          ? stationCustomers - areaSizeAssigned
+          : Math.round((stationCustomers * sizes[a]!) / sizeSum);
       areaSizeAssigned += size;
       cumulative += size;
       const areaId = nextAreaId++;
@@ -200,7 +257,9 @@ export function planCounty(params: DemoParams): CountyPlan {
         parentAreaId: feeders[a % feederCount]!,
         kind: 'transformer_area',
         code: areaCode,
-        name: station.urban ? `${station.town}${village.slice(0, 1)}家${number}号台区` : `${village}${number}号台区`,
+        name: station.urban
+          ? `${station.town}${village.slice(0, 1)}家${number}号台区`
+          : `${village}${number}号台区`,
         transformerKva: random.pick([100, 200, 200, 315, 400, 630]),
       });
       const collector = collectors[a % collectors.length]!;

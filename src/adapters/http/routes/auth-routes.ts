@@ -17,26 +17,43 @@ export function authRoutes(deps: ServerDeps): FastifyPluginAsync {
             type: 'object',
             required: ['login', 'password'],
             additionalProperties: false,
-            properties: { login: { type: 'string', minLength: 1, maxLength: 64 }, password: { type: 'string', minLength: 1, maxLength: 256 } },
+            properties: {
+              login: { type: 'string', minLength: 1, maxLength: 64 },
+              password: { type: 'string', minLength: 1, maxLength: 256 },
+            },
           },
           response: {
             200: {
               type: 'object',
-              properties: { token: { type: 'string' }, expiresAt: { type: 'string', format: 'date-time' }, staff: principalSchema },
+              properties: {
+                token: { type: 'string' },
+                expiresAt: { type: 'string', format: 'date-time' },
+                staff: principalSchema,
+              },
             },
             ...errorResponses,
           },
         },
       },
       async (request) => {
-        const result = await logIn(deps, { login: request.body.login, password: request.body.password, requestIp: request.ip });
+        const result = await logIn(deps, {
+          login: request.body.login,
+          password: request.body.password,
+          requestIp: request.ip,
+        });
         return { token: result.token, expiresAt: result.expiresAt.toISOString(), staff: result.principal };
       },
     );
 
     app.post(
       '/auth/logout',
-      { schema: { summary: 'Ends the current session', tags: ['auth'], response: { 204: { type: 'null' }, ...errorResponses } } },
+      {
+        schema: {
+          summary: 'Ends the current session',
+          tags: ['auth'],
+          response: { 204: { type: 'null' }, ...errorResponses },
+        },
+      },
       async (request, reply) => {
         const token = request.headers.authorization?.slice(7).trim() ?? '';
         await logOut(deps, token, requirePrincipal(request));
@@ -46,7 +63,13 @@ export function authRoutes(deps: ServerDeps): FastifyPluginAsync {
 
     app.get(
       '/me',
-      { schema: { summary: 'The logged-in staff member and scope', tags: ['auth'], response: { 200: principalSchema, ...errorResponses } } },
+      {
+        schema: {
+          summary: 'The logged-in staff member and scope',
+          tags: ['auth'],
+          response: { 200: principalSchema, ...errorResponses },
+        },
+      },
       async (request) => requirePrincipal(request),
     );
   };

@@ -15,7 +15,11 @@ export function healthRoutes(deps: ServerDeps): FastifyPluginAsync {
           response: {
             200: {
               type: 'object',
-              properties: { status: { type: 'string' }, database: { type: 'string' }, version: { type: 'string' } },
+              properties: {
+                status: { type: 'string' },
+                database: { type: 'string' },
+                version: { type: 'string' },
+              },
             },
           },
         },

@@ -39,10 +39,17 @@ export function registryRoutes(deps: ServerDeps): FastifyPluginAsync {
             200: {
               type: 'object',
               properties: {
-                county: { type: ['object', 'null'], properties: { name: { type: 'string' }, nameEn: { type: 'string' } } },
+                county: {
+                  type: ['object', 'null'],
+                  properties: { name: { type: 'string' }, nameEn: { type: 'string' } },
+                },
                 demo: {
                   type: ['object', 'null'],
-                  properties: { seed: { type: 'integer' }, firstPeriod: { type: 'string' }, lastPeriod: { type: 'string' } },
+                  properties: {
+                    seed: { type: 'integer' },
+                    firstPeriod: { type: 'string' },
+                    lastPeriod: { type: 'string' },
+                  },
                 },
                 stations: {
                   type: 'array',
@@ -143,7 +150,15 @@ export function registryRoutes(deps: ServerDeps): FastifyPluginAsync {
     );
 
     app.get<{
-      Querystring: { q?: string; stationId?: number; areaId?: number; category?: string; owing?: boolean; limit?: number; after?: number };
+      Querystring: {
+        q?: string;
+        stationId?: number;
+        areaId?: number;
+        category?: string;
+        owing?: boolean;
+        limit?: number;
+        after?: number;
+      };
     }>(
       '/customers',
       {
@@ -166,7 +181,10 @@ export function registryRoutes(deps: ServerDeps): FastifyPluginAsync {
           response: {
             200: {
               type: 'object',
-              properties: { customers: { type: 'array', items: customerSummarySchema }, nextAfter: { type: ['integer', 'null'] } },
+              properties: {
+                customers: { type: 'array', items: customerSummarySchema },
+                nextAfter: { type: ['integer', 'null'] },
+              },
             },
             ...errorResponses,
           },
@@ -184,7 +202,10 @@ export function registryRoutes(deps: ServerDeps): FastifyPluginAsync {
           ...(query.owing ? { owing: true } : {}),
           ...(query.after !== undefined ? { afterCustomerId: query.after } : {}),
         });
-        return { customers, nextAfter: customers.length === limit ? (customers.at(-1)?.customerId ?? null) : null };
+        return {
+          customers,
+          nextAfter: customers.length === limit ? (customers.at(-1)?.customerId ?? null) : null,
+        };
       },
     );
 
@@ -194,7 +215,10 @@ export function registryRoutes(deps: ServerDeps): FastifyPluginAsync {
         schema: {
           summary: 'One customer: registry, responsible staff, meters and recent reads',
           tags: ['customers'],
-          params: { type: 'object', properties: { customerNo: { type: 'string', pattern: '^[0-9]{6,20}$' } } },
+          params: {
+            type: 'object',
+            properties: { customerNo: { type: 'string', pattern: '^[0-9]{6,20}$' } },
+          },
           response: {
             200: {
               type: 'object',
@@ -203,8 +227,14 @@ export function registryRoutes(deps: ServerDeps): FastifyPluginAsync {
                 customerNo: { type: 'string' },
                 name: { type: 'string' },
                 category: { type: 'string' },
-                station: { type: 'object', properties: { id: { type: 'integer' }, name: { type: 'string' } } },
-                transformerArea: { type: 'object', properties: { id: { type: 'integer' }, code: { type: 'string' }, name: { type: 'string' } } },
+                station: {
+                  type: 'object',
+                  properties: { id: { type: 'integer' }, name: { type: 'string' } },
+                },
+                transformerArea: {
+                  type: 'object',
+                  properties: { id: { type: 'integer' }, code: { type: 'string' }, name: { type: 'string' } },
+                },
                 responsibleStaff: staffRefSchema,
                 address: { type: 'string' },
                 phone: { type: ['string', 'null'] },
@@ -222,7 +252,10 @@ export function registryRoutes(deps: ServerDeps): FastifyPluginAsync {
                 status: { type: 'string' },
                 openedOn: { type: 'string' },
                 closedOn: { type: ['string', 'null'] },
-                withholding: { type: ['object', 'null'], properties: { bankCode: { type: 'string' }, accountNoMasked: { type: ['string', 'null'] } } },
+                withholding: {
+                  type: ['object', 'null'],
+                  properties: { bankCode: { type: 'string' }, accountNoMasked: { type: ['string', 'null'] } },
+                },
                 meters: {
                   type: 'array',
                   items: {
@@ -256,7 +289,8 @@ export function registryRoutes(deps: ServerDeps): FastifyPluginAsync {
           },
         },
       },
-      async (request) => getCustomer(deps.db, requirePrincipal(request), request.params.customerNo, deps.clock.today()),
+      async (request) =>
+        getCustomer(deps.db, requirePrincipal(request), request.params.customerNo, deps.clock.today()),
     );
 
     app.get<{ Querystring: { limit?: number } }>(
@@ -265,7 +299,11 @@ export function registryRoutes(deps: ServerDeps): FastifyPluginAsync {
         schema: {
           summary: 'Latest audit trail entries within the caller’s scope',
           tags: ['audit'],
-          querystring: { type: 'object', additionalProperties: false, properties: { limit: { type: 'integer', minimum: 1, maximum: 500, default: 100 } } },
+          querystring: {
+            type: 'object',
+            additionalProperties: false,
+            properties: { limit: { type: 'integer', minimum: 1, maximum: 500, default: 100 } },
+          },
           response: {
             200: {
               type: 'array',

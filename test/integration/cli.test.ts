@@ -1,0 +1,180 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { runCli } from '../../src/adapters/cli/program.js';
+import { parseConfig } from '../../src/config/config.js';
+import type { TestDatabase } from '../support/databases.js';
+import { createTestDatabase, describeEachDatabase } from '../support/databases.js';
+
+/** Runs the real CLI in-process with the given environment and captures its streams. */
+async function cli(env: Record<string, string>, ...argv: string[]) {
+  let stdout = '';
+  let stderr = '';
+  const code = await runCli(argv, {
+    out: (text) => {
+      stdout += text;
+    },
+    err: (text) => {
+      stderr += text;
+    },
+    config: () => parseConfig(env),
+  });
+  return { code, stdout, stderr };
+}
+
+describeEachDatabase('CLI', (kind) => {
+  let dir: string;
+  let database: TestDatabase | undefined;
+  let env: Record<string, string>;
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'gridcollect-cli-'));
+    env = { GRIDCOLLECT_DATA_DIR: path.join(dir, 'data'), GRIDCOLLECT_LANG: 'en' };
+    if (kind === 'postgres') {
+      database = await createTestDatabase(kind);
+      env.DATABASE_URL = database.url!;
+    }
+  });
+  afterAll(async () => {
+    await database?.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('prints help and exits 0', async () => {
+    const result = await cli(env, '--help');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/Usage: gridcollect/);
+    for (const command of ['demo', 'customer', 'channel', 'serve', 'db'])
+      expect(result.stdout).toContain(command);
+  });
+
+  it('exits 2 with the reason on standard error for a usage error', async () => {
+    const result = await cli(env, 'demo', '--customers', 'many', '--months', '2', '--seed', '1');
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/--customers/);
+    expect(result.stdout).toBe('');
+    expect((await cli(env, 'bill', 'nonsense')).code).toBe(2);
+  });
+
+  it('exits 2 for a configuration error', async () => {
+    const result = await cli({ ...env, GRIDCOLLECT_PORT: 'abc' }, 'db', 'status');
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/GRIDCOLLECT_PORT/);
+  });
+
+  it('creates the demo county and prints exactly one JSON document with --json', async () => {
+    const result = await cli(
+      env,
+      'demo',
+      '--customers',
+      '400',
+      '--months',
+      '3',
+      '--seed',
+      '5',
+      '--until',
+      '2026-10',
+      '--json',
+    );
+    expect(result.code).toBe(0);
+    const summary = JSON.parse(result.stdout);
+    expect(summary).toMatchObject({
+      customers: 400,
+      firstPeriod: '2026-08',
+      lastPeriod: '2026-10',
+      alreadyCreated: false,
+    });
+    const again = JSON.parse(
+      (
+        await cli(
+          env,
+          'demo',
+          '--customers',
+          '400',
+          '--months',
+          '3',
+          '--seed',
+          '5',
+          '--until',
+          '2026-10',
+          '--json',
+        )
+      ).stdout,
+    );
+    expect(again.alreadyCreated).toBe(true);
+    const other = await cli(
+      env,
+      'demo',
+      '--customers',
+      '500',
+      '--months',
+      '3',
+      '--seed',
+      '5',
+      '--until',
+      '2026-10',
+    );
+    expect(other.code).toBe(1);
+    expect(other.stderr).toMatch(/demo_parameters_differ/);
+  });
+
+  it('lists customers as JSON with the contract fields', async () => {
+    const result = await cli(env, 'customer', 'list', '--limit', '5', '--json');
+    expect(result.code).toBe(0);
+    const rows = JSON.parse(result.stdout) as Record<string, unknown>[];
+    expect(rows).toHaveLength(5);
+    for (const row of rows) {
+      expect(row).toMatchObject({
+        customerNo: expect.stringMatching(/^\d{10}$/),
+        name: expect.any(String),
+        category: expect.any(String),
+        totalDue: '0.00',
+      });
+    }
+    const owing = JSON.parse((await cli(env, 'customer', 'list', '--owing', '--json')).stdout);
+    expect(owing).toEqual([]);
+  });
+
+  it('registers a channel, re-enables it, and records both in the audit trail', async () => {
+    const first = await cli(
+      env,
+      'channel',
+      'add',
+      '--id',
+      'BANK01',
+      '--secret',
+      'a-secret-of-enough-length',
+      '--name',
+      '测试银行',
+      '--json',
+    );
+    expect(first.code).toBe(0);
+    expect(JSON.parse(first.stdout)).toEqual({ channelCode: 'BANK01', created: true });
+    const second = await cli(env, 'channel', 'add', '--id', 'BANK01', '--secret', 'another-secret-of-length');
+    expect(second.code).toBe(0);
+    expect(second.stdout).toMatch(/BANK01/);
+    const short = await cli(env, 'channel', 'add', '--id', 'BANK02', '--secret', 'short');
+    expect(short.code).toBe(2);
+    expect(short.stderr).toMatch(/secret/);
+    const audit = JSON.parse((await cli(env, 'audit', 'list', '--json')).stdout) as {
+      action: string;
+      objectId: string;
+    }[];
+    expect(
+      audit
+        .filter((entry) => entry.objectId === 'BANK01')
+        .map((entry) => entry.action)
+        .sort(),
+    ).toEqual(['channel.add', 'channel.reenable']);
+  });
+
+  it('reports migration status', async () => {
+    const result = await cli(env, 'db', 'status', '--json');
+    expect(result.code).toBe(0);
+    const status = JSON.parse(result.stdout);
+    expect(status.database).toBe(kind);
+    expect(status.migrations.every((migration: { state: string }) => migration.state === 'applied')).toBe(
+      true,
+    );
+  });
+});

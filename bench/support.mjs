@@ -1,0 +1,53 @@
+// Shared helpers for benchmark scripts: a private PostgreSQL cluster when none is given, and
+// a fresh database per run. Benchmarks print numbers; they never assert.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+
+export const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/** A PostgreSQL server URL: BENCH_DATABASE_URL, or a private cluster started for this run. */
+export function postgresServer() {
+  if (process.env.BENCH_DATABASE_URL) return { url: process.env.BENCH_DATABASE_URL, stop() {} };
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'gridcollect-bench-pg-'));
+  const url = execFileSync(path.join(ROOT, '.ci/postgres.sh'), ['start', dir], { encoding: 'utf8' }).trim();
+  return {
+    url,
+    stop() {
+      execFileSync(path.join(ROOT, '.ci/postgres.sh'), ['stop', dir]);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function freshDatabase(serverUrl, name) {
+  const admin = new pg.Client({ connectionString: serverUrl });
+  await admin.connect();
+  await admin.query(`drop database if exists ${name} with (force)`);
+  await admin.query(`create database ${name}`);
+  await admin.end();
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+export function parseArgs(argv, defaults) {
+  const options = { ...defaults };
+  for (let i = 0; i < argv.length; i++) {
+    const key = argv[i].replace(/^--/, '');
+    const next = argv[i + 1];
+    if (next === undefined || next.startsWith('--')) options[key] = true;
+    else {
+      options[key] = Number.isNaN(Number(next)) ? next : Number(next);
+      i++;
+    }
+  }
+  return options;
+}
+
+export function machine() {
+  return `${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}`;
+}

@@ -11,7 +11,13 @@ import { migrateToLatest } from '../dist/adapters/db/migrate.js';
 import { createDemoCounty } from '../dist/jobs/demo/create-demo-county.js';
 import { freshDatabase, machine, parseArgs, postgresServer } from './support.mjs';
 
-const options = parseArgs(process.argv.slice(2), { backend: 'pglite', customers: 20000, months: 24, seed: 1, concurrency: 0 });
+const options = parseArgs(process.argv.slice(2), {
+  backend: 'pglite',
+  customers: 20000,
+  months: 24,
+  seed: 1,
+  concurrency: 0,
+});
 let server = null;
 let dataDir = null;
 let target;

@@ -9,11 +9,15 @@ const runs = [
   ['copy-vs-insert.mjs', '--rows', '200000'],
   ['demo-generation.mjs', '--backend', 'pglite', '--customers', '20000', '--months', '24'],
   ['demo-generation.mjs', '--backend', 'postgres', '--customers', '20000', '--months', '24'],
-  ...(full ? [['demo-generation.mjs', '--backend', 'postgres', '--customers', '1000000', '--months', '12']] : []),
+  ...(full
+    ? [['demo-generation.mjs', '--backend', 'postgres', '--customers', '1000000', '--months', '12']]
+    : []),
 ];
 let failed = false;
 for (const [script, ...args] of runs) {
-  const result = spawnSync(process.execPath, [fileURLToPath(new URL(script, import.meta.url)), ...args], { stdio: 'inherit' });
+  const result = spawnSync(process.execPath, [fileURLToPath(new URL(script, import.meta.url)), ...args], {
+    stdio: 'inherit',
+  });
   if (result.status !== 0) failed = true;
 }
 process.exitCode = failed ? 1 : 0;

@@ -131,8 +131,14 @@ describeEachDatabase('CLI', (kind) => {
         totalDue: '0.00',
       });
     }
+    const all = JSON.parse((await cli(env, 'customer', 'list', '--json')).stdout) as { customerNo: string }[];
+    expect(all).toHaveLength(400);
+    expect(new Set(all.map((row) => row.customerNo)).size).toBe(400);
+    // Nothing is billed yet, so nobody owes anything.
     const owing = JSON.parse((await cli(env, 'customer', 'list', '--owing', '--json')).stdout);
     expect(owing).toEqual([]);
+    const table = await cli(env, 'customer', 'list', '--limit', '3');
+    expect(table.stdout.split('\n').filter(Boolean)).toHaveLength(5);
   });
 
   it('registers a channel, re-enables it, and records both in the audit trail', async () => {

@@ -183,41 +183,52 @@ export function buildProgram(io: CliIo): Command {
     .command('list')
     .description('list customers with the amount due')
     .option('--owing', 'only customers with totalDue > 0')
-    .option('--limit <n>', 'at most this many', positiveInt('--limit'), 1000)
+    .option('--limit <n>', 'at most this many (default: all)', positiveInt('--limit'))
     .option('--station <id>', 'only this supply station (org unit id)', positiveInt('--station'))
     .option('--json', 'print one JSON document')
     .action(async (options, command: Command) => {
       const global = globals(command);
       await withContext(async (context) => {
-        const rows = await listCustomers(context.database.db, CLI_PRINCIPAL, {
-          limit: options.limit,
-          ...(options.owing ? { owing: true } : {}),
-          ...(options.station ? { stationId: options.station } : {}),
-        });
-        const shaped = rows.map((row) => ({
-          customerNo: row.customerNo,
-          name: row.name,
-          category: row.category,
-          totalDue: row.totalDue,
-          station: row.stationName,
-          transformerArea: row.transformerAreaName,
-          status: row.status,
-        }));
-        if (global.json) emitJson(shaped);
-        else
-          io.out(
-            shaped.length
-              ? formatTable(shaped, [
-                  'customerNo',
-                  'name',
-                  'category',
-                  'totalDue',
-                  'station',
-                  'transformerArea',
-                  'status',
-                ])
-              : `${message(lang(global), 'noRows')}\n`,
-          );
+        // Pages through customers with a keyset cursor, so a whole county streams out without
+        // being held in memory; --json still prints one JSON array.
+        const limit: number = options.limit ?? Number.POSITIVE_INFINITY;
+        const columns = [
+          'customerNo',
+          'name',
+          'category',
+          'totalDue',
+          'station',
+          'transformerArea',
+          'status',
+        ];
+        let after: number | undefined;
+        let printed = 0;
+        if (global.json) io.out('[');
+        while (printed < limit) {
+          const page = await listCustomers(context.database.db, CLI_PRINCIPAL, {
+            limit: Math.min(5000, limit - printed),
+            ...(after !== undefined ? { afterCustomerId: after } : {}),
+            ...(options.owing ? { owing: true } : {}),
+            ...(options.station ? { stationId: options.station } : {}),
+          });
+          if (page.length === 0) break;
+          const shaped = page.map((row) => ({
+            customerNo: row.customerNo,
+            name: row.name,
+            category: row.category,
+            totalDue: row.totalDue,
+            station: row.stationName,
+            transformerArea: row.transformerAreaName,
+            status: row.status,
+          }));
+          if (global.json)
+            io.out(`${printed ? ',' : ''}\n${shaped.map((row) => JSON.stringify(row)).join(',\n')}`);
+          else io.out(formatTable(shaped, columns));
+          printed += page.length;
+          after = page.at(-1)!.customerId;
+        }
+        if (global.json) io.out(printed ? '\n]\n' : ']\n');
+        else if (printed === 0) io.out(`${message(lang(global), 'noRows')}\n`);
       });
     });
 
@@ -326,7 +337,15 @@ export function buildProgram(io: CliIo): Command {
           .where('kind', '=', 'demo')
           .where('status', '=', 'running')
           .executeTakeFirst();
-        if (Number(existing.rows[0]?.n ?? 0) === 0 || unfinished) {
+        if (unfinished) {
+          // A demo build was interrupted (possibly with other parameters): finish that one.
+          io.err(`${message(lang(global), 'demoResumed')}\n`);
+          await workOnDemoRun(context.database.db, unfinished.run_key, {
+            encrypt: context.cipher.encrypt,
+            concurrency: context.database.kind === 'postgres' ? 2 : 1,
+            worker: `${os.hostname()}:${process.pid}`,
+          });
+        } else if (Number(existing.rows[0]?.n ?? 0) === 0) {
           const demo = config().demo;
           io.err(
             `${message(lang(global), 'startEmpty', { customers: demo.customers, months: demo.months })}\n`,

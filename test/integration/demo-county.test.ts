@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { AppError } from '../../src/app/errors.js';
-import { createDemoCounty } from '../../src/jobs/demo/create-demo-county.js';
+import { createDemoCounty, demoRunKey, workOnDemoRun } from '../../src/jobs/demo/create-demo-county.js';
 import type { TestDatabase } from '../support/databases.js';
 import { createTestDatabase, describeEachDatabase } from '../support/databases.js';
 import { createSmallDemo, demoDigest, demoOptions, testCipher } from '../support/demo.js';
@@ -85,6 +85,46 @@ describeEachDatabase('demo county', (kind) => {
       await killed.close();
     }
   });
+
+  it.runIf(kind === 'postgres')(
+    'lets several workers share one run without doing a partition twice',
+    async () => {
+      const shared = await createTestDatabase(kind);
+      try {
+        const stop = new Error('registry only');
+        await expect(
+          createDemoCounty(shared.db, {
+            ...demoOptions(),
+            onProgress: () => {
+              throw stop;
+            },
+          }),
+        ).rejects.toBe(stop);
+        const runKey = demoRunKey(demoOptions());
+        const workers = await Promise.all([shared.openAnother!(3), shared.openAnother!(3)]);
+        const done = await Promise.all(
+          workers.map((worker, k) =>
+            workOnDemoRun(worker.db, runKey, {
+              encrypt: testCipher.encrypt,
+              concurrency: 2,
+              worker: `w${k}`,
+            }),
+          ),
+        );
+        expect(done[0]! + done[1]!).toBe(5);
+        expect(done.every((count) => count > 0)).toBe(true);
+        const run = await shared.db
+          .selectFrom('job_run')
+          .select('status')
+          .where('run_key', '=', runKey)
+          .executeTakeFirstOrThrow();
+        expect(run.status).toBe('done');
+        expect(await demoDigest(shared.db)).toEqual(cleanDigest);
+      } finally {
+        await shared.close();
+      }
+    },
+  );
 
   it('does nothing when run again with the same parameters, and refuses other parameters', async () => {
     const summary = await createSmallDemo(clean.db);

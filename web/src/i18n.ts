@@ -58,6 +58,9 @@ const TEXT = {
     closed: '销户',
     actual: '实抄',
     estimatedKind: '估抄',
+    registers: '示数类型',
+    installed: '装表日期',
+    removed: '拆表日期',
     language: 'English',
   },
   en: {
@@ -117,6 +120,9 @@ const TEXT = {
     closed: 'Closed',
     actual: 'Actual',
     estimatedKind: 'Estimated',
+    registers: 'Registers',
+    installed: 'Installed',
+    removed: 'Removed',
     language: '中文',
   },
 } as const;

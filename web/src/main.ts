@@ -359,7 +359,7 @@ async function showCustomer(target: HTMLElement, customerNo: string): Promise<vo
     ),
     h('h3', {}, t('meters')),
     table(
-      [t('meters'), t('multiplier'), 'registers', 'installed', 'removed'],
+      [t('meters'), t('multiplier'), t('registers'), t('installed'), t('removed')],
       c.meters.map((m) => [
         m.meterNo,
         String(m.multiplier),

@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { sql } from 'kysely';
@@ -7,7 +8,14 @@ import { CLI_PRINCIPAL } from '../../app/principal.js';
 import { listAuditLog } from '../../app/queries/list-audit-log.js';
 import { listCustomers } from '../../app/queries/list-customers.js';
 import { type Config, ConfigError, loadConfig } from '../../config/config.js';
+import {
+  LateFeeInputError,
+  computeLateFee,
+  lateFeeOutput,
+  parseLateFeeInput,
+} from '../../domain/late-fee.js';
 import { addMonths, parsePeriod, periodOf } from '../../domain/local-date.js';
+import { BillInputError, billOutput, parseBillInput, priceBill } from '../../domain/tariff/price-bill.js';
 import { createDemoCounty, workOnDemoRun } from '../../jobs/demo/create-demo-county.js';
 import { type AppContext, createAppContext } from '../../main/app-context.js';
 import { hashPassword } from '../crypto/password-hash.js';
@@ -24,6 +32,31 @@ export const DEMO_LOGIN = { login: 'admin', password: 'gridcollect' } as const;
 export const EXIT = { ok: 0, itemsFailed: 1, usage: 2 } as const;
 
 class UsageError extends Error {}
+
+/** Bad input data (a file that does not satisfy its contract): exit 1, one line naming the field. */
+class InputError extends Error {}
+
+async function readJsonInput(file: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = file === '-' ? await readStdin() : await readFile(file, 'utf8');
+  } catch (error) {
+    throw new InputError(
+      `input: cannot read ${file === '-' ? 'standard input' : file}: ${(error as Error).message}`,
+    );
+  }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new InputError(`input: not valid JSON (${(error as Error).message})`);
+  }
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
 
 export interface CliIo {
   readonly out: (text: string) => void;
@@ -116,6 +149,34 @@ export function buildProgram(io: CliIo): Command {
         },
         { migrate: true },
       );
+    });
+
+  const calc = program.command('calc').description('calculation commands (JSON in, JSON out; no database)');
+  calc
+    .command('bill')
+    .description('price one bill from a tariff and usage (FILE, or - for standard input)')
+    .argument('<file>', 'JSON input file, or - for standard input')
+    .action(async (file: string) => {
+      const input = await readJsonInput(file);
+      try {
+        emitJson(billOutput(priceBill(parseBillInput(input))));
+      } catch (error) {
+        if (error instanceof BillInputError) throw new InputError(error.message);
+        throw error;
+      }
+    });
+  calc
+    .command('late-fee')
+    .description('late fee (违约金) for overdue items as of a date (FILE, or - for standard input)')
+    .argument('<file>', 'JSON input file, or - for standard input')
+    .action(async (file: string) => {
+      const input = await readJsonInput(file);
+      try {
+        emitJson(lateFeeOutput(computeLateFee(parseLateFeeInput(input))));
+      } catch (error) {
+        if (error instanceof LateFeeInputError) throw new InputError(error.message);
+        throw error;
+      }
     });
 
   const db = program.command('db').description('database schema');
@@ -476,6 +537,10 @@ export async function runCli(
         error.code === 'commander.version'
         ? EXIT.ok
         : EXIT.usage;
+    }
+    if (error instanceof InputError) {
+      io.err(`gridcollect: ${error.message.replaceAll('\n', ' ')}\n`);
+      return EXIT.itemsFailed;
     }
     if (error instanceof ConfigError || error instanceof UsageError) {
       io.err(`gridcollect: ${error.message}\n`);

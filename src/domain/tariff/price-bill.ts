@@ -39,6 +39,8 @@ export interface BillUsage {
   readonly contractDemandKw?: Decimal;
   /** kWh already billed in the tier year before this bill (annual basis). */
   readonly priorKwh: Decimal;
+  /** Share of the period with supply (new or closed connections, suspensions): pro-rates the basic charge. */
+  readonly basicFraction?: Decimal;
 }
 
 export interface BillInput {
@@ -139,6 +141,11 @@ export function tierSplit(tiers: TierRule, priorKwh: Decimal, billKwh: Decimal):
  * demand is billed double, and a month at ≥ 260 kWh per kVA pays 90% of the demand price.
  */
 function basicCharge(basic: NonNullable<BillTariff['basic']>, usage: BillUsage, totalKwh: Decimal): Decimal {
+  const fraction = usage.basicFraction ?? new Decimal(1);
+  return fullBasicCharge(basic, usage, totalKwh).times(fraction);
+}
+
+function fullBasicCharge(basic: NonNullable<BillTariff['basic']>, usage: BillUsage, totalKwh: Decimal): Decimal {
   if (basic.by === 'capacity') return basic.rate.times(usage.capacityKva!);
   let rate = basic.rate;
   if (
@@ -196,111 +203,105 @@ export function parseBillInput(raw: unknown): BillInput {
   if (!BILL_CATEGORIES.includes(category as BillCategory)) {
     throw new BillInputError('category', `must be one of ${BILL_CATEGORIES.join(', ')}`);
   }
-  const tariffJson = object(root.tariff, 'tariff');
-  const usageJson = object(root.usage, 'usage');
+  const tariff = parseBillTariff(root.tariff, 'tariff');
+  return { category: category as BillCategory, tariff, usage: parseBillUsage(root.usage, tariff, 'usage') };
+}
 
-  const energyJson = object(tariffJson.energy, 'tariff.energy');
+/** Validates a tariff in the calc.md shape (also the shape of stored tariff versions). */
+export function parseBillTariff(raw: unknown, field: string): BillTariff {
+  const tariffJson = object(raw, field);
+  const energyJson = object(tariffJson.energy, `${field}.energy`);
   const energy: Partial<Record<TouRegister, Decimal>> = {};
   for (const [key, value] of Object.entries(energyJson)) {
-    if (!TOU_REGISTERS.includes(key as TouRegister))
-      throw new BillInputError(`tariff.energy.${key}`, `unknown register; use ${TOU_REGISTERS.join(', ')}`);
-    energy[key as TouRegister] = decimalField(value, `tariff.energy.${key}`, 5);
+    if (!TOU_REGISTERS.includes(key as TouRegister)) {
+      throw new BillInputError(`${field}.energy.${key}`, `unknown register; use ${TOU_REGISTERS.join(', ')}`);
+    }
+    energy[key as TouRegister] = decimalField(value, `${field}.energy.${key}`, 5);
   }
-  if (Object.keys(energy).length === 0)
-    throw new BillInputError('tariff.energy', 'needs at least one register price');
+  if (Object.keys(energy).length === 0) throw new BillInputError(`${field}.energy`, 'needs at least one register price');
 
   let tiers: TierRule | undefined;
   if (tariffJson.tiers !== undefined) {
-    const tiersJson = object(tariffJson.tiers, 'tariff.tiers');
-    if (tiersJson.basis !== 'annual' && tiersJson.basis !== 'monthly')
-      throw new BillInputError('tariff.tiers.basis', 'must be annual or monthly');
+    const tiersJson = object(tariffJson.tiers, `${field}.tiers`);
+    if (tiersJson.basis !== 'annual' && tiersJson.basis !== 'monthly') {
+      throw new BillInputError(`${field}.tiers.basis`, 'must be annual or monthly');
+    }
     if (!Array.isArray(tiersJson.thresholds) || tiersJson.thresholds.length === 0) {
-      throw new BillInputError('tariff.tiers.thresholds', 'must be a non-empty array of kWh bounds');
+      throw new BillInputError(`${field}.tiers.thresholds`, 'must be a non-empty array of kWh bounds');
     }
     const thresholdsKwh = tiersJson.thresholds.map((value, k) =>
-      decimalField(value, `tariff.tiers.thresholds[${k}]`, 2, { positive: true }),
+      decimalField(value, `${field}.tiers.thresholds[${k}]`, 2, { positive: true }),
     );
     thresholdsKwh.forEach((value, k) => {
-      if (k > 0 && !value.greaterThan(thresholdsKwh[k - 1]!))
-        throw new BillInputError(
-          `tariff.tiers.thresholds[${k}]`,
-          'must be greater than the previous threshold',
-        );
+      if (k > 0 && !value.greaterThan(thresholdsKwh[k - 1]!)) {
+        throw new BillInputError(`${field}.tiers.thresholds[${k}]`, 'must be greater than the previous threshold');
+      }
     });
     if (!Array.isArray(tiersJson.increments) || tiersJson.increments.length !== thresholdsKwh.length) {
-      throw new BillInputError(
-        'tariff.tiers.increments',
-        `must have one price per threshold (${thresholdsKwh.length})`,
-      );
+      throw new BillInputError(`${field}.tiers.increments`, `must have one price per threshold (${thresholdsKwh.length})`);
     }
-    const increments = tiersJson.increments.map((value, k) =>
-      decimalField(value, `tariff.tiers.increments[${k}]`, 5),
-    );
+    const increments = tiersJson.increments.map((value, k) => decimalField(value, `${field}.tiers.increments[${k}]`, 5));
     tiers = { basis: tiersJson.basis, thresholdsKwh, increments };
   }
 
   let basic: BillTariff['basic'];
   if (tariffJson.basic !== undefined) {
-    const basicJson = object(tariffJson.basic, 'tariff.basic');
-    if (basicJson.by !== 'capacity' && basicJson.by !== 'demand')
-      throw new BillInputError('tariff.basic.by', 'must be capacity or demand');
-    basic = { by: basicJson.by, rate: decimalField(basicJson.rate, 'tariff.basic.rate', 5) };
+    const basicJson = object(tariffJson.basic, `${field}.basic`);
+    if (basicJson.by !== 'capacity' && basicJson.by !== 'demand') {
+      throw new BillInputError(`${field}.basic.by`, 'must be capacity or demand');
+    }
+    basic = { by: basicJson.by, rate: decimalField(basicJson.rate, `${field}.basic.rate`, 5) };
   }
 
   let pfStandard: PfStandard | undefined;
   if (tariffJson.pfStandard !== undefined) {
-    if (!['0.90', '0.85', '0.80'].includes(String(tariffJson.pfStandard)))
-      throw new BillInputError('tariff.pfStandard', 'must be "0.90", "0.85" or "0.80"');
+    if (!['0.90', '0.85', '0.80'].includes(String(tariffJson.pfStandard))) {
+      throw new BillInputError(`${field}.pfStandard`, 'must be "0.90", "0.85" or "0.80"');
+    }
     pfStandard = String(tariffJson.pfStandard) as PfStandard;
   }
-  const funds =
-    tariffJson.funds === undefined ? undefined : decimalField(tariffJson.funds, 'tariff.funds', 5);
+  const funds = tariffJson.funds === undefined ? undefined : decimalField(tariffJson.funds, `${field}.funds`, 5);
+  return { energy, ...(tiers ? { tiers } : {}), ...(basic ? { basic } : {}), ...(pfStandard ? { pfStandard } : {}), ...(funds ? { funds } : {}) };
+}
 
-  const kwhJson = object(usageJson.kwh, 'usage.kwh');
+/** Validates usage against its tariff: every priced register needs kWh, and PF or basic charge their inputs. */
+export function parseBillUsage(raw: unknown, tariff: BillTariff, field: string): BillUsage {
+  const usageJson = object(raw, field);
+  const kwhJson = object(usageJson.kwh, `${field}.kwh`);
   const kwh: Partial<Record<TouRegister, Decimal>> = {};
   for (const [key, value] of Object.entries(kwhJson)) {
-    if (!TOU_REGISTERS.includes(key as TouRegister))
-      throw new BillInputError(`usage.kwh.${key}`, `unknown register; use ${TOU_REGISTERS.join(', ')}`);
-    if (energy[key as TouRegister] === undefined)
-      throw new BillInputError(`usage.kwh.${key}`, 'has no price in tariff.energy');
-    kwh[key as TouRegister] = decimalField(value, `usage.kwh.${key}`, 2);
+    if (!TOU_REGISTERS.includes(key as TouRegister)) {
+      throw new BillInputError(`${field}.kwh.${key}`, `unknown register; use ${TOU_REGISTERS.join(', ')}`);
+    }
+    if (tariff.energy[key as TouRegister] === undefined) throw new BillInputError(`${field}.kwh.${key}`, 'has no price in tariff.energy');
+    kwh[key as TouRegister] = decimalField(value, `${field}.kwh.${key}`, 2);
   }
-  for (const key of Object.keys(energy)) {
-    if (kwh[key as TouRegister] === undefined)
-      throw new BillInputError(`usage.kwh.${key}`, 'is missing: every priced register needs its kWh');
+  for (const key of Object.keys(tariff.energy)) {
+    if (kwh[key as TouRegister] === undefined) {
+      throw new BillInputError(`${field}.kwh.${key}`, 'is missing: every priced register needs its kWh');
+    }
   }
-
   const optional = (name: string, decimals: number) =>
-    usageJson[name] === undefined ? undefined : decimalField(usageJson[name], `usage.${name}`, decimals);
+    usageJson[name] === undefined ? undefined : decimalField(usageJson[name], `${field}.${name}`, decimals);
   const kvarh = optional('kvarh', 2);
   const capacityKva = optional('capacityKva', 2);
-  const demandKw = optional('demandKw', 2);
-  const contractDemandKw = optional('contractDemandKw', 2);
+  const demandKw = optional('demandKw', 3);
+  const contractDemandKw = optional('contractDemandKw', 3);
   const priorKwh = optional('priorKwh', 2) ?? ZERO;
-  if (pfStandard && kvarh === undefined)
-    throw new BillInputError('usage.kvarh', 'is required when tariff.pfStandard is set');
-  if (basic?.by === 'capacity' && capacityKva === undefined)
-    throw new BillInputError('usage.capacityKva', 'is required when tariff.basic.by is capacity');
-  if (basic?.by === 'demand' && demandKw === undefined)
-    throw new BillInputError('usage.demandKw', 'is required when tariff.basic.by is demand');
-
+  if (tariff.pfStandard && kvarh === undefined) throw new BillInputError(`${field}.kvarh`, 'is required when tariff.pfStandard is set');
+  if (tariff.basic?.by === 'capacity' && capacityKva === undefined) {
+    throw new BillInputError(`${field}.capacityKva`, 'is required when tariff.basic.by is capacity');
+  }
+  if (tariff.basic?.by === 'demand' && demandKw === undefined) {
+    throw new BillInputError(`${field}.demandKw`, 'is required when tariff.basic.by is demand');
+  }
   return {
-    category: category as BillCategory,
-    tariff: {
-      energy,
-      ...(tiers ? { tiers } : {}),
-      ...(basic ? { basic } : {}),
-      ...(pfStandard ? { pfStandard } : {}),
-      ...(funds ? { funds } : {}),
-    },
-    usage: {
-      kwh,
-      priorKwh,
-      ...(kvarh ? { kvarh } : {}),
-      ...(capacityKva ? { capacityKva } : {}),
-      ...(demandKw ? { demandKw } : {}),
-      ...(contractDemandKw ? { contractDemandKw } : {}),
-    },
+    kwh,
+    priorKwh,
+    ...(kvarh ? { kvarh } : {}),
+    ...(capacityKva ? { capacityKva } : {}),
+    ...(demandKw ? { demandKw } : {}),
+    ...(contractDemandKw ? { contractDemandKw } : {}),
   };
 }
 

@@ -1,0 +1,295 @@
+import { Decimal } from '../decimal.js';
+import { type LocalDate, dayNumber } from '../local-date.js';
+import type { Fen } from '../money.js';
+import { fen } from '../money.js';
+import {
+  type BillLine,
+  type BillTariff,
+  type BillUsage,
+  type TierRule,
+  TOU_REGISTERS,
+  type TouRegister,
+  parseBillTariff,
+  priceBill,
+} from '../tariff/price-bill.js';
+import type { Register } from './consumption.js';
+
+/** The facts about a customer that pricing needs. */
+export interface BillingCustomer {
+  readonly householdSize: number | null;
+  readonly openedOn: LocalDate;
+  readonly closedOn: LocalDate | null;
+  readonly capacityKva: Decimal | null;
+  readonly contractDemandKw: Decimal | null;
+  readonly lowSideMetered: boolean;
+}
+
+export interface TariffVersionDef {
+  readonly tariffVersionId: number;
+  readonly effectiveFrom: LocalDate;
+  readonly effectiveTo: LocalDate | null;
+  readonly definition: unknown;
+}
+
+export interface BuildBillInput {
+  readonly customer: BillingCustomer;
+  /** Versions of the customer's tariff, any order. */
+  readonly versions: readonly TariffVersionDef[];
+  /** The previous read's date (exclusive) and this period's read date (inclusive). */
+  readonly spanFrom: LocalDate;
+  readonly spanTo: LocalDate;
+  readonly consumption: Readonly<Partial<Record<Register, Decimal>>>;
+  readonly demandKw: Decimal | null;
+  /** kWh billed earlier in the same tier year. */
+  readonly priorKwh: Decimal;
+  /** The calendar month of the tier year this bill belongs to (1–12). */
+  readonly tierMonth: number;
+  readonly tierYear: number;
+}
+
+export interface BuiltBill {
+  readonly lines: readonly BillLine[];
+  readonly totalFen: Fen;
+  readonly totalKwh: Decimal;
+  readonly fundsFen: Fen;
+  readonly tariffVersionIds: readonly number[];
+  readonly lossKwh: Decimal;
+  /** Everything needed to price the bill again: tariff definitions and usage per part. */
+  readonly inputs: BillInputsRecord;
+}
+
+export interface BillInputsRecord {
+  readonly spanFrom: string;
+  readonly spanTo: string;
+  readonly lossKwh: string;
+  readonly parts: readonly {
+    readonly tariffVersionId: number;
+    readonly effectiveFrom: string;
+    readonly days: number;
+    readonly tariff: unknown;
+    readonly usage: Record<string, unknown>;
+  }[];
+}
+
+export class BillingError extends Error {
+  constructor(
+    readonly code: 'no_tariff_in_force' | 'tariff_invalid',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Transformer no-load and load losses (变损) for customers metered on the low side, as policy
+ * data: kWh per month of no-load loss by transformer capacity, plus a share of the metered
+ * energy. Illustrative values of the order of S11-type transformers; a utility loads its own.
+ */
+export const TRANSFORMER_LOSS: readonly { readonly kvaMax: number; readonly noLoadKwhPerMonth: number }[] = [
+  { kvaMax: 200, noLoadKwhPerMonth: 250 },
+  { kvaMax: 315, noLoadKwhPerMonth: 345 },
+  { kvaMax: 400, noLoadKwhPerMonth: 410 },
+  { kvaMax: 630, noLoadKwhPerMonth: 580 },
+  { kvaMax: Number.POSITIVE_INFINITY, noLoadKwhPerMonth: 800 },
+];
+export const LOAD_LOSS_SHARE = new Decimal('0.01');
+
+const ZERO = new Decimal(0);
+
+/**
+ * Turns a period's consumption into a priced bill: maps registers to the tariff's time-of-use
+ * prices, adds transformer losses to flat kWh, splits the period by tariff version (pro-rated
+ * by days), raises or pro-rates tier thresholds, pro-rates the basic charge for part-period
+ * supply, and prices every part with the tariff engine.
+ */
+export function buildBill(input: BuildBillInput): BuiltBill {
+  const spanDays = dayNumber(input.spanTo) - dayNumber(input.spanFrom);
+  if (spanDays <= 0) throw new BillingError('tariff_invalid', `empty billing span ${input.spanFrom}..${input.spanTo}`);
+  const parts = versionParts(input.versions, input.spanFrom, input.spanTo);
+  if (parts.length === 0) throw new BillingError('no_tariff_in_force', `no tariff version in force between ${input.spanFrom} and ${input.spanTo}`);
+
+  const firstTariff = parseTariff(parts[0]!.version);
+  const kwh = registerKwh(firstTariff, input.consumption);
+  const meteredKwh = Object.values(kwh).reduce((sum, value) => sum.plus(value ?? ZERO), ZERO);
+  let lossKwh = ZERO;
+  if (input.customer.lowSideMetered && input.customer.capacityKva) {
+    const capacity = input.customer.capacityKva.toNumber();
+    const row = TRANSFORMER_LOSS.find((entry) => capacity <= entry.kvaMax)!;
+    lossKwh = new Decimal(row.noLoadKwhPerMonth).times(spanDays).div(30).plus(meteredKwh.times(LOAD_LOSS_SHARE)).toDecimalPlaces(2);
+    const lossRegister: TouRegister = firstTariff.energy.flat ? 'flat' : (Object.keys(firstTariff.energy)[0] as TouRegister);
+    kwh[lossRegister] = (kwh[lossRegister] ?? ZERO).plus(lossKwh);
+  }
+
+  const supplyFrom = Math.max(dayNumber(input.spanFrom), dayNumber(input.customer.openedOn) - 1);
+  const supplyTo = Math.min(dayNumber(input.spanTo), input.customer.closedOn ? dayNumber(input.customer.closedOn) : Number.POSITIVE_INFINITY);
+  const basicFraction = new Decimal(Math.max(0, supplyTo - supplyFrom)).div(spanDays);
+
+  const lines: BillLine[] = [];
+  const records: BillInputsRecord['parts'][number][] = [];
+  let prior = input.priorKwh;
+  let fundsFen = 0;
+  let totalKwh = ZERO;
+  const shares = splitByDays(kwh, parts.map((part) => part.days));
+  parts.forEach((part, k) => {
+    const tariff = adjustTiers(parseTariff(part.version), part.version.definition, input);
+    const partKwh = shares[k]!;
+    const partShare = new Decimal(part.days).div(spanDays);
+    const usage: BillUsage = {
+      kwh: partKwh,
+      priorKwh: prior,
+      basicFraction: basicFraction.times(partShare),
+      ...(tariff.pfStandard ? { kvarh: (input.consumption.reactive ?? ZERO).times(partShare).toDecimalPlaces(2) } : {}),
+      ...(input.customer.capacityKva ? { capacityKva: input.customer.capacityKva } : {}),
+      ...(tariff.basic?.by === 'demand' ? { demandKw: input.demandKw ?? input.customer.contractDemandKw ?? input.customer.capacityKva ?? ZERO } : {}),
+      ...(input.customer.contractDemandKw ? { contractDemandKw: input.customer.contractDemandKw } : {}),
+    };
+    const priced = priceBill({ category: 'commercial', tariff, usage });
+    const suffix = parts.length > 1 ? `@${part.version.effectiveFrom}` : '';
+    for (const line of priced.lines) lines.push({ ...line, code: `${line.code}${suffix}` });
+    fundsFen += priced.fundsFen ?? 0;
+    totalKwh = totalKwh.plus(priced.totalKwh);
+    prior = prior.plus(priced.totalKwh);
+    records.push({
+      tariffVersionId: part.version.tariffVersionId,
+      effectiveFrom: part.version.effectiveFrom,
+      days: part.days,
+      tariff: effectiveDefinition(part.version.definition, tariff),
+      usage: usageRecord(usage),
+    });
+  });
+  const totalFen = fen(lines.reduce((sum, line) => sum + line.amountFen, 0));
+  return {
+    lines,
+    totalFen,
+    totalKwh,
+    fundsFen: fen(fundsFen),
+    tariffVersionIds: parts.map((part) => part.version.tariffVersionId),
+    lossKwh,
+    inputs: { spanFrom: input.spanFrom, spanTo: input.spanTo, lossKwh: lossKwh.toString(), parts: records },
+  };
+}
+
+/** Prices a bill again from its stored inputs (the reproducibility check). */
+export function repriceFromInputs(inputs: BillInputsRecord): { lines: BillLine[]; totalFen: Fen } {
+  const lines: BillLine[] = [];
+  for (const part of inputs.parts) {
+    const tariff = parseBillTariff(part.tariff, 'tariff');
+    const usage = part.usage as { kwh: Record<string, string> } & Record<string, string>;
+    const decimal = (name: string) => (usage[name] === undefined ? {} : { [name]: new Decimal(usage[name]) });
+    const priced = priceBill({
+      category: 'commercial',
+      tariff,
+      usage: {
+        kwh: Object.fromEntries(Object.entries(usage.kwh).map(([register, value]) => [register, new Decimal(value)])),
+        priorKwh: new Decimal(usage.priorKwh ?? '0'),
+        ...decimal('basicFraction'),
+        ...decimal('kvarh'),
+        ...decimal('capacityKva'),
+        ...decimal('demandKw'),
+        ...decimal('contractDemandKw'),
+      },
+    });
+    const suffix = inputs.parts.length > 1 ? `@${part.effectiveFrom}` : '';
+    for (const line of priced.lines) lines.push({ ...line, code: `${line.code}${suffix}` });
+  }
+  return { lines, totalFen: fen(lines.reduce((sum, line) => sum + line.amountFen, 0)) };
+}
+
+/** The stored definition with the tier thresholds actually applied to this customer. */
+function effectiveDefinition(definition: unknown, tariff: BillTariff): unknown {
+  const raw = definition as { tiers?: Record<string, unknown> };
+  if (!raw.tiers || !tariff.tiers) return definition;
+  return { ...raw, tiers: { ...raw.tiers, thresholds: tariff.tiers.thresholdsKwh.map((value) => value.toString()) } };
+}
+
+function parseTariff(version: TariffVersionDef): BillTariff {
+  try {
+    return parseBillTariff(version.definition, `tariff_version ${version.tariffVersionId}`);
+  } catch (error) {
+    throw new BillingError('tariff_invalid', (error as Error).message);
+  }
+}
+
+function versionParts(versions: readonly TariffVersionDef[], spanFrom: LocalDate, spanTo: LocalDate) {
+  const from = dayNumber(spanFrom);
+  const to = dayNumber(spanTo);
+  const parts: { version: TariffVersionDef; days: number }[] = [];
+  for (const version of [...versions].sort((a, b) => (a.effectiveFrom < b.effectiveFrom ? -1 : 1))) {
+    // A version covers the days d with effectiveFrom ≤ d < effectiveTo; the span covers from < d ≤ to.
+    const start = Math.max(from + 1, dayNumber(version.effectiveFrom));
+    const end = Math.min(to, version.effectiveTo ? dayNumber(version.effectiveTo) - 1 : to);
+    if (end >= start) parts.push({ version, days: end - start + 1 });
+  }
+  return parts;
+}
+
+/** kWh per priced register: the tariff's TOU registers from the meter's, the total on flat otherwise. */
+function registerKwh(tariff: BillTariff, consumption: BuildBillInput['consumption']): Partial<Record<TouRegister, Decimal>> {
+  const priced = TOU_REGISTERS.filter((register) => tariff.energy[register] !== undefined);
+  const kwh: Partial<Record<TouRegister, Decimal>> = {};
+  const metered = priced.filter((register) => consumption[register] !== undefined);
+  const total = consumption.total ?? metered.reduce((sum, register) => sum.plus(consumption[register]!), ZERO);
+  if (metered.length === 0 || priced.length === 1) {
+    for (const register of priced) kwh[register] = ZERO;
+    kwh[priced.includes('flat') ? 'flat' : priced[0]!] = total;
+    return kwh;
+  }
+  let assigned = ZERO;
+  for (const register of priced) {
+    kwh[register] = consumption[register] ?? ZERO;
+    assigned = assigned.plus(kwh[register]!);
+  }
+  // A total register above the sum of the TOU registers (meters differ by rounding) goes to flat.
+  const rest = total.minus(assigned);
+  if (rest.greaterThan(0) && kwh.flat !== undefined) kwh.flat = kwh.flat.plus(rest);
+  return kwh;
+}
+
+/** Splits each register's kWh over the parts in proportion to their days, in hundredths, with the remainder on the last part. */
+function splitByDays(kwh: Partial<Record<TouRegister, Decimal>>, days: readonly number[]): Partial<Record<TouRegister, Decimal>>[] {
+  const totalDays = days.reduce((sum, d) => sum + d, 0);
+  const parts = days.map(() => ({}) as Partial<Record<TouRegister, Decimal>>);
+  for (const [register, value] of Object.entries(kwh) as [TouRegister, Decimal][]) {
+    let left = value;
+    days.forEach((d, k) => {
+      const share = k === days.length - 1 ? left : value.times(d).div(totalDays).toDecimalPlaces(2, Decimal.ROUND_DOWN);
+      parts[k]![register] = share;
+      left = left.minus(share);
+    });
+  }
+  return parts;
+}
+
+/**
+ * Annual tier thresholds are raised for large households (when the tariff says so) and
+ * pro-rated by months for accounts opened during the tier year.
+ */
+function adjustTiers(tariff: BillTariff, definition: unknown, input: BuildBillInput): BillTariff {
+  if (!tariff.tiers) return tariff;
+  const raw = (definition ?? {}) as { tiers?: { largeHouseholdExtraKwhPerMonth?: number; largeHouseholdMinPersons?: number } };
+  const extraPerMonth = raw.tiers?.largeHouseholdExtraKwhPerMonth ?? 0;
+  const minPersons = raw.tiers?.largeHouseholdMinPersons ?? Number.POSITIVE_INFINITY;
+  const large = (input.customer.householdSize ?? 0) >= minPersons;
+  const annual = tariff.tiers.basis === 'annual';
+  const openedYear = Number(input.customer.openedOn.slice(0, 4));
+  const openedMonth = Number(input.customer.openedOn.slice(5, 7));
+  const monthsInYear = annual && openedYear === input.tierYear ? 13 - openedMonth : 12;
+  const extra = large ? new Decimal(extraPerMonth).times(annual ? 12 : 1) : ZERO;
+  const thresholdsKwh = tariff.tiers.thresholdsKwh.map((threshold) =>
+    threshold.plus(extra).times(annual ? monthsInYear : 12).div(12).toDecimalPlaces(2),
+  );
+  const tiers: TierRule = { ...tariff.tiers, thresholdsKwh };
+  return { ...tariff, tiers };
+}
+
+function usageRecord(usage: BillUsage): Record<string, unknown> {
+  const record: Record<string, unknown> = {
+    kwh: Object.fromEntries(Object.entries(usage.kwh).map(([k, v]) => [k, (v as Decimal).toString()])),
+    priorKwh: usage.priorKwh.toString(),
+  };
+  for (const name of ['basicFraction', 'kvarh', 'capacityKva', 'demandKw', 'contractDemandKw'] as const) {
+    const value = usage[name];
+    if (value !== undefined) record[name] = value.toString();
+  }
+  return record;
+}

@@ -3,6 +3,8 @@ import type { DB } from '../adapters/db/schema.js';
 
 export interface PartitionOutcome {
   readonly items: number;
+  /** Per-partition counts kept with the partition, summed into the run's totals. */
+  readonly summary?: unknown;
 }
 
 /**
@@ -34,7 +36,13 @@ export async function runPartitions(
         const result = await work(trx, partitionNo);
         await trx
           .updateTable('job_partition')
-          .set({ status: 'done', done_at: new Date(), worker: options.worker, items: result.items })
+          .set({
+            status: 'done',
+            done_at: new Date(),
+            worker: options.worker,
+            items: result.items,
+            ...(result.summary === undefined ? {} : { summary: JSON.stringify(result.summary) }),
+          })
           .where('run_key', '=', runKey)
           .where('partition_no', '=', partitionNo)
           .execute();

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/adapters/db/database.js';
-import { copyCsv } from '../../src/adapters/db/raw-commands.js';
+import { copyCsv, toCopyCsv } from '../../src/adapters/db/raw-commands.js';
 import { createTestDatabase, describeEachDatabase } from '../support/databases.js';
 
 describe('PGlite dialect', () => {
@@ -98,6 +98,9 @@ describeEachDatabase('both backends', (kind) => {
     await database.db.transaction().execute(async (trx) => {
       await copyCsv(trx, 'copy_target', ['id', 'name', 'amount'], '1,"王, 五",1.50\n2,"say ""hi""",\n');
     });
+    await database.db.transaction().execute(async (trx) => {
+      await copyCsv(trx, 'copy_target', ['id', 'name', 'amount'], toCopyCsv([[4, '', null]]));
+    });
     await expect(
       database.db.transaction().execute(async (trx) => {
         await copyCsv(trx, 'copy_target', ['id', 'name', 'amount'], '3,x,1\n');
@@ -109,6 +112,7 @@ describeEachDatabase('both backends', (kind) => {
     expect(rows.rows).toEqual([
       { id: 1, name: '王, 五', amount: '1.50' },
       { id: 2, name: 'say "hi"', amount: null },
+      { id: 4, name: '', amount: null },
     ]);
   });
 

@@ -16,6 +16,9 @@ const MESSAGES = {
     customers: '户',
     noRows: '(无记录)',
     startEmpty: '数据库为空, 先生成示范县 ({customers} 户 × {months} 个月)',
+    billing: '电费核算',
+    billed: '{period} 核算完成: 出账 {billed} 户, 挂起待审 {held} 户, 失败 {failed} 户, 应收 {amount} 元',
+    released: '{period} 电费发行: {released} 张电费单, 合计 {amount} 元',
   },
   en: {
     demoBuilding: 'Building the demo county',
@@ -34,6 +37,9 @@ const MESSAGES = {
     noRows: '(no rows)',
     startEmpty:
       'The database is empty: building the demo county first ({customers} customers × {months} months)',
+    billing: 'Billing run',
+    billed: '{period} billed: {billed} bills, {held} held for review, {failed} failed, {amount} yuan',
+    released: '{period} released: {released} bills, {amount} yuan',
   },
 } as const;
 

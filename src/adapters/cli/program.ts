@@ -14,7 +14,10 @@ import {
   lateFeeOutput,
   parseLateFeeInput,
 } from '../../domain/late-fee.js';
-import { addMonths, parsePeriod, periodOf } from '../../domain/local-date.js';
+import { addMonths, parseLocalDate, parsePeriod, periodOf } from '../../domain/local-date.js';
+import { fen, formatYuan } from '../../domain/money.js';
+import { releaseBills } from '../../jobs/billing/release-bills.js';
+import { runBilling } from '../../jobs/billing/run-billing.js';
 import { BillInputError, billOutput, parseBillInput, priceBill } from '../../domain/tariff/price-bill.js';
 import { createDemoCounty, workOnDemoRun } from '../../jobs/demo/create-demo-county.js';
 import { type AppContext, createAppContext } from '../../main/app-context.js';
@@ -32,6 +35,9 @@ export const DEMO_LOGIN = { login: 'admin', password: 'gridcollect' } as const;
 export const EXIT = { ok: 0, itemsFailed: 1, usage: 2 } as const;
 
 class UsageError extends Error {}
+
+/** The command ran but some items failed (reported in its output): exit 1. */
+class ItemsFailed extends Error {}
 
 /** Bad input data (a file that does not satisfy its contract): exit 1, one line naming the field. */
 class InputError extends Error {}
@@ -177,6 +183,65 @@ export function buildProgram(io: CliIo): Command {
         if (error instanceof LateFeeInputError) throw new InputError(error.message);
         throw error;
       }
+    });
+
+  const bill = program.command('bill').description('billing run (电费核算) and release (电费发行)');
+  bill
+    .command('run')
+    .description(
+      'bill every customer due in the period (drafts); customers with held reads go to the exception queue',
+    )
+    .requiredOption('--period <period>', 'billing period YYYY-MM', periodArg)
+    .option('--station <id>', 'only this supply station (org unit id)', positiveInt('--station'))
+    .option('--dry-run', 'run the real path and roll it back')
+    .option('--concurrency <n>', 'partitions at once (PostgreSQL)', positiveInt('--concurrency'))
+    .option('--json', 'print one JSON document')
+    .action(async (options, command: Command) => {
+      const global = globals(command);
+      await withContext(async (context) => {
+        const bar = progressBar(message(lang(global), 'billing'), !global.json);
+        const summary = await runBilling(context.database.db, {
+          period: options.period,
+          ...(options.station ? { stationId: options.station } : {}),
+          dryRun: Boolean(options.dryRun),
+          concurrency: options.concurrency ?? (context.database.kind === 'postgres' ? 2 : 1),
+          worker: `${os.hostname()}:${process.pid}`,
+          onProgress: (done, total) => bar.update(done, total),
+        }).finally(() => bar.stop());
+        const result = { ...summary, amount: formatYuan(fen(summary.amountFen)) };
+        if (global.json) emitJson(result);
+        else
+          io.out(
+            `${message(lang(global), 'billed', { period: summary.period, billed: summary.billed, held: summary.held, failed: summary.failed, amount: result.amount })}\n`,
+          );
+        if (summary.failed > 0) throw new ItemsFailed(`${summary.failed} customers could not be billed`);
+      });
+    });
+  bill
+    .command('release')
+    .description('release the period’s reviewed drafts: bill numbers, due dates, receivables')
+    .requiredOption('--period <period>', 'billing period YYYY-MM', periodArg)
+    .option('--station <id>', 'only this supply station (org unit id)', positiveInt('--station'))
+    .option('--on <date>', 'release date (default: today)')
+    .option('--json', 'print one JSON document')
+    .action(async (options, command: Command) => {
+      const global = globals(command);
+      await withContext(async (context) => {
+        const releasedOn = options.on ? parseLocalDate(options.on) : context.clock.today();
+        if (!releasedOn) throw new UsageError('--on must be a date YYYY-MM-DD');
+        const summary = await releaseBills(context.database.db, {
+          period: options.period,
+          ...(options.station ? { stationId: options.station } : {}),
+          releasedOn,
+          actor: CLI_PRINCIPAL,
+        });
+        const result = { ...summary, amount: formatYuan(fen(summary.amountFen)) };
+        if (global.json) emitJson(result);
+        else
+          io.out(
+            `${message(lang(global), 'released', { period: summary.period, released: summary.released, amount: result.amount })}\n`,
+          );
+      });
     });
 
   const db = program.command('db').description('database schema');
@@ -537,6 +602,10 @@ export async function runCli(
         error.code === 'commander.version'
         ? EXIT.ok
         : EXIT.usage;
+    }
+    if (error instanceof ItemsFailed) {
+      io.err(`gridcollect: ${error.message}\n`);
+      return EXIT.itemsFailed;
     }
     if (error instanceof InputError) {
       io.err(`gridcollect: ${error.message.replaceAll('\n', ' ')}\n`);

@@ -32,7 +32,13 @@ export async function copyCsv(
   );
 }
 
-/** Renders rows as CSV for COPY: null → empty (NULL), booleans as t/f, everything else as text. */
+/**
+ * Renders rows as CSV for COPY: null → an empty unquoted field (NULL), an empty string → "" (an
+ * empty string), booleans as t/f, everything else as text.
+ */
 export function toCopyCsv(rows: readonly (readonly unknown[])[]): string {
-  return stringify(rows as unknown[][], { cast: { boolean: (value) => (value ? 't' : 'f') } });
+  return stringify(rows as unknown[][], {
+    quoted_match: /^$/,
+    cast: { boolean: (value) => (value ? 't' : 'f') },
+  });
 }

@@ -116,6 +116,7 @@ export interface JobPartitionTable {
   done_at: Timestamp | null;
   worker: string | null;
   items: number | null;
+  summary: Json | null;
 }
 
 export interface CustomerTable {
@@ -142,6 +143,7 @@ export interface CustomerTable {
   status: 'active' | 'suspended' | 'closed';
   opened_on: string;
   closed_on: string | null;
+  contract_demand_kw: Numeric | null;
   created_at: Timestamp;
 }
 
@@ -188,6 +190,7 @@ export interface MeterReadTable {
   read_by: number | null;
   supersedes_read_id: number | null;
   import_key: string | null;
+  demand: Numeric | null;
   created_at: Timestamp;
 }
 
@@ -257,7 +260,96 @@ export interface DemoReadFaultTable {
   fault: string;
 }
 
+export interface MeterChangeTable {
+  customer_id: number;
+  meter_change_id: number;
+  old_meter_id: number;
+  new_meter_id: number;
+  changed_on: string;
+  reason: string;
+  old_final: unknown;
+  new_initial: unknown;
+  created_at: Timestamp;
+}
+
+export interface BillTable {
+  customer_id: number;
+  bill_id: number;
+  period: string;
+  revision: Generated<number>;
+  replaces_bill_id: number | null;
+  billing_run_key: string | null;
+  tariff_version_id: number | null;
+  kwh_total: Numeric;
+  amount_fen: number;
+  funds_fen: Generated<number>;
+  inputs: Json;
+  created_at: Timestamp;
+}
+
+export interface BillLineTable {
+  customer_id: number;
+  bill_id: number;
+  line_no: number;
+  code: string;
+  kwh: Numeric | null;
+  price: Numeric | null;
+  amount_fen: number;
+}
+
+export interface BillReleaseTable {
+  customer_id: number;
+  bill_id: number;
+  bill_no: string;
+  released_on: string;
+  due_on: string;
+  released_by: number | null;
+  released_at: Timestamp;
+}
+
+export interface JournalEntryTable {
+  customer_id: number;
+  journal_entry_id: number;
+  kind: string;
+  effective_on: string;
+  posted_at: Timestamp;
+  reverses_entry_id: number | null;
+  idempotency_key: string | null;
+  source_type: string | null;
+  source_id: string | null;
+  memo: string | null;
+  created_by: number | null;
+}
+
+export interface ReadExceptionTable {
+  customer_id: number;
+  period: string;
+  code: string;
+  severity: 'hold' | 'warn';
+  detail: ColumnType<unknown, string | undefined, string>;
+  billing_run_key: string;
+  created_at: Timestamp;
+}
+
+export interface ReadExceptionResolutionTable {
+  customer_id: number;
+  period: string;
+  code: string;
+  resolution: 'confirmed' | 'corrected' | 'estimated';
+  method: string | null;
+  note: string | null;
+  resolved_by: number | null;
+  resolved_at: Timestamp;
+}
+
 export interface DB {
+  meter_change: MeterChangeTable;
+  bill: BillTable;
+  bill_line: BillLineTable;
+  bill_release: BillReleaseTable;
+  journal_entry: JournalEntryTable;
+  read_exception: ReadExceptionTable;
+  read_exception_resolution: ReadExceptionResolutionTable;
   customer_number: CustomerNumberTable;
   meter_number: MeterNumberTable;
   demo_customer_behaviour: DemoCustomerBehaviourTable;

@@ -5,15 +5,38 @@ import type { LocalDate } from '../local-date.js';
 import { type BuildBillInput, type TariffVersionDef, buildBill, repriceFromInputs } from './build-bill.js';
 import { computeConsumption } from './consumption.js';
 
-const tiers = { basis: 'annual', thresholds: [2160, 4200], increments: ['0.05', '0.30'], largeHouseholdExtraKwhPerMonth: 100, largeHouseholdMinPersons: 5 };
+const tiers = {
+  basis: 'annual',
+  thresholds: [2160, 4200],
+  increments: ['0.05', '0.30'],
+  largeHouseholdExtraKwhPerMonth: 100,
+  largeHouseholdMinPersons: 5,
+};
 const residentialVersions: TariffVersionDef[] = [
-  { tariffVersionId: 1, effectiveFrom: '2023-01-01' as LocalDate, effectiveTo: '2025-07-01' as LocalDate, definition: { energy: { flat: '0.5200' }, tiers, funds: '0.0181' } },
-  { tariffVersionId: 2, effectiveFrom: '2025-07-01' as LocalDate, effectiveTo: null, definition: { energy: { flat: '0.5283' }, tiers, funds: '0.0181' } },
+  {
+    tariffVersionId: 1,
+    effectiveFrom: '2023-01-01' as LocalDate,
+    effectiveTo: '2025-07-01' as LocalDate,
+    definition: { energy: { flat: '0.5200' }, tiers, funds: '0.0181' },
+  },
+  {
+    tariffVersionId: 2,
+    effectiveFrom: '2025-07-01' as LocalDate,
+    effectiveTo: null,
+    definition: { energy: { flat: '0.5283' }, tiers, funds: '0.0181' },
+  },
 ];
 
 function input(overrides: Partial<BuildBillInput> = {}): BuildBillInput {
   return {
-    customer: { householdSize: 3, openedOn: '2010-05-01' as LocalDate, closedOn: null, capacityKva: new Decimal(8), contractDemandKw: null, lowSideMetered: false },
+    customer: {
+      householdSize: 3,
+      openedOn: '2010-05-01' as LocalDate,
+      closedOn: null,
+      capacityKva: new Decimal(8),
+      contractDemandKw: null,
+      lowSideMetered: false,
+    },
     versions: residentialVersions,
     spanFrom: '2026-09-25' as LocalDate,
     spanTo: '2026-10-25' as LocalDate,
@@ -26,7 +49,8 @@ function input(overrides: Partial<BuildBillInput> = {}): BuildBillInput {
   };
 }
 
-const codes = (bill: ReturnType<typeof buildBill>) => bill.lines.map((line) => [line.code, line.kwh?.toString(), line.amountFen]);
+const codes = (bill: ReturnType<typeof buildBill>) =>
+  bill.lines.map((line) => [line.code, line.kwh?.toString(), line.amountFen]);
 
 describe('building a bill from consumption', () => {
   it('prices a residential month at the version in force', () => {
@@ -38,15 +62,28 @@ describe('building a bill from consumption', () => {
 
   it('raises annual thresholds by 100 kWh a month for households of five or more', () => {
     const small = buildBill(input({ priorKwh: new Decimal(2100) }));
-    expect(codes(small)).toEqual([['energy.flat', '300', 15849], ['tier.2', '240', 1200]]);
-    const large = buildBill(input({ priorKwh: new Decimal(2100), customer: { ...input().customer, householdSize: 6 } }));
+    expect(codes(small)).toEqual([
+      ['energy.flat', '300', 15849],
+      ['tier.2', '240', 1200],
+    ]);
+    const large = buildBill(
+      input({ priorKwh: new Decimal(2100), customer: { ...input().customer, householdSize: 6 } }),
+    );
     expect(codes(large)).toEqual([['energy.flat', '300', 15849]]);
   });
 
   it('pro-rates annual thresholds by months for an account opened during the tier year', () => {
     // Opened in July: 6 of 12 months → tier 1 ends at 1080 kWh.
-    const bill = buildBill(input({ priorKwh: new Decimal(1000), customer: { ...input().customer, openedOn: '2026-07-10' as LocalDate } }));
-    expect(codes(bill)).toEqual([['energy.flat', '300', 15849], ['tier.2', '220', 1100]]);
+    const bill = buildBill(
+      input({
+        priorKwh: new Decimal(1000),
+        customer: { ...input().customer, openedOn: '2026-07-10' as LocalDate },
+      }),
+    );
+    expect(codes(bill)).toEqual([
+      ['energy.flat', '300', 15849],
+      ['tier.2', '220', 1100],
+    ]);
   });
 
   it('splits a period across a tariff change by days', () => {
@@ -66,28 +103,63 @@ describe('building a bill from consumption', () => {
         tariffVersionId: 9,
         effectiveFrom: '2023-01-01' as LocalDate,
         effectiveTo: null,
-        definition: { energy: { peak: '0.9117', flat: '0.5698', valley: '0.2279' }, basic: { by: 'capacity', rate: '23.33' }, pfStandard: '0.90', funds: '0.0459' },
+        definition: {
+          energy: { peak: '0.9117', flat: '0.5698', valley: '0.2279' },
+          basic: { by: 'capacity', rate: '23.33' },
+          pfStandard: '0.90',
+          funds: '0.0459',
+        },
       },
     ];
     const bill = buildBill(
       input({
         versions,
-        customer: { ...input().customer, capacityKva: new Decimal(315), lowSideMetered: true, householdSize: null },
-        consumption: { total: new Decimal(60000), peak: new Decimal(25000), flat: new Decimal(20000), valley: new Decimal(15000), reactive: new Decimal(20000) },
+        customer: {
+          ...input().customer,
+          capacityKva: new Decimal(315),
+          lowSideMetered: true,
+          householdSize: null,
+        },
+        consumption: {
+          total: new Decimal(60000),
+          peak: new Decimal(25000),
+          flat: new Decimal(20000),
+          valley: new Decimal(15000),
+          reactive: new Decimal(20000),
+        },
       }),
     );
     // Loss = 345 kWh no-load × 30/30 + 1% of 60000 = 945 kWh on flat.
     expect(bill.lossKwh.toString()).toBe('945');
     expect(bill.lines.find((line) => line.code === 'energy.flat')?.kwh?.toString()).toBe('20945');
-    expect(bill.lines.map((line) => line.code)).toEqual(['energy.peak', 'energy.flat', 'energy.valley', 'basic', 'pf']);
+    expect(bill.lines.map((line) => line.code)).toEqual([
+      'energy.peak',
+      'energy.flat',
+      'energy.valley',
+      'basic',
+      'pf',
+    ]);
   });
 
   it('pro-rates the basic charge for a connection opened during the period', () => {
     const versions: TariffVersionDef[] = [
-      { tariffVersionId: 9, effectiveFrom: '2023-01-01' as LocalDate, effectiveTo: null, definition: { energy: { flat: '0.5' }, basic: { by: 'capacity', rate: '30' } } },
+      {
+        tariffVersionId: 9,
+        effectiveFrom: '2023-01-01' as LocalDate,
+        effectiveTo: null,
+        definition: { energy: { flat: '0.5' }, basic: { by: 'capacity', rate: '30' } },
+      },
     ];
     const bill = buildBill(
-      input({ versions, customer: { ...input().customer, capacityKva: new Decimal(400), openedOn: '2026-10-11' as LocalDate, householdSize: null } }),
+      input({
+        versions,
+        customer: {
+          ...input().customer,
+          capacityKva: new Decimal(400),
+          openedOn: '2026-10-11' as LocalDate,
+          householdSize: null,
+        },
+      }),
     );
     // Supply from 11 to 25 October: 15 of 30 days → half of 12,000.00.
     expect(bill.lines.find((line) => line.code === 'basic')?.amountFen).toBe(600000);
@@ -113,7 +185,9 @@ describe('building a bill from consumption', () => {
           );
           const again = repriceFromInputs(JSON.parse(JSON.stringify(bill.inputs)));
           expect(again.totalFen).toBe(bill.totalFen);
-          expect(again.lines.map((line) => [line.code, line.amountFen])).toEqual(bill.lines.map((line) => [line.code, line.amountFen]));
+          expect(again.lines.map((line) => [line.code, line.amountFen])).toEqual(
+            bill.lines.map((line) => [line.code, line.amountFen]),
+          );
         },
       ),
     );
@@ -121,14 +195,38 @@ describe('building a bill from consumption', () => {
 
   it('charges a split period within one fen per line of the whole when the price does not change', () => {
     const same: TariffVersionDef[] = [
-      { tariffVersionId: 1, effectiveFrom: '2023-01-01' as LocalDate, effectiveTo: '2025-07-01' as LocalDate, definition: { energy: { flat: '0.6620' } } },
-      { tariffVersionId: 2, effectiveFrom: '2025-07-01' as LocalDate, effectiveTo: null, definition: { energy: { flat: '0.6620' } } },
+      {
+        tariffVersionId: 1,
+        effectiveFrom: '2023-01-01' as LocalDate,
+        effectiveTo: '2025-07-01' as LocalDate,
+        definition: { energy: { flat: '0.6620' } },
+      },
+      {
+        tariffVersionId: 2,
+        effectiveFrom: '2025-07-01' as LocalDate,
+        effectiveTo: null,
+        definition: { energy: { flat: '0.6620' } },
+      },
     ];
     fc.assert(
       fc.property(fc.integer({ min: 0, max: 10_000_000 }), (hundredths) => {
         const consumption = { total: new Decimal(hundredths).div(100) };
-        const split = buildBill(input({ versions: same, consumption, spanFrom: '2025-06-20' as LocalDate, spanTo: '2025-07-20' as LocalDate }));
-        const whole = buildBill(input({ versions: same, consumption, spanFrom: '2025-07-20' as LocalDate, spanTo: '2025-08-19' as LocalDate }));
+        const split = buildBill(
+          input({
+            versions: same,
+            consumption,
+            spanFrom: '2025-06-20' as LocalDate,
+            spanTo: '2025-07-20' as LocalDate,
+          }),
+        );
+        const whole = buildBill(
+          input({
+            versions: same,
+            consumption,
+            spanFrom: '2025-07-20' as LocalDate,
+            spanTo: '2025-08-19' as LocalDate,
+          }),
+        );
         expect(Math.abs(split.totalFen - whole.totalFen)).toBeLessThanOrEqual(split.lines.length);
       }),
     );
@@ -145,7 +243,10 @@ describe('consumption from reads', () => {
   });
 
   it('multiplies register differences and sums the meters of a meter change', () => {
-    const result = computeConsumption([span('100', '150', 6, 40), span('0', '12.5', 6, 40)], new Decimal('0.1'));
+    const result = computeConsumption(
+      [span('100', '150', 6, 40), span('0', '12.5', 6, 40)],
+      new Decimal('0.1'),
+    );
     expect(result.byRegister.total?.toString()).toBe('2500');
   });
 

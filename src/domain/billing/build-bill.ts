@@ -104,9 +104,14 @@ const ZERO = new Decimal(0);
  */
 export function buildBill(input: BuildBillInput): BuiltBill {
   const spanDays = dayNumber(input.spanTo) - dayNumber(input.spanFrom);
-  if (spanDays <= 0) throw new BillingError('tariff_invalid', `empty billing span ${input.spanFrom}..${input.spanTo}`);
+  if (spanDays <= 0)
+    throw new BillingError('tariff_invalid', `empty billing span ${input.spanFrom}..${input.spanTo}`);
   const parts = versionParts(input.versions, input.spanFrom, input.spanTo);
-  if (parts.length === 0) throw new BillingError('no_tariff_in_force', `no tariff version in force between ${input.spanFrom} and ${input.spanTo}`);
+  if (parts.length === 0)
+    throw new BillingError(
+      'no_tariff_in_force',
+      `no tariff version in force between ${input.spanFrom} and ${input.spanTo}`,
+    );
 
   const firstTariff = parseTariff(parts[0]!.version);
   const kwh = registerKwh(firstTariff, input.consumption);
@@ -115,13 +120,22 @@ export function buildBill(input: BuildBillInput): BuiltBill {
   if (input.customer.lowSideMetered && input.customer.capacityKva) {
     const capacity = input.customer.capacityKva.toNumber();
     const row = TRANSFORMER_LOSS.find((entry) => capacity <= entry.kvaMax)!;
-    lossKwh = new Decimal(row.noLoadKwhPerMonth).times(spanDays).div(30).plus(meteredKwh.times(LOAD_LOSS_SHARE)).toDecimalPlaces(2);
-    const lossRegister: TouRegister = firstTariff.energy.flat ? 'flat' : (Object.keys(firstTariff.energy)[0] as TouRegister);
+    lossKwh = new Decimal(row.noLoadKwhPerMonth)
+      .times(spanDays)
+      .div(30)
+      .plus(meteredKwh.times(LOAD_LOSS_SHARE))
+      .toDecimalPlaces(2);
+    const lossRegister: TouRegister = firstTariff.energy.flat
+      ? 'flat'
+      : (Object.keys(firstTariff.energy)[0] as TouRegister);
     kwh[lossRegister] = (kwh[lossRegister] ?? ZERO).plus(lossKwh);
   }
 
   const supplyFrom = Math.max(dayNumber(input.spanFrom), dayNumber(input.customer.openedOn) - 1);
-  const supplyTo = Math.min(dayNumber(input.spanTo), input.customer.closedOn ? dayNumber(input.customer.closedOn) : Number.POSITIVE_INFINITY);
+  const supplyTo = Math.min(
+    dayNumber(input.spanTo),
+    input.customer.closedOn ? dayNumber(input.customer.closedOn) : Number.POSITIVE_INFINITY,
+  );
   const basicFraction = new Decimal(Math.max(0, supplyTo - supplyFrom)).div(spanDays);
 
   const lines: BillLine[] = [];
@@ -129,7 +143,10 @@ export function buildBill(input: BuildBillInput): BuiltBill {
   let prior = input.priorKwh;
   let fundsFen = 0;
   let totalKwh = ZERO;
-  const shares = splitByDays(kwh, parts.map((part) => part.days));
+  const shares = splitByDays(
+    kwh,
+    parts.map((part) => part.days),
+  );
   parts.forEach((part, k) => {
     const tariff = adjustTiers(parseTariff(part.version), part.version.definition, input);
     const partKwh = shares[k]!;
@@ -138,9 +155,15 @@ export function buildBill(input: BuildBillInput): BuiltBill {
       kwh: partKwh,
       priorKwh: prior,
       basicFraction: basicFraction.times(partShare),
-      ...(tariff.pfStandard ? { kvarh: (input.consumption.reactive ?? ZERO).times(partShare).toDecimalPlaces(2) } : {}),
+      ...(tariff.pfStandard
+        ? { kvarh: (input.consumption.reactive ?? ZERO).times(partShare).toDecimalPlaces(2) }
+        : {}),
       ...(input.customer.capacityKva ? { capacityKva: input.customer.capacityKva } : {}),
-      ...(tariff.basic?.by === 'demand' ? { demandKw: input.demandKw ?? input.customer.contractDemandKw ?? input.customer.capacityKva ?? ZERO } : {}),
+      ...(tariff.basic?.by === 'demand'
+        ? {
+            demandKw: input.demandKw ?? input.customer.contractDemandKw ?? input.customer.capacityKva ?? ZERO,
+          }
+        : {}),
       ...(input.customer.contractDemandKw ? { contractDemandKw: input.customer.contractDemandKw } : {}),
     };
     const priced = priceBill({ category: 'commercial', tariff, usage });
@@ -180,7 +203,9 @@ export function repriceFromInputs(inputs: BillInputsRecord): { lines: BillLine[]
       category: 'commercial',
       tariff,
       usage: {
-        kwh: Object.fromEntries(Object.entries(usage.kwh).map(([register, value]) => [register, new Decimal(value)])),
+        kwh: Object.fromEntries(
+          Object.entries(usage.kwh).map(([register, value]) => [register, new Decimal(value)]),
+        ),
         priorKwh: new Decimal(usage.priorKwh ?? '0'),
         ...decimal('basicFraction'),
         ...decimal('kvarh'),
@@ -199,7 +224,10 @@ export function repriceFromInputs(inputs: BillInputsRecord): { lines: BillLine[]
 function effectiveDefinition(definition: unknown, tariff: BillTariff): unknown {
   const raw = definition as { tiers?: Record<string, unknown> };
   if (!raw.tiers || !tariff.tiers) return definition;
-  return { ...raw, tiers: { ...raw.tiers, thresholds: tariff.tiers.thresholdsKwh.map((value) => value.toString()) } };
+  return {
+    ...raw,
+    tiers: { ...raw.tiers, thresholds: tariff.tiers.thresholdsKwh.map((value) => value.toString()) },
+  };
 }
 
 function parseTariff(version: TariffVersionDef): BillTariff {
@@ -224,11 +252,15 @@ function versionParts(versions: readonly TariffVersionDef[], spanFrom: LocalDate
 }
 
 /** kWh per priced register: the tariff's TOU registers from the meter's, the total on flat otherwise. */
-function registerKwh(tariff: BillTariff, consumption: BuildBillInput['consumption']): Partial<Record<TouRegister, Decimal>> {
+function registerKwh(
+  tariff: BillTariff,
+  consumption: BuildBillInput['consumption'],
+): Partial<Record<TouRegister, Decimal>> {
   const priced = TOU_REGISTERS.filter((register) => tariff.energy[register] !== undefined);
   const kwh: Partial<Record<TouRegister, Decimal>> = {};
   const metered = priced.filter((register) => consumption[register] !== undefined);
-  const total = consumption.total ?? metered.reduce((sum, register) => sum.plus(consumption[register]!), ZERO);
+  const total =
+    consumption.total ?? metered.reduce((sum, register) => sum.plus(consumption[register]!), ZERO);
   if (metered.length === 0 || priced.length === 1) {
     for (const register of priced) kwh[register] = ZERO;
     kwh[priced.includes('flat') ? 'flat' : priced[0]!] = total;
@@ -246,13 +278,17 @@ function registerKwh(tariff: BillTariff, consumption: BuildBillInput['consumptio
 }
 
 /** Splits each register's kWh over the parts in proportion to their days, in hundredths, with the remainder on the last part. */
-function splitByDays(kwh: Partial<Record<TouRegister, Decimal>>, days: readonly number[]): Partial<Record<TouRegister, Decimal>>[] {
+function splitByDays(
+  kwh: Partial<Record<TouRegister, Decimal>>,
+  days: readonly number[],
+): Partial<Record<TouRegister, Decimal>>[] {
   const totalDays = days.reduce((sum, d) => sum + d, 0);
   const parts = days.map(() => ({}) as Partial<Record<TouRegister, Decimal>>);
   for (const [register, value] of Object.entries(kwh) as [TouRegister, Decimal][]) {
     let left = value;
     days.forEach((d, k) => {
-      const share = k === days.length - 1 ? left : value.times(d).div(totalDays).toDecimalPlaces(2, Decimal.ROUND_DOWN);
+      const share =
+        k === days.length - 1 ? left : value.times(d).div(totalDays).toDecimalPlaces(2, Decimal.ROUND_DOWN);
       parts[k]![register] = share;
       left = left.minus(share);
     });
@@ -266,7 +302,9 @@ function splitByDays(kwh: Partial<Record<TouRegister, Decimal>>, days: readonly 
  */
 function adjustTiers(tariff: BillTariff, definition: unknown, input: BuildBillInput): BillTariff {
   if (!tariff.tiers) return tariff;
-  const raw = (definition ?? {}) as { tiers?: { largeHouseholdExtraKwhPerMonth?: number; largeHouseholdMinPersons?: number } };
+  const raw = (definition ?? {}) as {
+    tiers?: { largeHouseholdExtraKwhPerMonth?: number; largeHouseholdMinPersons?: number };
+  };
   const extraPerMonth = raw.tiers?.largeHouseholdExtraKwhPerMonth ?? 0;
   const minPersons = raw.tiers?.largeHouseholdMinPersons ?? Number.POSITIVE_INFINITY;
   const large = (input.customer.householdSize ?? 0) >= minPersons;
@@ -276,7 +314,11 @@ function adjustTiers(tariff: BillTariff, definition: unknown, input: BuildBillIn
   const monthsInYear = annual && openedYear === input.tierYear ? 13 - openedMonth : 12;
   const extra = large ? new Decimal(extraPerMonth).times(annual ? 12 : 1) : ZERO;
   const thresholdsKwh = tariff.tiers.thresholdsKwh.map((threshold) =>
-    threshold.plus(extra).times(annual ? monthsInYear : 12).div(12).toDecimalPlaces(2),
+    threshold
+      .plus(extra)
+      .times(annual ? monthsInYear : 12)
+      .div(12)
+      .toDecimalPlaces(2),
   );
   const tiers: TierRule = { ...tariff.tiers, thresholdsKwh };
   return { ...tariff, tiers };

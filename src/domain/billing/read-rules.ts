@@ -68,10 +68,18 @@ export function checkReads(input: ReadCheckInput, rules: ReadRules = DEFAULT_REA
   const found: ReadException[] = [];
   const consumption = input.consumption!;
   if (consumption.belowPrevious.length > 0) {
-    found.push({ code: 'read_below_previous', severity: 'hold', detail: { registers: consumption.belowPrevious.join(',') } });
+    found.push({
+      code: 'read_below_previous',
+      severity: 'hold',
+      detail: { registers: consumption.belowPrevious.join(',') },
+    });
   }
   if (consumption.rolledOver.length > 0) {
-    found.push({ code: 'rollover', severity: 'warn', detail: { registers: consumption.rolledOver.join(',') } });
+    found.push({
+      code: 'rollover',
+      severity: 'warn',
+      detail: { registers: consumption.rolledOver.join(',') },
+    });
   }
   if (input.estimated) found.push({ code: 'estimated_read', severity: rules.estimatedSeverity, detail: {} });
 
@@ -81,17 +89,34 @@ export function checkReads(input: ReadCheckInput, rules: ReadRules = DEFAULT_REA
     const lastYear = input.history.sameMonthLastYearKwh;
     const change = input.totalKwh.minus(reference).abs();
     // Seasonal swings are not anomalies: a change must also stand out against the same month last year.
-    const outOfLine = (limit: (base: Decimal) => boolean) => limit(reference) && (lastYear === null || limit(lastYear));
+    const outOfLine = (limit: (base: Decimal) => boolean) =>
+      limit(reference) && (lastYear === null || limit(lastYear));
     if (change.greaterThanOrEqualTo(rules.changeKwhMin)) {
       if (outOfLine((base) => input.totalKwh.greaterThan(base.times(rules.jumpRatio.plus(1))))) {
-        found.push({ code: 'consumption_jump', severity: 'hold', detail: { kwh: input.totalKwh.toString(), referenceKwh: reference.toDecimalPlaces(2).toString() } });
+        found.push({
+          code: 'consumption_jump',
+          severity: 'hold',
+          detail: { kwh: input.totalKwh.toString(), referenceKwh: reference.toDecimalPlaces(2).toString() },
+        });
       } else if (outOfLine((base) => input.totalKwh.lessThan(base.times(rules.dropRatio)))) {
-        found.push({ code: 'consumption_drop', severity: 'hold', detail: { kwh: input.totalKwh.toString(), referenceKwh: reference.toDecimalPlaces(2).toString() } });
+        found.push({
+          code: 'consumption_drop',
+          severity: 'hold',
+          detail: { kwh: input.totalKwh.toString(), referenceKwh: reference.toDecimalPlaces(2).toString() },
+        });
       }
     }
   }
-  if (input.occupied && input.totalKwh.isZero() && input.history.zeroMonthsBefore + 1 >= rules.zeroMonthsMax) {
-    found.push({ code: 'zero_consumption', severity: 'hold', detail: { months: input.history.zeroMonthsBefore + 1 } });
+  if (
+    input.occupied &&
+    input.totalKwh.isZero() &&
+    input.history.zeroMonthsBefore + 1 >= rules.zeroMonthsMax
+  ) {
+    found.push({
+      code: 'zero_consumption',
+      severity: 'hold',
+      detail: { months: input.history.zeroMonthsBefore + 1 },
+    });
   }
   return found;
 }

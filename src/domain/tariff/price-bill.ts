@@ -145,7 +145,11 @@ function basicCharge(basic: NonNullable<BillTariff['basic']>, usage: BillUsage, 
   return fullBasicCharge(basic, usage, totalKwh).times(fraction);
 }
 
-function fullBasicCharge(basic: NonNullable<BillTariff['basic']>, usage: BillUsage, totalKwh: Decimal): Decimal {
+function fullBasicCharge(
+  basic: NonNullable<BillTariff['basic']>,
+  usage: BillUsage,
+  totalKwh: Decimal,
+): Decimal {
   if (basic.by === 'capacity') return basic.rate.times(usage.capacityKva!);
   let rate = basic.rate;
   if (
@@ -218,7 +222,8 @@ export function parseBillTariff(raw: unknown, field: string): BillTariff {
     }
     energy[key as TouRegister] = decimalField(value, `${field}.energy.${key}`, 5);
   }
-  if (Object.keys(energy).length === 0) throw new BillInputError(`${field}.energy`, 'needs at least one register price');
+  if (Object.keys(energy).length === 0)
+    throw new BillInputError(`${field}.energy`, 'needs at least one register price');
 
   let tiers: TierRule | undefined;
   if (tariffJson.tiers !== undefined) {
@@ -234,13 +239,21 @@ export function parseBillTariff(raw: unknown, field: string): BillTariff {
     );
     thresholdsKwh.forEach((value, k) => {
       if (k > 0 && !value.greaterThan(thresholdsKwh[k - 1]!)) {
-        throw new BillInputError(`${field}.tiers.thresholds[${k}]`, 'must be greater than the previous threshold');
+        throw new BillInputError(
+          `${field}.tiers.thresholds[${k}]`,
+          'must be greater than the previous threshold',
+        );
       }
     });
     if (!Array.isArray(tiersJson.increments) || tiersJson.increments.length !== thresholdsKwh.length) {
-      throw new BillInputError(`${field}.tiers.increments`, `must have one price per threshold (${thresholdsKwh.length})`);
+      throw new BillInputError(
+        `${field}.tiers.increments`,
+        `must have one price per threshold (${thresholdsKwh.length})`,
+      );
     }
-    const increments = tiersJson.increments.map((value, k) => decimalField(value, `${field}.tiers.increments[${k}]`, 5));
+    const increments = tiersJson.increments.map((value, k) =>
+      decimalField(value, `${field}.tiers.increments[${k}]`, 5),
+    );
     tiers = { basis: tiersJson.basis, thresholdsKwh, increments };
   }
 
@@ -260,8 +273,15 @@ export function parseBillTariff(raw: unknown, field: string): BillTariff {
     }
     pfStandard = String(tariffJson.pfStandard) as PfStandard;
   }
-  const funds = tariffJson.funds === undefined ? undefined : decimalField(tariffJson.funds, `${field}.funds`, 5);
-  return { energy, ...(tiers ? { tiers } : {}), ...(basic ? { basic } : {}), ...(pfStandard ? { pfStandard } : {}), ...(funds ? { funds } : {}) };
+  const funds =
+    tariffJson.funds === undefined ? undefined : decimalField(tariffJson.funds, `${field}.funds`, 5);
+  return {
+    energy,
+    ...(tiers ? { tiers } : {}),
+    ...(basic ? { basic } : {}),
+    ...(pfStandard ? { pfStandard } : {}),
+    ...(funds ? { funds } : {}),
+  };
 }
 
 /** Validates usage against its tariff: every priced register needs kWh, and PF or basic charge their inputs. */
@@ -273,7 +293,8 @@ export function parseBillUsage(raw: unknown, tariff: BillTariff, field: string):
     if (!TOU_REGISTERS.includes(key as TouRegister)) {
       throw new BillInputError(`${field}.kwh.${key}`, `unknown register; use ${TOU_REGISTERS.join(', ')}`);
     }
-    if (tariff.energy[key as TouRegister] === undefined) throw new BillInputError(`${field}.kwh.${key}`, 'has no price in tariff.energy');
+    if (tariff.energy[key as TouRegister] === undefined)
+      throw new BillInputError(`${field}.kwh.${key}`, 'has no price in tariff.energy');
     kwh[key as TouRegister] = decimalField(value, `${field}.kwh.${key}`, 2);
   }
   for (const key of Object.keys(tariff.energy)) {
@@ -288,7 +309,8 @@ export function parseBillUsage(raw: unknown, tariff: BillTariff, field: string):
   const demandKw = optional('demandKw', 3);
   const contractDemandKw = optional('contractDemandKw', 3);
   const priorKwh = optional('priorKwh', 2) ?? ZERO;
-  if (tariff.pfStandard && kvarh === undefined) throw new BillInputError(`${field}.kvarh`, 'is required when tariff.pfStandard is set');
+  if (tariff.pfStandard && kvarh === undefined)
+    throw new BillInputError(`${field}.kvarh`, 'is required when tariff.pfStandard is set');
   if (tariff.basic?.by === 'capacity' && capacityKva === undefined) {
     throw new BillInputError(`${field}.capacityKva`, 'is required when tariff.basic.by is capacity');
   }

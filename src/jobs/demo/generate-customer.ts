@@ -53,6 +53,7 @@ export const CUSTOMER_COLUMNS = [
   'status',
   'opened_on',
   'closed_on',
+  'contract_demand_kw',
 ] as const;
 export const ACCOUNT_COLUMNS = [
   'customer_id',
@@ -102,6 +103,7 @@ export const READ_COLUMNS = [
   'valley',
   'reactive',
   'read_by',
+  'demand',
 ] as const;
 export const FAULT_COLUMNS = ['customer_id', 'meter_id', 'period', 'fault'] as const;
 export const BEHAVIOUR_COLUMNS = [
@@ -153,6 +155,7 @@ const SCALE = 100; // registers are tracked in hundredths, as integers
 export function generateCustomer(plan: CountyPlan, index: number): GeneratedCustomer {
   const { seed } = plan.params;
   const random = new SeededRandom(seed, 1, index);
+  const demandRandom = new SeededRandom(seed, 3, index);
   const slot = slotOf(plan, index);
   const customerId = index + 1;
   const firstPeriod = plan.firstPeriod;
@@ -298,6 +301,7 @@ export function generateCustomer(plan: CountyPlan, index: number): GeneratedCust
     status,
     openedOn,
     closedOn,
+    tariffCode === 'LI-2P-DEM' ? (capacityKva * 0.8).toFixed(2) : null,
   ];
 
   // Payment behaviour (hidden truth for the payment simulations) ----------------------------------
@@ -421,7 +425,6 @@ export function generateCustomer(plan: CountyPlan, index: number): GeneratedCust
   };
 
   // Periods are strings ordered like dates; Math.max would turn them into NaN.
-  // biome-ignore lint/complexity/useMathMinMax: string comparison
   const firstReadPeriod = openedPeriod > baselinePeriod ? openedPeriod : baselinePeriod;
   for (let p = firstReadPeriod; p <= untilPeriod; p = addMonths(p, 1)) {
     const readOn = closedPeriod === p && closedOn ? closedOn : readDayFor(p);
@@ -521,6 +524,8 @@ export function generateCustomer(plan: CountyPlan, index: number): GeneratedCust
       registerValue(recorded, 'valley'),
       registerValue(recorded, 'reactive'),
       source === 'ami' && kindOfRead === 'actual' ? null : readBy,
+      // Monthly maximum demand (kW) for two-part customers, from its own random stream.
+      category === 'large_industry' ? (capacityKva * (0.45 + demandRandom.next() * 0.45)).toFixed(3) : null,
     ]);
   }
   pushMeter(closedOn);

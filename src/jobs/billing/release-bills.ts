@@ -1,0 +1,156 @@
+import { type Kysely, sql } from 'kysely';
+import { copyCsv, toCopyCsv } from '../../adapters/db/raw-commands.js';
+import type { DB } from '../../adapters/db/schema.js';
+import type { Principal } from '../../app/principal.js';
+import { recordAudit } from '../../app/record-audit.js';
+import { billNo, dueDate } from '../../domain/billing/bill-identity.js';
+import type { LocalDate, Period } from '../../domain/local-date.js';
+import { billReleaseEntry } from '../../domain/ledger/bill-release-entry.js';
+import { fen } from '../../domain/money.js';
+
+export interface ReleaseBillsOptions {
+  readonly period: Period;
+  readonly stationId?: number;
+  readonly releasedOn: LocalDate;
+  readonly actor: Principal;
+  readonly batchSize?: number;
+  readonly onProgress?: (released: number) => void;
+}
+
+export interface ReleaseSummary {
+  readonly period: Period;
+  readonly stationId: number | null;
+  readonly released: number;
+  readonly amountFen: number;
+  readonly batches: number;
+}
+
+/**
+ * Releases (发行) the period's draft bills: each gets its number and due date (the customer's due
+ * rule), and its amount becomes receivable through a journal entry — receivable against energy
+ * revenue, government funds as their own liability. Batches commit with their audit record;
+ * a rerun releases only what is still draft.
+ */
+export async function releaseBills(db: Kysely<DB>, options: ReleaseBillsOptions): Promise<ReleaseSummary> {
+  const batchSize = options.batchSize ?? 5000;
+  let released = 0;
+  let amountFen = 0;
+  let batches = 0;
+  let after = 0;
+  for (;;) {
+    const batch = await db.transaction().execute(async (trx) => {
+      // One releaser per period at a time; a second one waits and then finds nothing left.
+      await sql`select pg_advisory_xact_lock(hashtext(${`bill-release:${options.period}`}))`.execute(trx);
+      const drafts = await sql<{
+        customer_id: number;
+        bill_id: number;
+        revision: number;
+        customer_no: string;
+        due_rule: string;
+        amount_fen: number;
+        funds_fen: number;
+      }>`
+        select b.customer_id, b.bill_id, b.revision, c.customer_no, c.due_rule, b.amount_fen, b.funds_fen
+        from bill b join customer c on c.customer_id = b.customer_id
+        where b.period = ${options.period} and b.customer_id > ${after}
+          ${options.stationId === undefined ? sql`` : sql`and c.station_id = ${options.stationId}`}
+          and not exists (select 1 from bill_release r where r.customer_id = b.customer_id and r.bill_id = b.bill_id)
+        order by b.customer_id, b.bill_id
+        limit ${batchSize}`.execute(trx);
+      if (drafts.rows.length === 0) return null;
+      const releases: unknown[][] = [];
+      const entries: unknown[][] = [];
+      const postings: unknown[][] = [];
+      let batchAmount = 0;
+      for (const draft of drafts.rows) {
+        const due = dueDate(draft.due_rule, options.period, options.releasedOn);
+        const number = billNo(options.period, draft.customer_no, draft.revision);
+        releases.push([
+          draft.customer_id,
+          draft.bill_id,
+          number,
+          options.releasedOn,
+          due,
+          options.actor.staffId,
+        ]);
+        batchAmount += draft.amount_fen;
+        const entry = billReleaseEntry({
+          billId: draft.bill_id,
+          amountFen: fen(draft.amount_fen),
+          fundsFen: fen(draft.funds_fen),
+        });
+        if (!entry) continue;
+        entries.push([
+          draft.customer_id,
+          entry.journalEntryId,
+          'bill_release',
+          options.releasedOn,
+          `bill-release:${draft.bill_id}`,
+          'bill',
+          String(draft.bill_id),
+          number,
+          options.actor.staffId,
+        ]);
+        entry.postings.forEach((posting, k) => {
+          postings.push([
+            draft.customer_id,
+            entry.journalEntryId,
+            k + 1,
+            posting.account,
+            '',
+            posting.amountFen,
+          ]);
+        });
+      }
+      await copyCsv(
+        trx,
+        'bill_release',
+        ['customer_id', 'bill_id', 'bill_no', 'released_on', 'due_on', 'released_by'],
+        toCopyCsv(releases),
+      );
+      await copyCsv(
+        trx,
+        'journal_entry',
+        [
+          'customer_id',
+          'journal_entry_id',
+          'kind',
+          'effective_on',
+          'idempotency_key',
+          'source_type',
+          'source_id',
+          'memo',
+          'created_by',
+        ],
+        toCopyCsv(entries),
+      );
+      await copyCsv(
+        trx,
+        'posting',
+        ['customer_id', 'journal_entry_id', 'line_no', 'ledger_account_code', 'sub_key', 'amount_fen'],
+        toCopyCsv(postings),
+      );
+      const last = drafts.rows.at(-1)!;
+      await recordAudit(trx, options.actor, {
+        action: 'bill.release',
+        objectType: 'billing_period',
+        objectId: options.period,
+        details: {
+          stationId: options.stationId ?? null,
+          bills: drafts.rows.length,
+          amountFen: batchAmount,
+          releasedOn: options.releasedOn,
+          customerIds: [drafts.rows[0]!.customer_id, last.customer_id],
+        },
+      });
+      return { count: drafts.rows.length, amount: batchAmount, last: last.customer_id };
+    });
+    if (!batch) break;
+    released += batch.count;
+    amountFen += batch.amount;
+    batches += 1;
+    after = batch.last;
+    options.onProgress?.(released);
+  }
+  return { period: options.period, stationId: options.stationId ?? null, released, amountFen, batches };
+}

@@ -12,6 +12,8 @@ export const ERROR_CODES = {
   database_not_empty: 'the demo county is created only in an empty database',
   demo_parameters_differ: 'the database already holds a demo county made with other parameters',
   migration_failed: 'a migration could not be applied',
+  exception_already_resolved: 'the read exception has already been resolved',
+  resolution_not_allowed: 'this kind of read exception cannot be resolved that way',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -19,6 +19,9 @@ export const PERMISSIONS = [
   'customer.read',
   'customer.read_sensitive',
   'reads.read',
+  'reads.resolve',
+  'billing.run',
+  'billing.release',
   'audit.read',
   'channel.manage',
 ] as const;
@@ -34,9 +37,17 @@ const ROLE_PERMISSIONS: Readonly<Record<StaffRole, readonly Permission[]>> = {
     'customer.read',
     'customer.read_sensitive',
     'reads.read',
+    'billing.release',
     'audit.read',
   ],
-  billing_checker: ['registry.read', 'customer.read', 'reads.read'],
+  billing_checker: [
+    'registry.read',
+    'customer.read',
+    'reads.read',
+    'reads.resolve',
+    'billing.run',
+    'billing.release',
+  ],
   cashier: ['registry.read', 'customer.read'],
   collector: ['registry.read', 'customer.read', 'reads.read'],
 };

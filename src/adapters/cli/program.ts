@@ -19,6 +19,7 @@ import { fen, formatYuan } from '../../domain/money.js';
 import { releaseBills } from '../../jobs/billing/release-bills.js';
 import { runBilling } from '../../jobs/billing/run-billing.js';
 import { BillInputError, billOutput, parseBillInput, priceBill } from '../../domain/tariff/price-bill.js';
+import { billDemoHistory } from '../../jobs/demo/bill-demo-history.js';
 import { createDemoCounty, workOnDemoRun } from '../../jobs/demo/create-demo-county.js';
 import { type AppContext, createAppContext } from '../../main/app-context.js';
 import { hashPassword } from '../crypto/password-hash.js';
@@ -133,7 +134,7 @@ export function buildProgram(io: CliIo): Command {
     .option('--until <period>', 'last period with reads (default: last month)', periodArg)
     .option(
       '--reads-only',
-      'stop after reads (billing, collection and dunning are not built yet, so this is the only behaviour today)',
+      'stop after the reads; otherwise every month is also billed, its held reads resolved by the station checker, and released',
     )
     .option('--concurrency <n>', 'partitions written at once (PostgreSQL)', positiveInt('--concurrency'))
     .option('--json', 'print one JSON document')
@@ -150,8 +151,18 @@ export function buildProgram(io: CliIo): Command {
             progress: !global.json,
             lang: lang(global),
           });
-          if (global.json) emitJson(summary);
-          else io.out(`${summaryLine(lang(global), summary)}\n`);
+          const billing = options.readsOnly
+            ? null
+            : await runDemoBilling(context, !global.json, lang(global));
+          if (global.json) emitJson({ ...summary, billing });
+          else {
+            io.out(`${summaryLine(lang(global), summary)}\n`);
+            if (billing) {
+              io.out(
+                `${message(lang(global), 'demoBilled', { periods: billing.periods, bills: billing.bills, resolved: billing.resolved })}\n`,
+              );
+            }
+          }
         },
         { migrate: true },
       );
@@ -485,6 +496,12 @@ export function buildProgram(io: CliIo): Command {
           });
           io.err(`${summaryLine(lang(global), summary)}\n`);
         }
+        const billing = await runDemoBilling(context, true, lang(global));
+        if (!billing.alreadyDone && billing.periods > 0) {
+          io.err(
+            `${message(lang(global), 'demoBilled', { periods: billing.periods, bills: billing.bills, resolved: billing.resolved })}\n`,
+          );
+        }
       } catch (error) {
         await context.close();
         throw error;
@@ -526,6 +543,19 @@ async function runDemo(
       passwordHash: await hashPassword(DEMO_LOGIN.password),
       encrypt: context.cipher.encrypt,
       concurrency: options.concurrency ?? (context.database.kind === 'postgres' ? 2 : 1),
+      worker: `${os.hostname()}:${process.pid}`,
+      onProgress: (done, total) => bar.update(done, total),
+    });
+  } finally {
+    bar.stop();
+  }
+}
+
+async function runDemoBilling(context: AppContext, progress: boolean, lang: Lang) {
+  const bar = progressBar(message(lang, 'demoBilling'), progress);
+  try {
+    return await billDemoHistory(context.database.db, {
+      concurrency: context.database.kind === 'postgres' ? 2 : 1,
       worker: `${os.hostname()}:${process.pid}`,
       onProgress: (done, total) => bar.update(done, total),
     });

@@ -170,6 +170,7 @@ export interface MeterTable {
   registers: string[];
   installed_on: string;
   removed_on: string | null;
+  initial_reads: ColumnType<unknown, string | undefined, string>;
   created_at: Timestamp;
 }
 

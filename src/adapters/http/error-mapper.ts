@@ -12,6 +12,8 @@ const STATUS: Readonly<Record<ErrorCode, number>> = {
   database_not_empty: 409,
   demo_parameters_differ: 409,
   migration_failed: 500,
+  exception_already_resolved: 409,
+  resolution_not_allowed: 422,
 };
 
 export function errorBody(code: string, message: string) {

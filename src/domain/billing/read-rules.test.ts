@@ -4,6 +4,7 @@ import { type ReadCheckInput, checkReads } from './read-rules.js';
 
 const clean = { byRegister: {}, rolledOver: [], belowPrevious: [] };
 const base: ReadCheckInput = {
+  category: 'residential',
   hasClosingRead: true,
   estimated: false,
   occupied: true,

@@ -18,6 +18,10 @@ export interface ReadRules {
   /** A register that went down by wrapping past its top is a rollover only below this share of its range. */
   readonly rolloverMaxFraction: Decimal;
   readonly estimatedSeverity: 'hold' | 'warn';
+  /** Thresholds that differ by customer category (e.g. seasonal irrigation). */
+  readonly byCategory?: Readonly<
+    Record<string, Partial<Pick<ReadRules, 'jumpRatio' | 'dropRatio' | 'changeKwhMin'>>>
+  >;
 }
 
 export const DEFAULT_READ_RULES: ReadRules = {
@@ -27,6 +31,12 @@ export const DEFAULT_READ_RULES: ReadRules = {
   zeroMonthsMax: 2,
   rolloverMaxFraction: new Decimal('0.1'),
   estimatedSeverity: 'warn',
+  byCategory: {
+    // Irrigation pumps run in season and stand idle out of it: only extreme swings are anomalies.
+    agriculture: { jumpRatio: new Decimal(9), dropRatio: new Decimal('0.05') },
+    // Construction sites change load with the works.
+    temporary: { jumpRatio: new Decimal(3), dropRatio: new Decimal('0.2') },
+  },
 };
 
 export type ReadExceptionCode =
@@ -54,6 +64,7 @@ export interface ReadHistory {
 }
 
 export interface ReadCheckInput {
+  readonly category: string;
   readonly hasClosingRead: boolean;
   readonly estimated: boolean;
   readonly occupied: boolean;
@@ -63,7 +74,11 @@ export interface ReadCheckInput {
 }
 
 /** Applies the rules to one customer's period; an empty list means clean. */
-export function checkReads(input: ReadCheckInput, rules: ReadRules = DEFAULT_READ_RULES): ReadException[] {
+export function checkReads(
+  input: ReadCheckInput,
+  baseRules: ReadRules = DEFAULT_READ_RULES,
+): ReadException[] {
+  const rules = { ...baseRules, ...(baseRules.byCategory?.[input.category] ?? {}) };
   if (!input.hasClosingRead) return [{ code: 'missing_read', severity: 'hold', detail: {} }];
   const found: ReadException[] = [];
   const consumption = input.consumption!;

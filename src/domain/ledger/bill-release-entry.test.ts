@@ -27,9 +27,9 @@ describe('bill release entry', () => {
         (amount, funds) => {
           const entry = billReleaseEntry({ billId: 1, amountFen: fen(amount), fundsFen: fen(funds) });
           if (amount === 0) {
-          expect(entry).toBeNull();
-          return;
-        }
+            expect(entry).toBeNull();
+            return;
+          }
           expect(entry!.postings.reduce((sum, posting) => sum + posting.amountFen, 0)).toBe(0);
           expect(entry!.postings.every((posting) => posting.amountFen !== 0)).toBe(true);
         },

@@ -1,5 +1,9 @@
 import { type Transaction, sql } from 'kysely';
 import type { DB } from '../../adapters/db/schema.js';
+import { type Period, addMonths } from '../../domain/local-date.js';
+
+/** Months searched for a meter's opening read before falling back to an unbounded lookup. */
+const OPENING_LOOKBACK_MONTHS = 3;
 
 /** Everything the billing run reads for one partition of customers, in a few set-based queries. */
 export interface BillingFacts {
@@ -9,11 +13,14 @@ export interface BillingFacts {
   readonly openingReads: ReadonlyMap<string, ReadFact>;
   readonly changes: ReadonlyMap<string, { changedOn: string; oldFinal: Record<string, string> }>;
   readonly history: ReadonlyMap<number, { period: string; kwh: string }[]>;
+  /** Exception codes a checker confirmed for this period, per customer: those no longer hold. */
+  readonly confirmed: ReadonlyMap<number, ReadonlySet<string>>;
 }
 
 export interface CustomerFact {
   customer_id: number;
   customer_no: string;
+  category: string;
   tariff_code: string;
   household_size: number | null;
   opened_on: string;
@@ -57,9 +64,12 @@ export async function loadBillingFacts(
   historyFrom: string,
   stationId: number | undefined,
 ): Promise<BillingFacts> {
+  // Opening reads are looked up in the last months first; meters with none there (long-missing
+  // reads) are looked up again without the bound below.
+  const lookbackFrom = addMonths(period as Period, -OPENING_LOOKBACK_MONTHS);
   const station = stationId === undefined ? sql`` : sql`and c.station_id = ${stationId}`;
   const customers = await sql<CustomerFact>`
-    select c.customer_id, c.customer_no, c.tariff_code, c.household_size, c.opened_on, c.closed_on,
+    select c.customer_id, c.customer_no, c.category, c.tariff_code, c.household_size, c.opened_on, c.closed_on,
            c.contract_capacity_kva, c.contract_demand_kw, c.metering_side, c.occupancy
     from customer c
     where c.customer_id between ${range.low} and ${range.high}
@@ -75,12 +85,21 @@ export async function loadBillingFacts(
       openingReads: new Map(),
       changes: new Map(),
       history: new Map(),
+      confirmed: new Map(),
     };
   }
-  const [meterRows, closingRows, openingRows, changeRows, historyRows] = await Promise.all([
+  // When few customers are left in the range (a second attempt after exceptions were resolved),
+  // fetch their facts by id instead of the whole range.
+  const ids = customers.rows.map((row) => row.customer_id);
+  const sparse = ids.length * 4 < range.high - range.low + 1;
+  const within = (column: ReturnType<typeof sql.ref>) =>
+    sparse
+      ? sql`${column} = any(${sql.val(ids)}::int8[])`
+      : sql`${column} between ${range.low} and ${range.high}`;
+  const [meterRows, closingRows, openingRows, changeRows, historyRows, confirmedRows] = await Promise.all([
     sql<MeterFact & { customer_id: number }>`
       select customer_id, meter_id, meter_no, multiplier, register_digits, installed_on, removed_on, initial_reads
-      from meter where customer_id between ${range.low} and ${range.high}
+      from meter where ${within(sql.ref('customer_id'))}
         and installed_on <= ${periodEnd} and (removed_on is null or removed_on >= ${periodStart})
       order by customer_id, meter_id`.execute(trx),
     // This period's read per meter; a correction supersedes the read it corrects.
@@ -88,26 +107,58 @@ export async function loadBillingFacts(
       select distinct on (r.customer_id, r.meter_id) r.customer_id, r.meter_id, r.read_on, r.kind,
              r.total, r.sharp, r.peak, r.flat, r.valley, r.reactive, r.demand
       from meter_read r
-      where r.customer_id between ${range.low} and ${range.high} and r.period = ${period}
+      where ${within(sql.ref('r.customer_id'))} and r.period = ${period}
         and not exists (select 1 from meter_read s where s.customer_id = r.customer_id and s.supersedes_read_id = r.meter_read_id)
       order by r.customer_id, r.meter_id, r.read_on desc, r.meter_read_id desc`.execute(trx),
     sql<ReadFact & { customer_id: number; meter_id: number }>`
       select distinct on (r.customer_id, r.meter_id) r.customer_id, r.meter_id, r.read_on, r.kind,
              r.total, r.sharp, r.peak, r.flat, r.valley, r.reactive, r.demand
       from meter_read r
-      where r.customer_id between ${range.low} and ${range.high} and r.period < ${period}
+      where ${within(sql.ref('r.customer_id'))} and r.period < ${period} and r.period >= ${lookbackFrom}
         and not exists (select 1 from meter_read s where s.customer_id = r.customer_id and s.supersedes_read_id = r.meter_read_id)
       order by r.customer_id, r.meter_id, r.period desc, r.read_on desc, r.meter_read_id desc`.execute(trx),
     sql<{ customer_id: number; old_meter_id: number; changed_on: string; old_final: Record<string, string> }>`
       select customer_id, old_meter_id, changed_on, old_final from meter_change
-      where customer_id between ${range.low} and ${range.high} and changed_on between ${periodStart}::date - 62 and ${periodEnd}`.execute(
+      where ${within(sql.ref('customer_id'))} and changed_on between ${periodStart}::date - 62 and ${periodEnd}`.execute(
       trx,
     ),
-    sql<{ customer_id: number; period: string; kwh_total: string }>`
-      select distinct on (customer_id, period) customer_id, period, kwh_total from bill
-      where customer_id between ${range.low} and ${range.high} and period >= ${historyFrom} and period < ${period}
-      order by customer_id, period desc, revision desc`.execute(trx),
+    // One row per customer: the periods and kWh of recent bills (latest revision), newest first.
+    sql<{ customer_id: number; periods: string; kwh: string }>`
+      select customer_id, string_agg(period, ',' order by period desc) as periods,
+             string_agg(kwh_total::text, ',' order by period desc) as kwh
+      from (select distinct on (customer_id, period) customer_id, period, kwh_total from bill
+            where ${within(sql.ref('customer_id'))} and period >= ${historyFrom} and period < ${period}
+            order by customer_id, period, revision desc) latest
+      group by customer_id`.execute(trx),
+    sql<{ customer_id: number; code: string }>`
+      select customer_id, code from read_exception_resolution
+      where ${within(sql.ref('customer_id'))} and period = ${period} and resolution = 'confirmed'`.execute(
+      trx,
+    ),
   ]);
+  const openingReads = new Map(openingRows.rows.map((row) => [meterKey(row.customer_id, row.meter_id), row]));
+  const unopened = meterRows.rows.filter(
+    (meter) =>
+      !openingReads.has(meterKey(meter.customer_id, meter.meter_id)) &&
+      meter.installed_on < `${lookbackFrom}-01`,
+  );
+  if (unopened.length > 0) {
+    const older = await sql<ReadFact & { customer_id: number; meter_id: number }>`
+      select distinct on (r.customer_id, r.meter_id) r.customer_id, r.meter_id, r.read_on, r.kind,
+             r.total, r.sharp, r.peak, r.flat, r.valley, r.reactive, r.demand
+      from meter_read r
+      where r.customer_id = any(${sql.val(unopened.map((meter) => meter.customer_id))}::int8[])
+        and r.meter_id = any(${sql.val(unopened.map((meter) => meter.meter_id))}::int8[]) and r.period < ${lookbackFrom}
+        and not exists (select 1 from meter_read s where s.customer_id = r.customer_id and s.supersedes_read_id = r.meter_read_id)
+      order by r.customer_id, r.meter_id, r.period desc, r.read_on desc, r.meter_read_id desc`.execute(trx);
+    for (const row of older.rows) openingReads.set(meterKey(row.customer_id, row.meter_id), row);
+  }
+  const confirmed = new Map<number, Set<string>>();
+  for (const row of confirmedRows.rows) {
+    const codes = confirmed.get(row.customer_id) ?? new Set<string>();
+    codes.add(row.code);
+    confirmed.set(row.customer_id, codes);
+  }
   const meters = new Map<number, MeterFact[]>();
   for (const row of meterRows.rows) {
     const list = meters.get(row.customer_id) ?? [];
@@ -116,15 +167,17 @@ export async function loadBillingFacts(
   }
   const history = new Map<number, { period: string; kwh: string }[]>();
   for (const row of historyRows.rows) {
-    const list = history.get(row.customer_id) ?? [];
-    list.push({ period: row.period, kwh: row.kwh_total });
-    history.set(row.customer_id, list);
+    const kwh = row.kwh.split(',');
+    history.set(
+      row.customer_id,
+      row.periods.split(',').map((period, k) => ({ period, kwh: kwh[k]! })),
+    );
   }
   return {
     customers: customers.rows,
     meters,
     closingReads: new Map(closingRows.rows.map((row) => [meterKey(row.customer_id, row.meter_id), row])),
-    openingReads: new Map(openingRows.rows.map((row) => [meterKey(row.customer_id, row.meter_id), row])),
+    openingReads,
     changes: new Map(
       changeRows.rows.map((row) => [
         meterKey(row.customer_id, row.old_meter_id),
@@ -132,5 +185,6 @@ export async function loadBillingFacts(
       ]),
     ),
     history,
+    confirmed,
   };
 }

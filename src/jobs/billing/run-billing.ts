@@ -427,8 +427,10 @@ function billCustomer(
         new Decimal(0),
       ))
     : new Decimal(0);
+  const confirmed = facts.confirmed.get(customer.customer_id);
   const exceptions = checkReads(
     {
+      category: customer.category,
       hasClosingRead: !missing,
       estimated,
       occupied: customer.occupancy === 'occupied',
@@ -441,6 +443,8 @@ function billCustomer(
       },
     },
     context.rules,
+  ).map((found) =>
+    found.severity === 'hold' && confirmed?.has(found.code) ? { ...found, severity: 'warn' as const } : found,
   );
   if (exceptions.some((found) => found.severity === 'hold')) return { kind: 'held', exceptions };
 

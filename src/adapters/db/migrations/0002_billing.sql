@@ -39,3 +39,7 @@ create trigger read_exception_resolution_append_only before update or delete on 
   for each statement execute function refuse_change();
 
 create index bill_period on bill (period, customer_id);
+
+-- Corrections are rare: a partial index lets "is this read superseded?" be answered without
+-- scanning the customer's reads.
+create index meter_read_supersedes on meter_read (customer_id, supersedes_read_id) where supersedes_read_id is not null;

@@ -1,0 +1,199 @@
+import { sql } from 'kysely';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { CLI_PRINCIPAL } from '../../src/app/principal.js';
+import { listCustomers } from '../../src/app/queries/list-customers.js';
+import { type BillInputsRecord, repriceFromInputs } from '../../src/domain/billing/build-bill.js';
+import type { LocalDate, Period } from '../../src/domain/local-date.js';
+import { releaseBills } from '../../src/jobs/billing/release-bills.js';
+import { runBilling } from '../../src/jobs/billing/run-billing.js';
+import type { TestDatabase } from '../support/databases.js';
+import { createTestDatabase, describeEachDatabase } from '../support/databases.js';
+import { createSmallDemo } from '../support/demo.js';
+
+const FIRST = '2025-10' as Period;
+const billOptions = (period: Period, extra: Partial<Parameters<typeof runBilling>[1]> = {}) => ({
+  period,
+  concurrency: 2,
+  worker: 'test',
+  partitionSize: 200,
+  ...extra,
+});
+
+async function billDigest(database: TestDatabase, period: Period): Promise<string> {
+  const result = await sql<{ digest: string }>`
+    select md5(coalesce(string_agg(t::text, '|' order by t::text), '')) as digest from (
+      select b.customer_id, b.bill_id, b.kwh_total, b.amount_fen, b.funds_fen, b.inputs::text,
+             (select string_agg(l.code || ':' || coalesce(l.kwh::text, '') || ':' || l.amount_fen, ',' order by l.line_no)
+                from bill_line l where l.customer_id = b.customer_id and l.bill_id = b.bill_id) as lines
+      from bill b where b.period = ${period}) t`.execute(database.db);
+  return result.rows[0]!.digest;
+}
+
+describeEachDatabase('billing run and release', (kind) => {
+  let database: TestDatabase;
+  let first: Awaited<ReturnType<typeof runBilling>>;
+  beforeAll(async () => {
+    database = await createTestDatabase(kind);
+    await createSmallDemo(database.db);
+    first = await runBilling(database.db, billOptions(FIRST));
+  });
+  afterAll(() => database.close());
+
+  it('bills every customer due in the period or holds them with a reason', async () => {
+    const due = await sql<{ n: number }>`
+      select count(*)::int as n from customer
+      where opened_on <= '2025-10-31' and (closed_on is null or closed_on >= '2025-10-01')`.execute(
+      database.db,
+    );
+    expect(first.billed).toBeGreaterThan(800);
+    expect(first.billed + first.held + first.failed).toBe(due.rows[0]!.n);
+    expect(first.failed).toBe(0);
+    const heldWithoutReason = await sql<{ n: number }>`
+      select count(*)::int as n from customer c
+      where c.opened_on <= '2025-10-31' and (c.closed_on is null or c.closed_on >= '2025-10-01')
+        and not exists (select 1 from bill b where b.customer_id = c.customer_id and b.period = ${FIRST})
+        and not exists (select 1 from read_exception e where e.customer_id = c.customer_id and e.period = ${FIRST} and e.severity = 'hold')`.execute(
+      database.db,
+    );
+    expect(heldWithoutReason.rows[0]!.n).toBe(0);
+  });
+
+  it('holds the faults the demo put into the reads', async () => {
+    const missing = await sql<{ n: number }>`
+      select count(*)::int as n from demo_read_fault f
+      where f.period = ${FIRST} and f.fault = 'missing'
+        and not exists (select 1 from read_exception e where e.customer_id = f.customer_id and e.period = f.period and e.code = 'missing_read')`.execute(
+      database.db,
+    );
+    expect(missing.rows[0]!.n).toBe(0);
+  });
+
+  it('writes bills whose total is the sum of their lines and that reprice from their stored inputs', async () => {
+    const mismatched = await sql<{ n: number }>`
+      select count(*)::int as n from bill b
+      where b.period = ${FIRST} and b.amount_fen <> (select coalesce(sum(l.amount_fen), 0) from bill_line l where l.customer_id = b.customer_id and l.bill_id = b.bill_id)`.execute(
+      database.db,
+    );
+    expect(mismatched.rows[0]!.n).toBe(0);
+    const sample = await database.db
+      .selectFrom('bill')
+      .select(['customer_id', 'amount_fen', 'inputs'])
+      .where('period', '=', FIRST)
+      .limit(60)
+      .execute();
+    for (const bill of sample)
+      expect(repriceFromInputs(bill.inputs as BillInputsRecord).totalFen).toBe(bill.amount_fen);
+  });
+
+  it('does nothing new when run again, and a dry run writes nothing', async () => {
+    const before = await billDigest(database, FIRST);
+    const again = await runBilling(database.db, billOptions(FIRST));
+    expect(again.billed).toBe(0);
+    expect(again.held).toBe(first.held);
+    expect(await billDigest(database, FIRST)).toBe(before);
+    const dry = await runBilling(database.db, billOptions('2025-11' as Period, { dryRun: true }));
+    expect(dry.billed).toBeGreaterThan(800);
+    const written = await database.db
+      .selectFrom('bill')
+      .select('bill_id')
+      .where('period', '=', '2025-11')
+      .execute();
+    expect(written).toEqual([]);
+  });
+
+  it('gives the same bills after being killed part-way and rerun', async () => {
+    const killed = await createTestDatabase(kind);
+    try {
+      await createSmallDemo(killed.db);
+      const crash = new Error('killed');
+      let calls = 0;
+      await expect(
+        runBilling(
+          killed.db,
+          billOptions(FIRST, {
+            concurrency: 1,
+            onProgress: () => {
+              if (++calls === 3) throw crash;
+            },
+          }),
+        ),
+      ).rejects.toBe(crash);
+      const partial = await killed.db
+        .selectFrom('bill')
+        .select('bill_id')
+        .where('period', '=', FIRST)
+        .execute();
+      expect(partial.length).toBeGreaterThan(0);
+      expect(partial.length).toBeLessThan(first.billed);
+      const resumed = await runBilling(killed.db, billOptions(FIRST));
+      expect(resumed.runKey).toBe(first.runKey);
+      expect(resumed.billed).toBe(first.billed);
+      expect(await billDigest(killed, FIRST)).toBe(await billDigest(database, FIRST));
+    } finally {
+      await killed.close();
+    }
+  });
+
+  it('releases bills into balanced journal entries, once', async () => {
+    const summary = await releaseBills(database.db, {
+      period: FIRST,
+      releasedOn: '2025-11-03' as LocalDate,
+      actor: CLI_PRINCIPAL,
+      batchSize: 300,
+    });
+    expect(summary.released).toBe(first.billed);
+    expect(summary.amountFen).toBe(first.amountFen);
+    const unbalanced = await sql<{ n: number }>`
+      select count(*)::int as n from (select customer_id, journal_entry_id from posting group by 1, 2 having sum(amount_fen) <> 0) t`.execute(
+      database.db,
+    );
+    expect(unbalanced.rows[0]!.n).toBe(0);
+    const receivable = await sql<{ total: number }>`
+      select coalesce(sum(amount_fen), 0)::int8 as total from posting where ledger_account_code = 'customer_receivable'`.execute(
+      database.db,
+    );
+    expect(Number(receivable.rows[0]!.total)).toBe(first.amountFen);
+    const early = await sql<{
+      n: number;
+    }>`select count(*)::int as n from bill_release where due_on < released_on + 7`.execute(database.db);
+    expect(early.rows[0]!.n).toBe(0);
+    const again = await releaseBills(database.db, {
+      period: FIRST,
+      releasedOn: '2025-11-04' as LocalDate,
+      actor: CLI_PRINCIPAL,
+    });
+    expect(again.released).toBe(0);
+    const audit = await database.db
+      .selectFrom('audit_log')
+      .select('details')
+      .where('action', '=', 'bill.release')
+      .execute();
+    expect(audit.reduce((sum, row) => sum + (row.details as { bills: number }).bills, 0)).toBe(first.billed);
+  });
+
+  it('shows released bills as what customers owe', async () => {
+    const owing = await listCustomers(database.db, CLI_PRINCIPAL, { owing: true, limit: 2000 });
+    expect(owing.length).toBeGreaterThan(0);
+    const totalFen = owing.reduce((sum, customer) => sum + customer.totalDueFen, 0);
+    expect(totalFen).toBe(first.amountFen);
+  });
+
+  it('bills one station alone, and carries tier-year consumption into later bills', async () => {
+    const station = await runBilling(database.db, billOptions('2025-11' as Period, { stationId: 11 }));
+    expect(station.billed).toBeGreaterThan(0);
+    const stations = await sql<{ station_id: number }>`
+      select distinct c.station_id from bill b join customer c on c.customer_id = b.customer_id where b.period = '2025-11'`.execute(
+      database.db,
+    );
+    expect(stations.rows.map((row) => row.station_id)).toEqual([11]);
+    const rest = await runBilling(database.db, billOptions('2025-11' as Period));
+    expect(rest.billed).toBeGreaterThan(0);
+    // A residential customer billed in both months: November's tier-year prior is October's kWh.
+    const pair = await sql<{ prior: string; october: string }>`
+      select (n.inputs -> 'parts' -> 0 -> 'usage' ->> 'priorKwh') as prior, o.kwh_total as october
+      from bill n join bill o on o.customer_id = n.customer_id and o.period = '2025-10'
+      join customer c on c.customer_id = n.customer_id
+      where n.period = '2025-11' and c.tariff_code = 'RES-TIER' limit 1`.execute(database.db);
+    expect(Number(pair.rows[0]!.prior)).toBe(Number(pair.rows[0]!.october));
+  });
+});

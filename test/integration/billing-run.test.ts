@@ -81,8 +81,11 @@ describeEachDatabase('billing run and release', (kind) => {
       .where('period', '=', FIRST)
       .limit(60)
       .execute();
-    for (const bill of sample)
-      expect(repriceFromInputs(bill.inputs as BillInputsRecord).totalFen).toBe(bill.amount_fen);
+    const versions = await database.db.selectFrom('tariff_version').select(['tariff_version_id', 'definition']).execute();
+    const definitions = new Map(versions.map((version) => [version.tariff_version_id, version.definition]));
+    for (const bill of sample) {
+      expect(repriceFromInputs(bill.inputs as BillInputsRecord, definitions).totalFen).toBe(bill.amount_fen);
+    }
   });
 
   it('does nothing new when run again, and a dry run writes nothing', async () => {

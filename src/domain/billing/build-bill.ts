@@ -66,7 +66,8 @@ export interface BillInputsRecord {
     readonly tariffVersionId: number;
     readonly effectiveFrom: string;
     readonly days: number;
-    readonly tariff: unknown;
+    /** Tier thresholds as applied to this customer (raised or pro-rated), when the tariff has tiers. */
+    readonly tierThresholds?: readonly string[];
     readonly usage: Record<string, unknown>;
   }[];
 }
@@ -176,7 +177,7 @@ export function buildBill(input: BuildBillInput): BuiltBill {
       tariffVersionId: part.version.tariffVersionId,
       effectiveFrom: part.version.effectiveFrom,
       days: part.days,
-      tariff: effectiveDefinition(part.version.definition, tariff),
+      ...(tariff.tiers ? { tierThresholds: tariff.tiers.thresholdsKwh.map((value) => value.toString()) } : {}),
       usage: usageRecord(usage),
     });
   });
@@ -192,20 +193,25 @@ export function buildBill(input: BuildBillInput): BuiltBill {
   };
 }
 
-/** Prices a bill again from its stored inputs (the reproducibility check). */
-export function repriceFromInputs(inputs: BillInputsRecord): { lines: BillLine[]; totalFen: Fen } {
+/**
+ * Prices a bill again from its stored inputs and the (immutable) tariff versions they name: the
+ * reproducibility check.
+ */
+export function repriceFromInputs(inputs: BillInputsRecord, definitions: ReadonlyMap<number, unknown>): { lines: BillLine[]; totalFen: Fen } {
   const lines: BillLine[] = [];
   for (const part of inputs.parts) {
-    const tariff = parseBillTariff(part.tariff, 'tariff');
+    const parsed = parseBillTariff(definitions.get(part.tariffVersionId), `tariff_version ${part.tariffVersionId}`);
+    const tariff =
+      parsed.tiers && part.tierThresholds
+        ? { ...parsed, tiers: { ...parsed.tiers, thresholdsKwh: part.tierThresholds.map((value) => new Decimal(value)) } }
+        : parsed;
     const usage = part.usage as { kwh: Record<string, string> } & Record<string, string>;
     const decimal = (name: string) => (usage[name] === undefined ? {} : { [name]: new Decimal(usage[name]) });
     const priced = priceBill({
       category: 'commercial',
       tariff,
       usage: {
-        kwh: Object.fromEntries(
-          Object.entries(usage.kwh).map(([register, value]) => [register, new Decimal(value)]),
-        ),
+        kwh: Object.fromEntries(Object.entries(usage.kwh).map(([register, value]) => [register, new Decimal(value)])),
         priorKwh: new Decimal(usage.priorKwh ?? '0'),
         ...decimal('basicFraction'),
         ...decimal('kvarh'),
@@ -218,16 +224,6 @@ export function repriceFromInputs(inputs: BillInputsRecord): { lines: BillLine[]
     for (const line of priced.lines) lines.push({ ...line, code: `${line.code}${suffix}` });
   }
   return { lines, totalFen: fen(lines.reduce((sum, line) => sum + line.amountFen, 0)) };
-}
-
-/** The stored definition with the tier thresholds actually applied to this customer. */
-function effectiveDefinition(definition: unknown, tariff: BillTariff): unknown {
-  const raw = definition as { tiers?: Record<string, unknown> };
-  if (!raw.tiers || !tariff.tiers) return definition;
-  return {
-    ...raw,
-    tiers: { ...raw.tiers, thresholds: tariff.tiers.thresholdsKwh.map((value) => value.toString()) },
-  };
 }
 
 function parseTariff(version: TariffVersionDef): BillTariff {

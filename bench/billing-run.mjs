@@ -1,0 +1,131 @@
+// Billing run throughput: a demo county with one month of reads is billed end to end (reads →
+// validation → tariff → bills and lines), then the same bill and line rows are written again
+// with plain COPY into scratch tables, to compare the run's write rate with the raw COPY rate.
+//   node bench/billing-run.mjs --backend postgres --customers 1000000
+//   node bench/billing-run.mjs --backend pglite --customers 100000
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { sql } from 'kysely';
+import { createFieldCipher } from '../dist/adapters/crypto/field-cipher.js';
+import { openDatabase } from '../dist/adapters/db/database.js';
+import { migrateToLatest } from '../dist/adapters/db/migrate.js';
+import { copyCsv, toCopyCsv } from '../dist/adapters/db/raw-commands.js';
+import { runBilling } from '../dist/jobs/billing/run-billing.js';
+import { createDemoCounty } from '../dist/jobs/demo/create-demo-county.js';
+import { freshDatabase, machine, parseArgs, postgresServer } from './support.mjs';
+
+const options = parseArgs(process.argv.slice(2), {
+  backend: 'postgres',
+  customers: 100000,
+  concurrency: 0,
+  partition: 5000,
+});
+let server = null;
+let dataDir = null;
+let target;
+if (options.backend === 'postgres') {
+  server = postgresServer();
+  target = { kind: 'postgres', url: await freshDatabase(server.url, 'gc_bench_billing'), poolSize: 6 };
+} else {
+  dataDir = mkdtempSync(path.join(os.tmpdir(), 'gridcollect-bench-'));
+  target = { kind: 'pglite', dataDir: path.join(dataDir, 'data') };
+}
+const database = await openDatabase(target);
+await migrateToLatest(database.db);
+const cipher = createFieldCipher(randomBytes(32));
+const concurrency = options.concurrency || (options.backend === 'postgres' ? 2 : 1);
+await createDemoCounty(database.db, {
+  seed: 1,
+  customers: options.customers,
+  months: 1,
+  untilPeriod: '2026-10',
+  passwordHash: 'bench',
+  encrypt: cipher.encrypt,
+  concurrency,
+  worker: 'bench',
+});
+await sql`analyze`.execute(database.db);
+
+const rssBefore = process.resourceUsage().maxRSS;
+const started = process.hrtime.bigint();
+const summary = await runBilling(database.db, {
+  period: '2026-10',
+  concurrency,
+  worker: 'bench',
+  partitionSize: options.partition,
+});
+const runSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+
+// The same rows, written again with nothing but COPY, read back in chunks (only the COPY is timed).
+await sql`create table bench_bill (like bill including defaults)`.execute(database.db);
+await sql`create table bench_bill_line (like bill_line including defaults)`.execute(database.db);
+await sql`alter table bench_bill add primary key (customer_id, bill_id)`.execute(database.db);
+await sql`alter table bench_bill_line add primary key (customer_id, bill_id, line_no)`.execute(database.db);
+let copyNanos = 0n;
+let rowsWritten = 0;
+for (let low = 1; low <= options.customers; low += options.partition) {
+  const high = low + options.partition - 1;
+  const bills =
+    await sql`select customer_id, bill_id, period, revision, billing_run_key, tariff_version_id, kwh_total, amount_fen, funds_fen, inputs::text as inputs from bill where customer_id between ${low} and ${high}`.execute(
+      database.db,
+    );
+  const lines =
+    await sql`select customer_id, bill_id, line_no, code, kwh, price, amount_fen from bill_line where customer_id between ${low} and ${high}`.execute(
+      database.db,
+    );
+  const billCsv = toCopyCsv(bills.rows.map((row) => Object.values(row)));
+  const lineCsv = toCopyCsv(lines.rows.map((row) => Object.values(row)));
+  rowsWritten += bills.rows.length + lines.rows.length;
+  const copyStarted = process.hrtime.bigint();
+  await database.db.transaction().execute(async (trx) => {
+    await copyCsv(
+      trx,
+      'bench_bill',
+      [
+        'customer_id',
+        'bill_id',
+        'period',
+        'revision',
+        'billing_run_key',
+        'tariff_version_id',
+        'kwh_total',
+        'amount_fen',
+        'funds_fen',
+        'inputs',
+      ],
+      billCsv,
+    );
+    await copyCsv(
+      trx,
+      'bench_bill_line',
+      ['customer_id', 'bill_id', 'line_no', 'code', 'kwh', 'price', 'amount_fen'],
+      lineCsv,
+    );
+  });
+  copyNanos += process.hrtime.bigint() - copyStarted;
+}
+const copySeconds = Number(copyNanos) / 1e9;
+await database.close();
+server?.stop();
+if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+
+console.log(
+  JSON.stringify({
+    bench: 'billing-run',
+    backend: options.backend,
+    machine: machine(),
+    customers: options.customers,
+    billed: summary.billed,
+    held: summary.held,
+    failed: summary.failed,
+    seconds: Number(runSeconds.toFixed(2)),
+    billsPerSecond: Math.round(summary.billed / runSeconds),
+    rowsWritten,
+    runRowsPerSecond: Math.round(rowsWritten / runSeconds),
+    copyRowsPerSecond: Math.round(rowsWritten / copySeconds),
+    runToCopyRatio: Number((copySeconds / runSeconds).toFixed(2)),
+    peakRssMiB: Math.round(Math.max(rssBefore, process.resourceUsage().maxRSS) / 1024),
+  }),
+);

@@ -81,7 +81,10 @@ describeEachDatabase('billing run and release', (kind) => {
       .where('period', '=', FIRST)
       .limit(60)
       .execute();
-    const versions = await database.db.selectFrom('tariff_version').select(['tariff_version_id', 'definition']).execute();
+    const versions = await database.db
+      .selectFrom('tariff_version')
+      .select(['tariff_version_id', 'definition'])
+      .execute();
     const definitions = new Map(versions.map((version) => [version.tariff_version_id, version.definition]));
     for (const bill of sample) {
       expect(repriceFromInputs(bill.inputs as BillInputsRecord, definitions).totalFen).toBe(bill.amount_fen);

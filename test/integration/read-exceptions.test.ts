@@ -43,8 +43,16 @@ describeEachDatabase('read exception queue', (kind) => {
     const customerNo = await held('missing_read');
     expect(customerNo).toBeDefined();
     await expect(
-      resolveReadException(database.db, CLI_PRINCIPAL, { customerNo: customerNo!, period: PERIOD, code: 'missing_read', readOn: '2025-12-25', resolution: { kind: 'confirmed' } }),
-    ).rejects.toSatisfy((error: unknown) => error instanceof AppError && error.code === 'resolution_not_allowed');
+      resolveReadException(database.db, CLI_PRINCIPAL, {
+        customerNo: customerNo!,
+        period: PERIOD,
+        code: 'missing_read',
+        readOn: '2025-12-25',
+        resolution: { kind: 'confirmed' },
+      }),
+    ).rejects.toSatisfy(
+      (error: unknown) => error instanceof AppError && error.code === 'resolution_not_allowed',
+    );
     const result = await resolveReadException(database.db, CLI_PRINCIPAL, {
       customerNo: customerNo!,
       period: PERIOD,
@@ -58,7 +66,12 @@ describeEachDatabase('read exception queue', (kind) => {
       where c.customer_no = ${customerNo} and r.period = ${PERIOD}`.execute(database.db);
     expect(read.rows).toContainEqual({ kind: 'estimated', source: 'estimate' });
     expect(await billOf(customerNo!)).toBeUndefined();
-    const rerun = await runBilling(database.db, { period: PERIOD, concurrency: 1, worker: 'test', partitionSize: 500 });
+    const rerun = await runBilling(database.db, {
+      period: PERIOD,
+      concurrency: 1,
+      worker: 'test',
+      partitionSize: 500,
+    });
     expect(rerun.billed).toBeGreaterThanOrEqual(1);
     expect(await billOf(customerNo!)).toBeDefined();
   });
@@ -67,14 +80,32 @@ describeEachDatabase('read exception queue', (kind) => {
     const customerNo = (await held('consumption_jump')) ?? (await held('consumption_drop'));
     expect(customerNo).toBeDefined();
     const code = (await held('consumption_jump')) === customerNo ? 'consumption_jump' : 'consumption_drop';
-    await resolveReadException(database.db, CLI_PRINCIPAL, { customerNo: customerNo!, period: PERIOD, code, readOn: '2025-12-25', resolution: { kind: 'confirmed' } });
+    await resolveReadException(database.db, CLI_PRINCIPAL, {
+      customerNo: customerNo!,
+      period: PERIOD,
+      code,
+      readOn: '2025-12-25',
+      resolution: { kind: 'confirmed' },
+    });
     await expect(
-      resolveReadException(database.db, CLI_PRINCIPAL, { customerNo: customerNo!, period: PERIOD, code, readOn: '2025-12-25', resolution: { kind: 'confirmed' } }),
-    ).rejects.toSatisfy((error: unknown) => error instanceof AppError && error.code === 'exception_already_resolved');
+      resolveReadException(database.db, CLI_PRINCIPAL, {
+        customerNo: customerNo!,
+        period: PERIOD,
+        code,
+        readOn: '2025-12-25',
+        resolution: { kind: 'confirmed' },
+      }),
+    ).rejects.toSatisfy(
+      (error: unknown) => error instanceof AppError && error.code === 'exception_already_resolved',
+    );
     await runBilling(database.db, { period: PERIOD, concurrency: 1, worker: 'test', partitionSize: 500 });
     const bill = await billOf(customerNo!);
     expect(bill).toBeDefined();
-    const audit = await database.db.selectFrom('audit_log').select('action').where('object_id', 'like', `${customerNo}:%`).execute();
+    const audit = await database.db
+      .selectFrom('audit_log')
+      .select('action')
+      .where('object_id', 'like', `${customerNo}:%`)
+      .execute();
     expect(audit.map((row) => row.action)).toContain('read_exception.confirmed');
   });
 
@@ -83,11 +114,29 @@ describeEachDatabase('read exception queue', (kind) => {
     expect(customerNo).toBeDefined();
     const collector: Principal = { ...CLI_PRINCIPAL, kind: 'staff', staffId: 99, roles: ['collector'] };
     await expect(
-      resolveReadException(database.db, collector, { customerNo: customerNo!, period: PERIOD, code: 'missing_read', readOn: '2025-12-25', resolution: { kind: 'estimated', method: 'average_recent' } }),
+      resolveReadException(database.db, collector, {
+        customerNo: customerNo!,
+        period: PERIOD,
+        code: 'missing_read',
+        readOn: '2025-12-25',
+        resolution: { kind: 'estimated', method: 'average_recent' },
+      }),
     ).rejects.toSatisfy((error: unknown) => error instanceof AppError && error.code === 'forbidden');
-    const otherStation: Principal = { ...CLI_PRINCIPAL, kind: 'staff', staffId: 99, roles: ['billing_checker'], scopePath: '/1/999/' };
+    const otherStation: Principal = {
+      ...CLI_PRINCIPAL,
+      kind: 'staff',
+      staffId: 99,
+      roles: ['billing_checker'],
+      scopePath: '/1/999/',
+    };
     await expect(
-      resolveReadException(database.db, otherStation, { customerNo: customerNo!, period: PERIOD, code: 'missing_read', readOn: '2025-12-25', resolution: { kind: 'estimated', method: 'average_recent' } }),
+      resolveReadException(database.db, otherStation, {
+        customerNo: customerNo!,
+        period: PERIOD,
+        code: 'missing_read',
+        readOn: '2025-12-25',
+        resolution: { kind: 'estimated', method: 'average_recent' },
+      }),
     ).rejects.toSatisfy((error: unknown) => error instanceof AppError && error.code === 'not_found');
   });
 });

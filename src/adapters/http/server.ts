@@ -12,6 +12,7 @@ import type { Principal } from '../../app/principal.js';
 import type { DB } from '../db/schema.js';
 import { handleError } from './error-mapper.js';
 import { authRoutes } from './routes/auth-routes.js';
+import { billingRoutes } from './routes/billing-routes.js';
 import { healthRoutes } from './routes/health-routes.js';
 import { registryRoutes } from './routes/registry-routes.js';
 
@@ -74,6 +75,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   await app.register(healthRoutes(deps));
   await app.register(authRoutes(deps), { prefix: '/api/v1' });
   await app.register(registryRoutes(deps), { prefix: '/api/v1' });
+  await app.register(billingRoutes(deps), { prefix: '/api/v1' });
   app.get('/openapi.json', { schema: { hide: true }, config: { public: true } }, async () => app.swagger());
 
   if (existsSync(WEB_DIST)) {

@@ -183,7 +183,9 @@ describe('building a bill from consumption', () => {
               spanTo,
             }),
           );
-          const definitions = new Map(residentialVersions.map((version) => [version.tariffVersionId, version.definition]));
+          const definitions = new Map(
+            residentialVersions.map((version) => [version.tariffVersionId, version.definition]),
+          );
           const again = repriceFromInputs(JSON.parse(JSON.stringify(bill.inputs)), definitions);
           expect(again.totalFen).toBe(bill.totalFen);
           expect(again.lines.map((line) => [line.code, line.amountFen])).toEqual(

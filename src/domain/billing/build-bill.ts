@@ -177,7 +177,9 @@ export function buildBill(input: BuildBillInput): BuiltBill {
       tariffVersionId: part.version.tariffVersionId,
       effectiveFrom: part.version.effectiveFrom,
       days: part.days,
-      ...(tariff.tiers ? { tierThresholds: tariff.tiers.thresholdsKwh.map((value) => value.toString()) } : {}),
+      ...(tariff.tiers
+        ? { tierThresholds: tariff.tiers.thresholdsKwh.map((value) => value.toString()) }
+        : {}),
       usage: usageRecord(usage),
     });
   });
@@ -197,13 +199,22 @@ export function buildBill(input: BuildBillInput): BuiltBill {
  * Prices a bill again from its stored inputs and the (immutable) tariff versions they name: the
  * reproducibility check.
  */
-export function repriceFromInputs(inputs: BillInputsRecord, definitions: ReadonlyMap<number, unknown>): { lines: BillLine[]; totalFen: Fen } {
+export function repriceFromInputs(
+  inputs: BillInputsRecord,
+  definitions: ReadonlyMap<number, unknown>,
+): { lines: BillLine[]; totalFen: Fen } {
   const lines: BillLine[] = [];
   for (const part of inputs.parts) {
-    const parsed = parseBillTariff(definitions.get(part.tariffVersionId), `tariff_version ${part.tariffVersionId}`);
+    const parsed = parseBillTariff(
+      definitions.get(part.tariffVersionId),
+      `tariff_version ${part.tariffVersionId}`,
+    );
     const tariff =
       parsed.tiers && part.tierThresholds
-        ? { ...parsed, tiers: { ...parsed.tiers, thresholdsKwh: part.tierThresholds.map((value) => new Decimal(value)) } }
+        ? {
+            ...parsed,
+            tiers: { ...parsed.tiers, thresholdsKwh: part.tierThresholds.map((value) => new Decimal(value)) },
+          }
         : parsed;
     const usage = part.usage as { kwh: Record<string, string> } & Record<string, string>;
     const decimal = (name: string) => (usage[name] === undefined ? {} : { [name]: new Decimal(usage[name]) });
@@ -211,7 +222,9 @@ export function repriceFromInputs(inputs: BillInputsRecord, definitions: Readonl
       category: 'commercial',
       tariff,
       usage: {
-        kwh: Object.fromEntries(Object.entries(usage.kwh).map(([register, value]) => [register, new Decimal(value)])),
+        kwh: Object.fromEntries(
+          Object.entries(usage.kwh).map(([register, value]) => [register, new Decimal(value)]),
+        ),
         priorKwh: new Decimal(usage.priorKwh ?? '0'),
         ...decimal('basicFraction'),
         ...decimal('kvarh'),

@@ -1,0 +1,286 @@
+import os from 'node:os';
+import type { FastifyPluginAsync } from 'fastify';
+import { AppError } from '../../../app/errors.js';
+import { type Principal, requirePermission } from '../../../app/principal.js';
+import { listCustomerBills } from '../../../app/queries/list-bills.js';
+import { listReadExceptions } from '../../../app/queries/list-read-exceptions.js';
+import { type Resolution, resolveReadException } from '../../../app/resolve-read-exception.js';
+import type { Period } from '../../../domain/local-date.js';
+import { fen, formatYuan } from '../../../domain/money.js';
+import { releaseBills } from '../../../jobs/billing/release-bills.js';
+import { runBilling } from '../../../jobs/billing/run-billing.js';
+import { errorResponses } from '../schemas.js';
+import { type ServerDeps, requirePrincipal } from '../server.js';
+
+const PERIOD = { type: 'string', pattern: '^[0-9]{4}-(0[1-9]|1[0-2])$' } as const;
+const LINE = {
+  type: 'object',
+  properties: {
+    code: { type: 'string' },
+    kwh: { type: ['string', 'null'] },
+    price: { type: ['string', 'null'] },
+    amount: { type: 'string' },
+  },
+} as const;
+
+/**
+ * A station's staff act on their own station; county staff on any station or the whole county.
+ * Errors: out_of_scope.
+ */
+function stationScope(principal: Principal, stationId: number | undefined): number | undefined {
+  const segments = principal.scopePath.split('/').filter(Boolean);
+  const own = segments.length >= 2 ? Number(segments[1]) : undefined;
+  if (own === undefined) return stationId;
+  if (stationId !== undefined && stationId !== own)
+    throw new AppError('out_of_scope', `station ${stationId} is outside your scope`);
+  return own;
+}
+
+export function billingRoutes(deps: ServerDeps): FastifyPluginAsync {
+  return async (app) => {
+    app.get<{ Params: { customerNo: string }; Querystring: { limit?: number } }>(
+      '/customers/:customerNo/bills',
+      {
+        schema: {
+          summary: 'A customer’s bills with lines, numbers and due dates (newest first)',
+          tags: ['billing'],
+          params: {
+            type: 'object',
+            properties: { customerNo: { type: 'string', pattern: '^[0-9]{6,20}$' } },
+          },
+          querystring: {
+            type: 'object',
+            additionalProperties: false,
+            properties: { limit: { type: 'integer', minimum: 1, maximum: 120, default: 24 } },
+          },
+          response: {
+            200: {
+              type: 'array',
+              items: {
+                type: 'object',
+                properties: {
+                  billId: { type: 'integer' },
+                  period: { type: 'string' },
+                  revision: { type: 'integer' },
+                  status: { type: 'string', enum: ['draft', 'released'] },
+                  billNo: { type: ['string', 'null'] },
+                  releasedOn: { type: ['string', 'null'] },
+                  dueOn: { type: ['string', 'null'] },
+                  kwh: { type: 'string' },
+                  amount: { type: 'string' },
+                  lines: { type: 'array', items: LINE },
+                },
+              },
+            },
+            ...errorResponses,
+          },
+        },
+      },
+      async (request) =>
+        listCustomerBills(
+          deps.db,
+          requirePrincipal(request),
+          request.params.customerNo,
+          request.query.limit ?? 24,
+        ),
+    );
+
+    app.get<{ Querystring: { period: string; stationId?: number; open?: boolean; limit?: number } }>(
+      '/read-exceptions',
+      {
+        schema: {
+          summary: 'The read exception queue of a period (异常工单): open holds first',
+          tags: ['billing'],
+          querystring: {
+            type: 'object',
+            required: ['period'],
+            additionalProperties: false,
+            properties: {
+              period: PERIOD,
+              stationId: { type: 'integer' },
+              open: { type: 'boolean', description: 'only unresolved holds' },
+              limit: { type: 'integer', minimum: 1, maximum: 1000, default: 200 },
+            },
+          },
+          response: {
+            200: {
+              type: 'array',
+              items: {
+                type: 'object',
+                properties: {
+                  customerNo: { type: 'string' },
+                  name: { type: 'string' },
+                  stationName: { type: 'string' },
+                  transformerAreaName: { type: 'string' },
+                  period: { type: 'string' },
+                  code: { type: 'string' },
+                  severity: { type: 'string' },
+                  detail: { type: 'object', additionalProperties: true },
+                  resolution: { type: ['string', 'null'] },
+                  billed: { type: 'boolean' },
+                },
+              },
+            },
+            ...errorResponses,
+          },
+        },
+      },
+      async (request) =>
+        listReadExceptions(deps.db, requirePrincipal(request), {
+          period: request.query.period,
+          ...(request.query.stationId !== undefined ? { stationId: request.query.stationId } : {}),
+          openOnly: request.query.open ?? false,
+          limit: request.query.limit ?? 200,
+        }),
+    );
+
+    app.post<{
+      Body: {
+        customerNo: string;
+        period: string;
+        code: string;
+        resolution: 'confirmed' | 'estimated' | 'corrected';
+        method?: 'average_recent' | 'same_month_last_year';
+        meterNo?: string;
+        values?: Record<string, string>;
+        note?: string;
+      };
+    }>(
+      '/read-exceptions/resolve',
+      {
+        schema: {
+          summary: 'A billing checker confirms, estimates or corrects a held read',
+          tags: ['billing'],
+          body: {
+            type: 'object',
+            required: ['customerNo', 'period', 'code', 'resolution'],
+            additionalProperties: false,
+            properties: {
+              customerNo: { type: 'string', pattern: '^[0-9]{6,20}$' },
+              period: PERIOD,
+              code: { type: 'string', minLength: 1, maxLength: 64 },
+              resolution: { type: 'string', enum: ['confirmed', 'estimated', 'corrected'] },
+              method: { type: 'string', enum: ['average_recent', 'same_month_last_year'] },
+              meterNo: { type: 'string' },
+              values: {
+                type: 'object',
+                additionalProperties: { type: 'string', pattern: '^[0-9]{1,12}(\\.[0-9]{1,2})?$' },
+              },
+              note: { type: 'string', maxLength: 500 },
+            },
+          },
+          response: {
+            200: { type: 'object', properties: { readsAdded: { type: 'integer' } } },
+            ...errorResponses,
+          },
+        },
+      },
+      async (request) => {
+        const body = request.body;
+        const note = body.note ? { note: body.note } : {};
+        let resolution: Resolution;
+        if (body.resolution === 'confirmed') resolution = { kind: 'confirmed', ...note };
+        else if (body.resolution === 'estimated')
+          resolution = { kind: 'estimated', method: body.method ?? 'average_recent', ...note };
+        else {
+          if (!body.meterNo || !body.values)
+            throw new AppError('validation_failed', 'meterNo and values are required for a correction');
+          resolution = { kind: 'corrected', meterNo: body.meterNo, values: body.values, ...note };
+        }
+        return resolveReadException(deps.db, requirePrincipal(request), {
+          customerNo: body.customerNo,
+          period: body.period as Period,
+          code: body.code,
+          resolution,
+          readOn: deps.clock.today(),
+        });
+      },
+    );
+
+    app.post<{ Body: { period: string; stationId?: number; dryRun?: boolean } }>(
+      '/billing/runs',
+      {
+        schema: {
+          summary: 'Run billing (电费核算) for a period: drafts, with held reads queued',
+          tags: ['billing'],
+          body: {
+            type: 'object',
+            required: ['period'],
+            additionalProperties: false,
+            properties: { period: PERIOD, stationId: { type: 'integer' }, dryRun: { type: 'boolean' } },
+          },
+          response: {
+            200: {
+              type: 'object',
+              properties: {
+                runKey: { type: 'string' },
+                period: { type: 'string' },
+                stationId: { type: ['integer', 'null'] },
+                dryRun: { type: 'boolean' },
+                billed: { type: 'integer' },
+                held: { type: 'integer' },
+                failed: { type: 'integer' },
+                amount: { type: 'string' },
+                exceptions: { type: 'object', additionalProperties: { type: 'integer' } },
+              },
+            },
+            ...errorResponses,
+          },
+        },
+      },
+      async (request) => {
+        const principal = requirePrincipal(request);
+        requirePermission(principal, 'billing.run');
+        const stationId = stationScope(principal, request.body.stationId);
+        const summary = await runBilling(deps.db, {
+          period: request.body.period as Period,
+          ...(stationId !== undefined ? { stationId } : {}),
+          dryRun: request.body.dryRun ?? false,
+          concurrency: deps.databaseKind === 'postgres' ? 2 : 1,
+          worker: `${os.hostname()}:${process.pid}:http`,
+        });
+        return { ...summary, amount: formatYuan(fen(summary.amountFen)) };
+      },
+    );
+
+    app.post<{ Body: { period: string; stationId?: number } }>(
+      '/billing/releases',
+      {
+        schema: {
+          summary: 'Release (电费发行) a period’s reviewed drafts: numbers, due dates, receivables',
+          tags: ['billing'],
+          body: {
+            type: 'object',
+            required: ['period'],
+            additionalProperties: false,
+            properties: { period: PERIOD, stationId: { type: 'integer' } },
+          },
+          response: {
+            200: {
+              type: 'object',
+              properties: {
+                period: { type: 'string' },
+                stationId: { type: ['integer', 'null'] },
+                released: { type: 'integer' },
+                amount: { type: 'string' },
+              },
+            },
+            ...errorResponses,
+          },
+        },
+      },
+      async (request) => {
+        const principal = requirePrincipal(request);
+        requirePermission(principal, 'billing.release');
+        const stationId = stationScope(principal, request.body.stationId);
+        const summary = await releaseBills(deps.db, {
+          period: request.body.period as Period,
+          ...(stationId !== undefined ? { stationId } : {}),
+          releasedOn: deps.clock.today(),
+          actor: principal,
+        });
+        return { ...summary, amount: formatYuan(fen(summary.amountFen)) };
+      },
+    );
+  };
+}

@@ -6,6 +6,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestDatabase } from '../../test/support/databases.js';
 import { createTestDatabase } from '../../test/support/databases.js';
 import { createSmallDemo } from '../../test/support/demo.js';
+import { CLI_PRINCIPAL } from '../../src/app/principal.js';
+import type { LocalDate, Period } from '../../src/domain/local-date.js';
+import { releaseBills } from '../../src/jobs/billing/release-bills.js';
+import { runBilling } from '../../src/jobs/billing/run-billing.js';
 import { buildTestServer } from '../../test/support/server.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -24,6 +28,12 @@ describe.skipIf(!available && !REQUIRED)('dashboard in Chromium', () => {
     if (!available) throw new Error(`browser test needs ${CHROMIUM} and a built web UI (npm run build)`);
     database = await createTestDatabase('pglite');
     await createSmallDemo(database.db);
+    await runBilling(database.db, { period: '2026-10' as Period, concurrency: 1, worker: 'e2e' });
+    await releaseBills(database.db, {
+      period: '2026-10' as Period,
+      releasedOn: '2026-11-03' as LocalDate,
+      actor: CLI_PRINCIPAL,
+    });
     app = await buildTestServer(database);
     baseUrl = await app.listen({ port: 0, host: '127.0.0.1' });
     browser = await chromium.launch({

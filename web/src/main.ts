@@ -115,7 +115,7 @@ function renderLogin(message = '', previousLogin = ''): void {
   (previousLogin ? password : user).focus();
 }
 
-async function renderApp(view: 'overview' | 'customers' = 'overview'): Promise<void> {
+async function renderApp(view: 'overview' | 'customers' | 'exceptions' = 'overview'): Promise<void> {
   const me = await api<Me>('/api/v1/me');
   const overview = await api<Overview>('/api/v1/overview');
   document.title = `${t('title')} · ${overview.county ? (lang() === 'en' ? overview.county.nameEn : overview.county.name) : ''}`;
@@ -140,6 +140,15 @@ async function renderApp(view: 'overview' | 'customers' = 'overview'): Promise<v
         onclick: () => renderApp('customers'),
       },
       t('customers'),
+    ),
+    h(
+      'button',
+      {
+        type: 'button',
+        class: view === 'exceptions' ? 'tab active' : 'tab',
+        onclick: () => renderApp('exceptions'),
+      },
+      t('exceptions'),
     ),
   );
   const header = h(
@@ -175,7 +184,8 @@ async function renderApp(view: 'overview' | 'customers' = 'overview'): Promise<v
   );
   root.replaceChildren(header, nav, main);
   if (view === 'overview') renderOverview(main, overview);
-  else await renderCustomers(main);
+  else if (view === 'customers') await renderCustomers(main);
+  else await renderExceptions(main, overview.demo?.lastPeriod ?? overview.stations[0]?.latestPeriod ?? '');
 }
 
 function renderOverview(main: HTMLElement, overview: Overview): void {
@@ -337,6 +347,16 @@ async function showCustomer(target: HTMLElement, customerNo: string): Promise<vo
     }[];
     recentReads: { period: string; readOn: string; meterNo: string; kind: string; total: string | null }[];
   }>(`/api/v1/customers/${customerNo}`);
+  const bills = await api<
+    {
+      period: string;
+      billNo: string | null;
+      status: string;
+      dueOn: string | null;
+      kwh: string;
+      amount: string;
+    }[]
+  >(`/api/v1/customers/${customerNo}/bills?limit=12`);
   const field = (label: string, value: string) => [h('dt', {}, label), h('dd', {}, value)];
   target.replaceChildren(
     h('h2', {}, `${t('detail')} ${c.customerNo}`),
@@ -369,11 +389,87 @@ async function showCustomer(target: HTMLElement, customerNo: string): Promise<vo
       ]),
       t('meters'),
     ),
+    h('h3', {}, t('bills')),
+    table(
+      [t('period'), t('billNo'), t('status'), t('dueOn'), 'kWh', t('amount')],
+      bills.map((b) => [b.period, b.billNo ?? '', tc(b.status), b.dueOn ?? '', b.kwh, b.amount]),
+      t('bills'),
+    ),
     h('h3', {}, t('reads')),
     table(
       [t('period'), t('readOn'), t('meters'), t('kind'), t('total')],
       c.recentReads.map((r) => [r.period, r.readOn, r.meterNo, tc(r.kind), r.total ?? '']),
       t('reads'),
+    ),
+  );
+}
+
+async function renderExceptions(main: HTMLElement, period: string): Promise<void> {
+  const rows = await api<
+    {
+      customerNo: string;
+      name: string;
+      stationName: string;
+      code: string;
+      severity: string;
+      resolution: string | null;
+      billed: boolean;
+    }[]
+  >(`/api/v1/read-exceptions?period=${period}&limit=200`);
+  const message = h('p', { role: 'status' });
+  const resolve = async (customerNo: string, code: string, resolution: 'confirmed' | 'estimated') => {
+    try {
+      await api('/api/v1/read-exceptions/resolve', {
+        method: 'POST',
+        body: { customerNo, period, code, resolution },
+      });
+      await renderExceptions(main, period);
+    } catch (caught) {
+      message.textContent = caught instanceof ApiError ? caught.message : String(caught);
+    }
+  };
+  const confirmable = new Set(['consumption_jump', 'consumption_drop', 'zero_consumption', 'estimated_read']);
+  main.replaceChildren(
+    h('h2', {}, `${t('exceptions')} ${period}`),
+    message,
+    table(
+      [t('customerNo'), t('name'), t('station'), t('reason'), t('severity'), t('resolution'), t('actions')],
+      rows.map((row) => [
+        row.customerNo,
+        row.name,
+        row.stationName,
+        tc(row.code),
+        tc(row.severity),
+        row.resolution ? tc(row.resolution) : row.billed ? tc('billed') : '',
+        row.severity === 'hold' && !row.resolution && !row.billed
+          ? h(
+              'span',
+              {},
+              confirmable.has(row.code)
+                ? h(
+                    'button',
+                    {
+                      type: 'button',
+                      class: 'link',
+                      onclick: () => resolve(row.customerNo, row.code, 'confirmed'),
+                    },
+                    t('confirm'),
+                  )
+                : null,
+              ' ',
+              h(
+                'button',
+                {
+                  type: 'button',
+                  class: 'link',
+                  onclick: () => resolve(row.customerNo, row.code, 'estimated'),
+                },
+                t('estimate'),
+              ),
+            )
+          : '',
+      ]),
+      t('exceptions'),
     ),
   );
 }

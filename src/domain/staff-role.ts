@@ -20,6 +20,7 @@ export const PERMISSIONS = [
   'customer.read_sensitive',
   'reads.read',
   'reads.resolve',
+  'reads.import',
   'billing.run',
   'billing.release',
   'audit.read',
@@ -49,7 +50,7 @@ const ROLE_PERMISSIONS: Readonly<Record<StaffRole, readonly Permission[]>> = {
     'billing.release',
   ],
   cashier: ['registry.read', 'customer.read'],
-  collector: ['registry.read', 'customer.read', 'reads.read'],
+  collector: ['registry.read', 'customer.read', 'reads.read', 'reads.import'],
 };
 
 export function isStaffRole(value: string): value is StaffRole {

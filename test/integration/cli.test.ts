@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -175,6 +175,15 @@ describeEachDatabase('CLI', (kind) => {
         .map((entry) => entry.action)
         .sort(),
     ).toEqual(['channel.add', 'channel.reenable']);
+  });
+
+  it('imports a read file whole or not at all, exiting 1 with the line at fault', async () => {
+    const bad = path.join(dir, 'bad-reads.csv');
+    await writeFile(bad, 'meter_no,period,read_on,total\n999999999999,2026-11,2026-11-25,10\n');
+    const refused = await cli(env, 'reads', 'import', bad);
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toBe('');
+    expect(refused.stderr).toMatch(/line 2, meter_no/);
   });
 
   it('reports migration status', async () => {

@@ -17,6 +17,7 @@ const MESSAGES = {
     noRows: '(无记录)',
     startEmpty: '数据库为空, 先生成示范县 ({customers} 户 × {months} 个月)',
     billing: '电费核算',
+    readsImported: '{file}: {rows} 条示数, 新导入 {imported} 条, 已导入过 {already} 条',
     demoBilling: '示范县逐月核算发行',
     demoBilled: '已逐月核算并发行 {periods} 个月: {bills} 张电费单, 审核处理异常 {resolved} 条',
     billed: '{period} 核算完成: 出账 {billed} 户, 挂起待审 {held} 户, 失败 {failed} 户, 应收 {amount} 元',
@@ -40,6 +41,7 @@ const MESSAGES = {
     startEmpty:
       'The database is empty: building the demo county first ({customers} customers × {months} months)',
     billing: 'Billing run',
+    readsImported: '{file}: {rows} reads, {imported} imported, {already} already imported',
     demoBilling: 'Billing the demo months',
     demoBilled:
       'Billed and released {periods} months: {bills} bills, {resolved} read exceptions resolved by checkers',

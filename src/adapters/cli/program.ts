@@ -1,8 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
+import path from 'node:path';
+import { parse as parseCsv } from 'csv-parse/sync';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { sql } from 'kysely';
 import { addChannel } from '../../app/add-channel.js';
+import { importReads } from '../../app/import-reads.js';
 import { AppError } from '../../app/errors.js';
 import { CLI_PRINCIPAL } from '../../app/principal.js';
 import { listAuditLog } from '../../app/queries/list-audit-log.js';
@@ -252,6 +255,46 @@ export function buildProgram(io: CliIo): Command {
           io.out(
             `${message(lang(global), 'released', { period: summary.period, released: summary.released, amount: result.amount })}\n`,
           );
+      });
+    });
+
+  const reads = program.command('reads').description('meter reads');
+  reads
+    .command('import')
+    .description(
+      'import a file of meter reads (manual rounds, handheld terminals, or the AMI feed); the whole file or nothing',
+    )
+    .argument('<file>', 'CSV file (UTF-8)')
+    .addOption(new Option('--format <format>', 'file layout').choices(['manual', 'ami']).default('manual'))
+    .option('--json', 'print one JSON document')
+    .action(async (file: string, options, command: Command) => {
+      const global = globals(command);
+      let records: string[][];
+      try {
+        records = parseCsv(await readFile(file, 'utf8'), {
+          bom: true,
+          relax_column_count: true,
+        }) as string[][];
+      } catch (error) {
+        throw new InputError(`${file}: not a readable CSV file (${(error as Error).message})`);
+      }
+      await withContext(async (context) => {
+        try {
+          const result = await importReads(context.database.db, CLI_PRINCIPAL, {
+            format: options.format,
+            records,
+            fileName: path.basename(file),
+          });
+          if (global.json) emitJson({ file, ...result });
+          else
+            io.out(
+              `${message(lang(global), 'readsImported', { file, rows: result.rows, imported: result.imported, already: result.alreadyImported })}\n`,
+            );
+        } catch (error) {
+          if (error instanceof AppError && error.code === 'validation_failed')
+            throw new InputError(error.message);
+          throw error;
+        }
       });
     });
 

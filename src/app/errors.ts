@@ -14,6 +14,8 @@ export const ERROR_CODES = {
   migration_failed: 'a migration could not be applied',
   exception_already_resolved: 'the read exception has already been resolved',
   resolution_not_allowed: 'this kind of read exception cannot be resolved that way',
+  tariff_overlap: 'a tariff version overlaps another version of the same tariff',
+  tariff_version_conflict: 'a tariff version with this start date is already stored with another definition',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

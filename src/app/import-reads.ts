@@ -74,7 +74,7 @@ export async function importReads(
   const found: ReadFileProblem[] = [...problems];
   for (const read of reads) {
     const meter = byNo.get(read.meterNo);
-    if (!meter || !meter.path.startsWith(principal.scopePath)) {
+    if (!meter?.path.startsWith(principal.scopePath)) {
       found.push({
         line: read.line,
         field: 'meter_no',

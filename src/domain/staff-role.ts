@@ -21,6 +21,7 @@ export const PERMISSIONS = [
   'reads.read',
   'reads.resolve',
   'reads.import',
+  'tariff.manage',
   'billing.run',
   'billing.release',
   'audit.read',
@@ -30,7 +31,7 @@ export type Permission = (typeof PERMISSIONS)[number];
 
 const ROLE_PERMISSIONS: Readonly<Record<StaffRole, readonly Permission[]>> = {
   admin: PERMISSIONS,
-  marketing_manager: ['registry.read', 'customer.read', 'reads.read', 'audit.read'],
+  marketing_manager: ['registry.read', 'customer.read', 'reads.read', 'tariff.manage', 'audit.read'],
   finance_manager: ['registry.read', 'customer.read', 'audit.read'],
   station_head: [
     'registry.read',

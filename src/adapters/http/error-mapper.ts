@@ -14,6 +14,8 @@ const STATUS: Readonly<Record<ErrorCode, number>> = {
   migration_failed: 500,
   exception_already_resolved: 409,
   resolution_not_allowed: 422,
+  tariff_overlap: 409,
+  tariff_version_conflict: 409,
 };
 
 export function errorBody(code: string, message: string) {

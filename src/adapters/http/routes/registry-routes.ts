@@ -3,6 +3,7 @@ import { countyOverview } from '../../../app/queries/county-overview.js';
 import { getCustomer } from '../../../app/queries/get-customer.js';
 import { listCustomers } from '../../../app/queries/list-customers.js';
 import { listAreas, listOrgUnits } from '../../../app/queries/list-org-units.js';
+import { listTariffs } from '../../../app/queries/list-tariffs.js';
 import { listAuditLog } from '../../../app/queries/list-audit-log.js';
 import { errorResponses, staffRefSchema } from '../schemas.js';
 import { requirePrincipal, type ServerDeps } from '../server.js';
@@ -291,6 +292,47 @@ export function registryRoutes(deps: ServerDeps): FastifyPluginAsync {
       },
       async (request) =>
         getCustomer(deps.db, requirePrincipal(request), request.params.customerNo, deps.clock.today()),
+    );
+
+    app.get(
+      '/tariffs',
+      {
+        schema: {
+          summary: 'Tariffs (电价) with their dated versions',
+          tags: ['registry'],
+          response: {
+            200: {
+              type: 'array',
+              items: {
+                type: 'object',
+                properties: {
+                  code: { type: 'string' },
+                  name: { type: 'string' },
+                  nameEn: { type: 'string' },
+                  category: { type: 'string' },
+                  structure: { type: 'string' },
+                  versions: {
+                    type: 'array',
+                    items: {
+                      type: 'object',
+                      properties: {
+                        tariffVersionId: { type: 'integer' },
+                        effectiveFrom: { type: 'string' },
+                        effectiveTo: { type: ['string', 'null'] },
+                        jurisdiction: { type: 'string' },
+                        source: { type: 'string' },
+                        definition: { type: 'object', additionalProperties: true },
+                      },
+                    },
+                  },
+                },
+              },
+            },
+            ...errorResponses,
+          },
+        },
+      },
+      async (request) => listTariffs(deps.db, requirePrincipal(request)),
     );
 
     app.get<{ Querystring: { limit?: number } }>(

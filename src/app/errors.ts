@@ -14,6 +14,12 @@ export const ERROR_CODES = {
   migration_failed: 'a migration could not be applied',
   exception_already_resolved: 'the read exception has already been resolved',
   resolution_not_allowed: 'this kind of read exception cannot be resolved that way',
+  bill_not_released: 'only a released bill can be rebilled; a draft is simply not released',
+  bill_superseded: 'a later revision of this bill exists; rebill that one',
+  rebill_pending: 'a rebill request for this bill is already waiting for approval',
+  rebill_already_approved: 'this rebill request has already been approved',
+  same_person_approval: 'an approval needs a second person: the requester cannot approve',
+  rebill_reads_held: 'the recomputed bill is held by read validation; resolve the reads first',
   tariff_overlap: 'a tariff version overlaps another version of the same tariff',
   tariff_version_conflict: 'a tariff version with this start date is already stored with another definition',
 } as const;

@@ -102,6 +102,17 @@ export async function authenticate(deps: Pick<LogInDeps, 'db' | 'clock'>, token:
   return loadPrincipal(deps.db, session.staff_id);
 }
 
+/** The principal of a staff member by login (the CLI acting for named staff). Errors: not_found. */
+export async function principalForLogin(db: Kysely<DB>, login: string): Promise<Principal> {
+  const staff = await db
+    .selectFrom('staff')
+    .select(['staff_id', 'active'])
+    .where('login', '=', login)
+    .executeTakeFirst();
+  if (!staff?.active) throw new AppError('not_found', `no active staff member ${login}`);
+  return loadPrincipal(db, staff.staff_id);
+}
+
 async function loadPrincipal(db: Kysely<DB>, staffId: number): Promise<Principal> {
   const row = await db
     .selectFrom('staff')

@@ -22,6 +22,8 @@ export const PERMISSIONS = [
   'reads.resolve',
   'reads.import',
   'tariff.manage',
+  'billing.rebill_request',
+  'billing.approve',
   'billing.run',
   'billing.release',
   'audit.read',
@@ -32,7 +34,7 @@ export type Permission = (typeof PERMISSIONS)[number];
 const ROLE_PERMISSIONS: Readonly<Record<StaffRole, readonly Permission[]>> = {
   admin: PERMISSIONS,
   marketing_manager: ['registry.read', 'customer.read', 'reads.read', 'tariff.manage', 'audit.read'],
-  finance_manager: ['registry.read', 'customer.read', 'audit.read'],
+  finance_manager: ['registry.read', 'customer.read', 'billing.approve', 'audit.read'],
   station_head: [
     'registry.read',
     'registry.write',
@@ -40,6 +42,7 @@ const ROLE_PERMISSIONS: Readonly<Record<StaffRole, readonly Permission[]>> = {
     'customer.read_sensitive',
     'reads.read',
     'billing.release',
+    'billing.approve',
     'audit.read',
   ],
   billing_checker: [
@@ -49,6 +52,7 @@ const ROLE_PERMISSIONS: Readonly<Record<StaffRole, readonly Permission[]>> = {
     'reads.resolve',
     'billing.run',
     'billing.release',
+    'billing.rebill_request',
   ],
   cashier: ['registry.read', 'customer.read'],
   collector: ['registry.read', 'customer.read', 'reads.read', 'reads.import'],

@@ -6,6 +6,8 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { sql } from 'kysely';
 import { addChannel } from '../../app/add-channel.js';
 import { importReads } from '../../app/import-reads.js';
+import { principalForLogin } from '../../app/log-in.js';
+import { approveRebill, requestRebill } from '../../jobs/billing/rebill-bill.js';
 import { importTariffs } from '../../app/import-tariffs.js';
 import { listTariffs } from '../../app/queries/list-tariffs.js';
 import { AppError } from '../../app/errors.js';
@@ -339,6 +341,48 @@ export function buildProgram(io: CliIo): Command {
           );
           io.out(formatTable(rows, ['code', 'name', 'from', 'to', 'source']));
         }
+      });
+    });
+
+  bill
+    .command('rebill')
+    .description(
+      'rebill (退补) a released bill: reverse it and issue the next revision, with reason and a second person’s approval',
+    )
+    .requiredOption('--customer <no>', 'customer number (户号)')
+    .requiredOption('--period <period>', 'billing period YYYY-MM', periodArg)
+    .requiredOption('--reason <text>', 'why the bill is wrong')
+    .requiredOption('--requested-by <login>', 'staff member asking for the rebill')
+    .requiredOption('--approved-by <login>', 'a second staff member who approves it')
+    .option('--on <date>', 'date of the corrected bill (default: today)')
+    .option('--json', 'print one JSON document')
+    .action(async (options, command: Command) => {
+      const global = globals(command);
+      await withContext(async (context) => {
+        const on = options.on ? parseLocalDate(options.on) : context.clock.today();
+        if (!on) throw new UsageError('--on must be a date YYYY-MM-DD');
+        const requester = await principalForLogin(context.database.db, options.requestedBy);
+        const approver = await principalForLogin(context.database.db, options.approvedBy);
+        const request = await requestRebill(context.database.db, requester, {
+          customerNo: options.customer,
+          period: options.period,
+          reason: options.reason,
+        });
+        const result = await approveRebill(context.database.db, approver, {
+          customerNo: options.customer,
+          rebillRequestId: request.rebillRequestId,
+          releasedOn: on,
+        });
+        const shaped = {
+          ...result,
+          oldAmount: formatYuan(fen(result.oldAmountFen)),
+          newAmount: formatYuan(fen(result.newAmountFen)),
+        };
+        if (global.json) emitJson(shaped);
+        else
+          io.out(
+            `${message(lang(global), 'rebilled', { old: shaped.oldBillNo, oldAmount: shaped.oldAmount, new: shaped.newBillNo, newAmount: shaped.newAmount })}\n`,
+          );
       });
     });
 

@@ -343,7 +343,27 @@ export interface ReadExceptionResolutionTable {
   resolved_at: Timestamp;
 }
 
+export interface RebillRequestTable {
+  customer_id: number;
+  rebill_request_id: number;
+  bill_id: number;
+  reason: string;
+  requested_by: number | null;
+  requested_at: Timestamp;
+}
+
+export interface RebillApprovalTable {
+  customer_id: number;
+  rebill_request_id: number;
+  approved_by: number;
+  approved_at: Timestamp;
+  reversal_entry_id: number | null;
+  new_bill_id: number;
+}
+
 export interface DB {
+  rebill_request: RebillRequestTable;
+  rebill_approval: RebillApprovalTable;
   meter_change: MeterChangeTable;
   bill: BillTable;
   bill_line: BillLineTable;

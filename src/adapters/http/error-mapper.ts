@@ -14,6 +14,12 @@ const STATUS: Readonly<Record<ErrorCode, number>> = {
   migration_failed: 500,
   exception_already_resolved: 409,
   resolution_not_allowed: 422,
+  bill_not_released: 409,
+  bill_superseded: 409,
+  rebill_pending: 409,
+  rebill_already_approved: 409,
+  same_person_approval: 403,
+  rebill_reads_held: 422,
   tariff_overlap: 409,
   tariff_version_conflict: 409,
 };

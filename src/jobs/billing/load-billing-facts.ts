@@ -63,6 +63,7 @@ export async function loadBillingFacts(
   periodEnd: string,
   historyFrom: string,
   stationId: number | undefined,
+  options: { readonly includeBilled?: boolean } = {},
 ): Promise<BillingFacts> {
   // Opening reads are looked up in the last months first; meters with none there (long-missing
   // reads) are looked up again without the bound below.
@@ -75,7 +76,7 @@ export async function loadBillingFacts(
     where c.customer_id between ${range.low} and ${range.high}
       and c.opened_on <= ${periodEnd} and (c.closed_on is null or c.closed_on >= ${periodStart})
       ${station}
-      and not exists (select 1 from bill b where b.customer_id = c.customer_id and b.period = ${period})
+      ${options.includeBilled ? sql`` : sql`and not exists (select 1 from bill b where b.customer_id = c.customer_id and b.period = ${period})`}
     order by c.customer_id`.execute(trx);
   if (customers.rows.length === 0) {
     return {

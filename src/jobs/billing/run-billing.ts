@@ -255,7 +255,7 @@ export async function loadTariffVersions(db: Kysely<DB>): Promise<Map<string, Ta
   return byCode;
 }
 
-interface PartitionContext {
+export interface PartitionContext {
   readonly runKey: string;
   readonly period: Period;
   readonly stationId: number | undefined;
@@ -352,7 +352,7 @@ async function billPartition(trx: Transaction<DB>, context: PartitionContext): P
   return summary;
 }
 
-type CustomerOutcome =
+export type CustomerOutcome =
   | { kind: 'billed'; bill: ReturnType<typeof buildBill>; exceptions: ReadException[] }
   | { kind: 'held'; exceptions: ReadException[] }
   | { kind: 'failed'; reason: string; exceptions: ReadException[] };
@@ -366,7 +366,7 @@ function values(row: ReadFact | Record<string, string>): RegisterValues {
   return result;
 }
 
-function billCustomer(
+export function billCustomer(
   customer: CustomerFact,
   facts: BillingFacts,
   context: PartitionContext,

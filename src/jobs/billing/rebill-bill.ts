@@ -1,0 +1,340 @@
+import { type Kysely, type Transaction, sql } from 'kysely';
+import type { DB } from '../../adapters/db/schema.js';
+import { AppError } from '../../app/errors.js';
+import { type Principal, requirePermission } from '../../app/principal.js';
+import { recordAudit } from '../../app/record-audit.js';
+import { billId, billNo, dueDate, periodEnd, periodStart } from '../../domain/billing/bill-identity.js';
+import { billReleaseEntry } from '../../domain/ledger/bill-release-entry.js';
+import { type LocalDate, type Period, addMonths } from '../../domain/local-date.js';
+import { fen } from '../../domain/money.js';
+import { loadBillingFacts } from './load-billing-facts.js';
+import { billCustomer, loadTariffVersions } from './run-billing.js';
+import { DEFAULT_READ_RULES } from '../../domain/billing/read-rules.js';
+
+/** Reversal entries own the id range above this offset: reversal id = offset + reversed entry id. */
+export const REVERSAL_ENTRY_OFFSET = 1_000_000_000;
+
+async function customerInScope(trx: Transaction<DB>, principal: Principal, customerNo: string) {
+  const row = await trx
+    .selectFrom('customer_number')
+    .innerJoin('customer', 'customer.customer_id', 'customer_number.customer_id')
+    .innerJoin('org_unit', 'org_unit.org_unit_id', 'customer.station_id')
+    .select(['customer.customer_id', 'customer.customer_no', 'customer.due_rule', 'org_unit.path'])
+    .where('customer_number.customer_no', '=', customerNo)
+    .executeTakeFirst();
+  if (!row?.path.startsWith(principal.scopePath))
+    throw new AppError('not_found', `customer ${customerNo} not found`);
+  return row;
+}
+
+/**
+ * Asks for a rebill (退补) of a customer's released bill for a period, with the reason.
+ * Errors: forbidden, not_found, bill_not_released, rebill_pending.
+ */
+export async function requestRebill(
+  db: Kysely<DB>,
+  principal: Principal,
+  input: { readonly customerNo: string; readonly period: Period; readonly reason: string },
+): Promise<{ rebillRequestId: number; billId: number }> {
+  requirePermission(principal, 'billing.rebill_request');
+  if (input.reason.trim().length < 4)
+    throw new AppError('validation_failed', 'reason: say why the bill is wrong (at least 4 characters)');
+  return db.transaction().execute(async (trx) => {
+    const customer = await customerInScope(trx, principal, input.customerNo);
+    const bill = await latestBill(trx, customer.customer_id, input.period);
+    const released = await trx
+      .selectFrom('bill_release')
+      .select('bill_no')
+      .where('customer_id', '=', customer.customer_id)
+      .where('bill_id', '=', bill.bill_id)
+      .executeTakeFirst();
+    if (!released)
+      throw new AppError('bill_not_released', `the ${input.period} bill of ${input.customerNo} is a draft`);
+    const pending = await sql<{ n: number }>`
+      select count(*)::int as n from rebill_request q
+      where q.customer_id = ${customer.customer_id} and q.bill_id = ${bill.bill_id}
+        and not exists (select 1 from rebill_approval a where a.customer_id = q.customer_id and a.rebill_request_id = q.rebill_request_id)`.execute(
+      trx,
+    );
+    if (Number(pending.rows[0]!.n) > 0)
+      throw new AppError('rebill_pending', `a rebill of ${released.bill_no} is waiting for approval`);
+    const next = await sql<{
+      id: number;
+    }>`select coalesce(max(rebill_request_id), 0) + 1 as id from rebill_request where customer_id = ${customer.customer_id}`.execute(
+      trx,
+    );
+    const rebillRequestId = Number(next.rows[0]!.id);
+    await trx
+      .insertInto('rebill_request')
+      .values({
+        customer_id: customer.customer_id,
+        rebill_request_id: rebillRequestId,
+        bill_id: bill.bill_id,
+        reason: input.reason.trim(),
+        requested_by: principal.staffId,
+      })
+      .execute();
+    await recordAudit(trx, principal, {
+      action: 'bill.rebill_request',
+      objectType: 'bill',
+      objectId: released.bill_no,
+      customerId: customer.customer_id,
+      details: { rebillRequestId, reason: input.reason.trim() },
+    });
+    return { rebillRequestId, billId: bill.bill_id };
+  });
+}
+
+/**
+ * A second person approves a rebill: the original release entry is reversed by a new entry
+ * referencing it, the bill is computed again from the current reads (corrections supersede the
+ * old ones), and the next revision is issued and released; both bills are kept.
+ * Errors: forbidden, not_found, same_person_approval, rebill_already_approved, bill_superseded,
+ * rebill_reads_held.
+ */
+export async function approveRebill(
+  db: Kysely<DB>,
+  principal: Principal,
+  input: { readonly customerNo: string; readonly rebillRequestId: number; readonly releasedOn: LocalDate },
+): Promise<{ oldBillNo: string; newBillNo: string; oldAmountFen: number; newAmountFen: number }> {
+  requirePermission(principal, 'billing.approve');
+  const versions = await loadTariffVersions(db);
+  return db.transaction().execute(async (trx) => {
+    const customer = await customerInScope(trx, principal, input.customerNo);
+    const customerId = customer.customer_id;
+    const request = await trx
+      .selectFrom('rebill_request')
+      .selectAll()
+      .where('customer_id', '=', customerId)
+      .where('rebill_request_id', '=', input.rebillRequestId)
+      .executeTakeFirst();
+    if (!request)
+      throw new AppError('not_found', `no rebill request ${input.rebillRequestId} for ${input.customerNo}`);
+    if (request.requested_by !== null && request.requested_by === principal.staffId) {
+      throw new AppError('same_person_approval', 'the person who asked for the rebill cannot approve it');
+    }
+    const approved = await trx
+      .selectFrom('rebill_approval')
+      .select('new_bill_id')
+      .where('customer_id', '=', customerId)
+      .where('rebill_request_id', '=', input.rebillRequestId)
+      .executeTakeFirst();
+    if (approved)
+      throw new AppError('rebill_already_approved', `request ${input.rebillRequestId} was approved already`);
+    const old = await trx
+      .selectFrom('bill')
+      .selectAll()
+      .where('customer_id', '=', customerId)
+      .where('bill_id', '=', request.bill_id)
+      .executeTakeFirstOrThrow();
+    const period = old.period as Period;
+    const latest = await latestBill(trx, customerId, period);
+    if (latest.bill_id !== old.bill_id)
+      throw new AppError('bill_superseded', `revision ${latest.revision} of ${period} exists`);
+    const oldRelease = await trx
+      .selectFrom('bill_release')
+      .select('bill_no')
+      .where('customer_id', '=', customerId)
+      .where('bill_id', '=', old.bill_id)
+      .executeTakeFirstOrThrow();
+
+    // 1. Reverse the original release entry, if it posted anything.
+    const original = await trx
+      .selectFrom('posting')
+      .select(['line_no', 'ledger_account_code', 'sub_key', 'amount_fen'])
+      .where('customer_id', '=', customerId)
+      .where('journal_entry_id', '=', old.bill_id)
+      .orderBy('line_no')
+      .execute();
+    let reversalEntryId: number | null = null;
+    if (original.length > 0) {
+      reversalEntryId = REVERSAL_ENTRY_OFFSET + old.bill_id;
+      await trx
+        .insertInto('journal_entry')
+        .values({
+          customer_id: customerId,
+          journal_entry_id: reversalEntryId,
+          kind: 'bill_reversal',
+          effective_on: input.releasedOn,
+          reverses_entry_id: old.bill_id,
+          idempotency_key: `bill-reversal:${old.bill_id}`,
+          source_type: 'rebill_request',
+          source_id: String(input.rebillRequestId),
+          memo: request.reason,
+          created_by: principal.staffId,
+        })
+        .execute();
+      await trx
+        .insertInto('posting')
+        .values(
+          original.map((posting) => ({
+            customer_id: customerId,
+            journal_entry_id: reversalEntryId!,
+            line_no: posting.line_no,
+            ledger_account_code: posting.ledger_account_code,
+            sub_key: posting.sub_key,
+            amount_fen: -posting.amount_fen,
+          })),
+        )
+        .execute();
+    }
+
+    // 2. Compute the bill again from today's reads and rules.
+    const facts = await loadBillingFacts(
+      trx,
+      { low: customerId, high: customerId },
+      period,
+      periodStart(period),
+      periodEnd(period),
+      addMonths(period, -13),
+      undefined,
+      { includeBilled: true },
+    );
+    const runKey = `rebill:${customerId}:${input.rebillRequestId}`;
+    const outcome = facts.customers[0]
+      ? billCustomer(facts.customers[0], facts, {
+          runKey,
+          period,
+          stationId: undefined,
+          range: { low: customerId, high: customerId },
+          versions,
+          rules: DEFAULT_READ_RULES,
+        })
+      : null;
+    if (!outcome || outcome.kind !== 'billed') {
+      const reasons = outcome
+        ? outcome.exceptions
+            .filter((found) => found.severity === 'hold')
+            .map((found) => found.code)
+            .join(', ')
+        : 'customer not due in the period';
+      throw new AppError(
+        'rebill_reads_held',
+        `${input.customerNo} ${period}: ${outcome?.kind === 'failed' ? outcome.reason : reasons}`,
+      );
+    }
+    const revision = old.revision + 1;
+    const newBillId = billId(period, revision);
+    const built = outcome.bill;
+    await trx
+      .insertInto('bill')
+      .values({
+        customer_id: customerId,
+        bill_id: newBillId,
+        period,
+        revision,
+        replaces_bill_id: old.bill_id,
+        billing_run_key: runKey,
+        tariff_version_id: built.tariffVersionIds[0] ?? null,
+        kwh_total: built.totalKwh.toString(),
+        amount_fen: built.totalFen,
+        funds_fen: built.fundsFen,
+        inputs: JSON.stringify(built.inputs),
+      })
+      .execute();
+    await trx
+      .insertInto('bill_line')
+      .values(
+        built.lines.map((line, k) => ({
+          customer_id: customerId,
+          bill_id: newBillId,
+          line_no: k + 1,
+          code: line.code,
+          kwh: line.kwh?.toString() ?? null,
+          price: line.price?.toString() ?? null,
+          amount_fen: line.amountFen,
+        })),
+      )
+      .execute();
+
+    // 3. Release the new revision at once: it replaces a bill the customer already had.
+    const newBillNo = billNo(period, customer.customer_no, revision);
+    await trx
+      .insertInto('bill_release')
+      .values({
+        customer_id: customerId,
+        bill_id: newBillId,
+        bill_no: newBillNo,
+        released_on: input.releasedOn,
+        due_on: dueDate(customer.due_rule, period, input.releasedOn),
+        released_by: principal.staffId,
+      })
+      .execute();
+    const entry = billReleaseEntry({
+      billId: newBillId,
+      amountFen: built.totalFen,
+      fundsFen: built.fundsFen,
+    });
+    if (entry) {
+      await trx
+        .insertInto('journal_entry')
+        .values({
+          customer_id: customerId,
+          journal_entry_id: entry.journalEntryId,
+          kind: 'bill_release',
+          effective_on: input.releasedOn,
+          idempotency_key: `bill-release:${newBillId}`,
+          source_type: 'bill',
+          source_id: String(newBillId),
+          memo: newBillNo,
+          created_by: principal.staffId,
+        })
+        .execute();
+      await trx
+        .insertInto('posting')
+        .values(
+          entry.postings.map((posting, k) => ({
+            customer_id: customerId,
+            journal_entry_id: entry.journalEntryId,
+            line_no: k + 1,
+            ledger_account_code: posting.account,
+            sub_key: '',
+            amount_fen: posting.amountFen,
+          })),
+        )
+        .execute();
+    }
+    await trx
+      .insertInto('rebill_approval')
+      .values({
+        customer_id: customerId,
+        rebill_request_id: input.rebillRequestId,
+        approved_by: principal.staffId!,
+        reversal_entry_id: reversalEntryId,
+        new_bill_id: newBillId,
+      })
+      .execute();
+    await recordAudit(trx, principal, {
+      action: 'bill.rebill',
+      objectType: 'bill',
+      objectId: oldRelease.bill_no,
+      customerId,
+      details: {
+        rebillRequestId: input.rebillRequestId,
+        reason: request.reason,
+        requestedBy: request.requested_by,
+        newBillNo,
+        oldAmountFen: old.amount_fen,
+        newAmountFen: built.totalFen,
+      },
+    });
+    return {
+      oldBillNo: oldRelease.bill_no,
+      newBillNo,
+      oldAmountFen: old.amount_fen,
+      newAmountFen: fen(built.totalFen),
+    };
+  });
+}
+
+async function latestBill(trx: Transaction<DB>, customerId: number, period: string) {
+  const bill = await trx
+    .selectFrom('bill')
+    .select(['bill_id', 'revision'])
+    .where('customer_id', '=', customerId)
+    .where('period', '=', period)
+    .orderBy('revision', 'desc')
+    .executeTakeFirst();
+  if (!bill) throw new AppError('not_found', `no bill for ${period}`);
+  return bill;
+}

@@ -201,7 +201,7 @@ export async function approveRebill(
           rules: DEFAULT_READ_RULES,
         })
       : null;
-    if (!outcome || outcome.kind !== 'billed') {
+    if (outcome?.kind !== 'billed') {
       const reasons = outcome
         ? outcome.exceptions
             .filter((found) => found.severity === 'hold')

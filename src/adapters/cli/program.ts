@@ -14,6 +14,7 @@ import { AppError } from '../../app/errors.js';
 import { CLI_PRINCIPAL } from '../../app/principal.js';
 import { listAuditLog } from '../../app/queries/list-audit-log.js';
 import { listCustomers } from '../../app/queries/list-customers.js';
+import { readQuality } from '../../app/queries/read-quality.js';
 import { type Config, ConfigError, loadConfig } from '../../config/config.js';
 import {
   LateFeeInputError,
@@ -383,6 +384,41 @@ export function buildProgram(io: CliIo): Command {
           io.out(
             `${message(lang(global), 'rebilled', { old: shaped.oldBillNo, oldAmount: shaped.oldAmount, new: shaped.newBillNo, newAmount: shaped.newAmount })}\n`,
           );
+      });
+    });
+
+  reads
+    .command('quality')
+    .description('actual-read rate (实抄率) and read error rate per station or meter reader')
+    .requiredOption('--period <period>', 'period YYYY-MM', periodArg)
+    .addOption(new Option('--by <group>', 'group by').choices(['station', 'reader']).default('station'))
+    .option('--json', 'print one JSON document')
+    .action(async (options, command: Command) => {
+      const global = globals(command);
+      await withContext(async (context) => {
+        const rows = await readQuality(context.database.db, CLI_PRINCIPAL, options.period, options.by);
+        if (global.json) emitJson(rows);
+        else {
+          const percent = (value: number) => `${(value * 100).toFixed(2)}%`;
+          const shaped = rows.map((row) => ({
+            ...row,
+            actualReadRate: percent(row.actualReadRate),
+            errorRate: percent(row.errorRate),
+          }));
+          io.out(
+            formatTable(shaped, [
+              'name',
+              'stationName',
+              'due',
+              'actual',
+              'estimated',
+              'missing',
+              'errors',
+              'actualReadRate',
+              'errorRate',
+            ]),
+          );
+        }
       });
     });
 

@@ -4,6 +4,7 @@ import { AppError } from '../../../app/errors.js';
 import { type Principal, requirePermission } from '../../../app/principal.js';
 import { listCustomerBills } from '../../../app/queries/list-bills.js';
 import { listReadExceptions } from '../../../app/queries/list-read-exceptions.js';
+import { readQuality } from '../../../app/queries/read-quality.js';
 import { type Resolution, resolveReadException } from '../../../app/resolve-read-exception.js';
 import type { Period } from '../../../domain/local-date.js';
 import { fen, formatYuan } from '../../../domain/money.js';

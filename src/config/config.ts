@@ -25,6 +25,7 @@ const schema = z.object({
   GRIDCOLLECT_DEMO_MONTHS: z.coerce.number().int().min(1).max(120).default(24),
   GRIDCOLLECT_DEMO_SEED: z.coerce.number().int().default(1),
   GRIDCOLLECT_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'silent']).default('warn'),
+  GRIDCOLLECT_PDF_FONT: z.string().optional(),
   TEST_DATABASE_URL: z.string().optional(),
 });
 
@@ -41,6 +42,8 @@ export interface Config {
   readonly sessionHours: number;
   readonly demo: { readonly customers: number; readonly months: number; readonly seed: number };
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'silent';
+  /** A TrueType/OpenType font with Chinese glyphs for PDF bills; found among system fonts when unset. */
+  readonly pdfFontPath: string | undefined;
   /** Only the test suite reads this: a PostgreSQL server to run the database tests against too. */
   readonly testDatabaseUrl: string | undefined;
 }
@@ -81,6 +84,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       seed: value.GRIDCOLLECT_DEMO_SEED,
     }),
     logLevel: value.GRIDCOLLECT_LOG_LEVEL,
+    pdfFontPath: value.GRIDCOLLECT_PDF_FONT,
     testDatabaseUrl: value.TEST_DATABASE_URL,
   });
 }

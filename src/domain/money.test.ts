@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { addFen, fen, formatYuan, parseYuan } from './money.js';
+import { addFen, chineseUppercaseYuan, fen, formatYuan, parseYuan } from './money.js';
 
 describe('money', () => {
   it.each([
@@ -28,5 +28,21 @@ describe('money', () => {
   it('adds as integers', () => {
     expect(formatYuan(addFen(fen(10), fen(20), fen(-5)))).toBe('0.25');
     expect(() => fen(0.1)).toThrow(RangeError);
+  });
+});
+
+describe('amount in Chinese capitals (大写)', () => {
+  it.each([
+    [13820, '壹佰叁拾捌元贰角整'],
+    [100005, '壹仟元零伍分'],
+    [0, '零元整'],
+    [5, '伍分'],
+    [120, '壹元贰角整'],
+    [1000000, '壹万元整'],
+    [10010000, '壹拾万零壹佰元整'],
+    [1234567891, '壹仟贰佰叁拾肆万伍仟陆佰柒拾捌元玖角壹分'],
+    [100000100, '壹佰万零壹元整'],
+  ])('%i fen is %s', (amount, expected) => {
+    expect(chineseUppercaseYuan(fen(amount))).toBe(expected);
   });
 });

@@ -37,3 +37,55 @@ export function addFen(...amounts: readonly Fen[]): Fen {
   for (const amount of amounts) total += amount;
   return fen(total);
 }
+
+const DIGITS = ['零', '壹', '贰', '叁', '肆', '伍', '陆', '柒', '捌', '玖'];
+const SMALL_UNITS = ['', '拾', '佰', '仟'];
+const LARGE_UNITS = ['', '万', '亿', '万亿'];
+
+/**
+ * The amount in Chinese capital numerals as printed on bills and receipts (大写金额):
+ * 13820 fen → "壹佰叁拾捌元贰角整", 100005 fen → "壹仟元零伍分".
+ */
+export function chineseUppercaseYuan(amountFen: Fen): string {
+  if (amountFen < 0) return `负${chineseUppercaseYuan(fen(-amountFen))}`;
+  const yuan = Math.trunc(amountFen / 100);
+  const jiao = Math.trunc(amountFen / 10) % 10;
+  const fenDigit = amountFen % 10;
+  let integer = '';
+  if (yuan === 0) integer = '';
+  else {
+    const groups: number[] = [];
+    for (let rest = yuan; rest > 0; rest = Math.trunc(rest / 10000)) groups.push(rest % 10000);
+    let needZero = false;
+    for (let g = groups.length - 1; g >= 0; g--) {
+      const group = groups[g]!;
+      if (group === 0) {
+        needZero = integer !== '';
+        continue;
+      }
+      if (needZero || (integer !== '' && group < 1000)) integer += '零';
+      needZero = false;
+      let text = '';
+      let zero = false;
+      for (let d = 3; d >= 0; d--) {
+        const digit = Math.trunc(group / 10 ** d) % 10;
+        if (digit === 0) {
+          zero = text !== '';
+          continue;
+        }
+        if (zero) text += '零';
+        zero = false;
+        text += DIGITS[digit]! + SMALL_UNITS[d]!;
+      }
+      integer += text + LARGE_UNITS[g]!;
+    }
+    integer += '元';
+  }
+  if (jiao === 0 && fenDigit === 0) return yuan === 0 ? '零元整' : `${integer}整`;
+  let fraction = '';
+  if (jiao > 0) fraction += `${DIGITS[jiao]}角`;
+  else if (yuan > 0) fraction += '零';
+  if (fenDigit > 0) fraction += `${DIGITS[fenDigit]}分`;
+  else fraction += '整';
+  return integer + fraction;
+}

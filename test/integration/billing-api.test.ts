@@ -76,6 +76,19 @@ describeEachDatabase('billing API', (kind) => {
     expect(bad.json().error.message).toMatch(/period/);
   });
 
+  it('reports the actual-read rate per station and reader', async () => {
+    const byStation = await call('GET', '/api/v1/reads/quality?period=2025-10', checker);
+    expect(byStation.statusCode).toBe(200);
+    const rows = byStation.json<{ stationName: string; actualReadRate: number; due: number }[]>();
+    expect(rows.map((row) => row.stationName)).toEqual(['城关供电所']);
+    expect(rows[0]!.actualReadRate).toBeGreaterThan(0.8);
+    const byReader = (await call('GET', '/api/v1/reads/quality?period=2025-10&by=reader', checker)).json<
+      { key: string; due: number }[]
+    >();
+    expect(byReader.every((row) => row.key.startsWith('s01.'))).toBe(true);
+    expect(byReader.reduce((sum, row) => sum + row.due, 0)).toBe(rows[0]!.due);
+  });
+
   it('releases the station’s bills and shows them on the customer with number and due date', async () => {
     const release = await call('POST', '/api/v1/billing/releases', checker, { period: '2025-10' });
     expect(release.statusCode).toBe(200);

@@ -15,7 +15,7 @@ import { buildTestServer } from '../../test/support/server.js';
 const CHROMIUM = '/usr/bin/chromium';
 const WEB_BUILT = existsSync(fileURLToPath(new URL('../dist/index.html', import.meta.url)));
 // CI installs Debian's Chromium and sets this, so that a missing browser fails instead of skipping.
-const REQUIRED = process.env.GRIDCOLLECT_REQUIRE_BROWSER === '1';
+const REQUIRED = process.env.GRIDCOLLECT_REQUIRE_SYSTEM_DEPS === '1';
 const available = existsSync(CHROMIUM) && WEB_BUILT;
 
 describe.skipIf(!available && !REQUIRED)('dashboard in Chromium', () => {

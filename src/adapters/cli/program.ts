@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
@@ -14,6 +14,9 @@ import { AppError } from '../../app/errors.js';
 import { CLI_PRINCIPAL } from '../../app/principal.js';
 import { listAuditLog } from '../../app/queries/list-audit-log.js';
 import { listCustomers } from '../../app/queries/list-customers.js';
+import { areaBillList, billDocument } from '../../app/queries/bill-document.js';
+import { renderAreaBillListPdf, renderBillPdf } from '../files/bill-pdf.js';
+import { findPdfFont } from '../files/pdf-font.js';
 import { readQuality } from '../../app/queries/read-quality.js';
 import { type Config, ConfigError, loadConfig } from '../../config/config.js';
 import {
@@ -422,6 +425,41 @@ export function buildProgram(io: CliIo): Command {
       });
     });
 
+  bill
+    .command('pdf')
+    .description('write a customer’s bill for a period as a PDF (电费通知单)')
+    .requiredOption('--customer <no>', 'customer number (户号)')
+    .requiredOption('--period <period>', 'billing period YYYY-MM', periodArg)
+    .requiredOption('--out <file>', 'PDF file to write')
+    .action(async (options) => {
+      await withContext(async (context) => {
+        const document = await billDocument(
+          context.database.db,
+          CLI_PRINCIPAL,
+          options.customer,
+          options.period,
+        );
+        await writeFile(options.out, await renderBillPdf(document, findPdfFont(context.config.pdfFontPath)));
+        io.out(`${options.out}\n`);
+      });
+    });
+  bill
+    .command('area-list')
+    .description('write a transformer area’s bill list for the rural electrician as a PDF (台区电费清单)')
+    .requiredOption('--area <code>', 'transformer area code')
+    .requiredOption('--period <period>', 'billing period YYYY-MM', periodArg)
+    .requiredOption('--out <file>', 'PDF file to write')
+    .action(async (options) => {
+      await withContext(async (context) => {
+        const list = await areaBillList(context.database.db, CLI_PRINCIPAL, options.area, options.period);
+        await writeFile(
+          options.out,
+          await renderAreaBillListPdf(list, findPdfFont(context.config.pdfFontPath)),
+        );
+        io.out(`${options.out}\n`);
+      });
+    });
+
   const db = program.command('db').description('database schema');
   db.command('migrate')
     .description('apply pending migrations')
@@ -763,6 +801,7 @@ async function serve(
     sessionHours: context.config.sessionHours,
     logLevel: context.config.logLevel,
     version: context.version,
+    pdfFontPath: context.config.pdfFontPath,
   });
   const host = options.host ?? context.config.host;
   await app.listen({ port: options.port ?? context.config.port, host });

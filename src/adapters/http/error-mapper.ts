@@ -20,6 +20,7 @@ const STATUS: Readonly<Record<ErrorCode, number>> = {
   rebill_already_approved: 409,
   same_person_approval: 403,
   rebill_reads_held: 422,
+  pdf_font_missing: 503,
   tariff_overlap: 409,
   tariff_version_conflict: 409,
 };

@@ -25,6 +25,8 @@ export interface ServerDeps {
   readonly sessionHours: number;
   readonly logLevel: string;
   readonly version: string;
+  /** Font for Chinese PDF documents; system fonts are searched when unset. */
+  readonly pdfFontPath?: string | undefined;
 }
 
 declare module 'fastify' {

@@ -2,7 +2,10 @@ import os from 'node:os';
 import type { FastifyPluginAsync } from 'fastify';
 import { AppError } from '../../../app/errors.js';
 import { type Principal, requirePermission } from '../../../app/principal.js';
+import { areaBillList, billDocument } from '../../../app/queries/bill-document.js';
 import { listCustomerBills } from '../../../app/queries/list-bills.js';
+import { renderAreaBillListPdf, renderBillPdf } from '../../files/bill-pdf.js';
+import { findPdfFont } from '../../files/pdf-font.js';
 import { listReadExceptions } from '../../../app/queries/list-read-exceptions.js';
 import { readQuality } from '../../../app/queries/read-quality.js';
 import { type Resolution, resolveReadException } from '../../../app/resolve-read-exception.js';
@@ -86,6 +89,74 @@ export function billingRoutes(deps: ServerDeps): FastifyPluginAsync {
         ),
     );
 
+    app.get<{ Params: { customerNo: string; period: string } }>(
+      '/customers/:customerNo/bills/:period/pdf',
+      {
+        schema: {
+          summary: 'A customer’s bill for a period as a PDF (电费通知单)',
+          tags: ['billing'],
+          params: {
+            type: 'object',
+            properties: { customerNo: { type: 'string', pattern: '^[0-9]{6,20}$' }, period: PERIOD },
+          },
+          produces: ['application/pdf'],
+        },
+      },
+      async (request, reply) => {
+        const document = await billDocument(
+          deps.db,
+          requirePrincipal(request),
+          request.params.customerNo,
+          request.params.period,
+        );
+        const pdf = await renderBillPdf(document, findPdfFont(deps.pdfFontPath));
+        return reply
+          .type('application/pdf')
+          .header(
+            'content-disposition',
+            `inline; filename="bill-${request.params.customerNo}-${request.params.period}.pdf"`,
+          )
+          .send(pdf);
+      },
+    );
+
+    app.get<{ Params: { areaCode: string }; Querystring: { period: string } }>(
+      '/areas/:areaCode/bill-list.pdf',
+      {
+        schema: {
+          summary: 'A transformer area’s printable bill list for rural electricians (台区电费清单)',
+          tags: ['billing'],
+          params: {
+            type: 'object',
+            properties: { areaCode: { type: 'string', pattern: '^[A-Z0-9-]{2,32}$' } },
+          },
+          querystring: {
+            type: 'object',
+            required: ['period'],
+            additionalProperties: false,
+            properties: { period: PERIOD },
+          },
+          produces: ['application/pdf'],
+        },
+      },
+      async (request, reply) => {
+        const list = await areaBillList(
+          deps.db,
+          requirePrincipal(request),
+          request.params.areaCode,
+          request.query.period,
+        );
+        const pdf = await renderAreaBillListPdf(list, findPdfFont(deps.pdfFontPath));
+        return reply
+          .type('application/pdf')
+          .header(
+            'content-disposition',
+            `inline; filename="bill-list-${request.params.areaCode}-${request.query.period}.pdf"`,
+          )
+          .send(pdf);
+      },
+    );
+
     app.get<{ Querystring: { period: string; stationId?: number; open?: boolean; limit?: number } }>(
       '/read-exceptions',
       {
@@ -133,6 +204,53 @@ export function billingRoutes(deps: ServerDeps): FastifyPluginAsync {
           openOnly: request.query.open ?? false,
           limit: request.query.limit ?? 200,
         }),
+    );
+
+    app.get<{ Querystring: { period: string; by?: 'station' | 'reader' } }>(
+      '/reads/quality',
+      {
+        schema: {
+          summary: 'Actual-read rate (实抄率) and read error rate per station or meter reader',
+          tags: ['billing'],
+          querystring: {
+            type: 'object',
+            required: ['period'],
+            additionalProperties: false,
+            properties: {
+              period: PERIOD,
+              by: { type: 'string', enum: ['station', 'reader'], default: 'station' },
+            },
+          },
+          response: {
+            200: {
+              type: 'array',
+              items: {
+                type: 'object',
+                properties: {
+                  key: { type: 'string' },
+                  name: { type: 'string' },
+                  stationName: { type: 'string' },
+                  due: { type: 'integer' },
+                  actual: { type: 'integer' },
+                  estimated: { type: 'integer' },
+                  missing: { type: 'integer' },
+                  errors: { type: 'integer' },
+                  actualReadRate: { type: 'number' },
+                  errorRate: { type: 'number' },
+                },
+              },
+            },
+            ...errorResponses,
+          },
+        },
+      },
+      async (request) =>
+        readQuality(
+          deps.db,
+          requirePrincipal(request),
+          request.query.period as Period,
+          request.query.by ?? 'station',
+        ),
     );
 
     app.post<{

@@ -11,7 +11,7 @@ import { sql } from 'kysely';
 import { createFieldCipher } from '../dist/adapters/crypto/field-cipher.js';
 import { openDatabase } from '../dist/adapters/db/database.js';
 import { migrateToLatest } from '../dist/adapters/db/migrate.js';
-import { copyCsv, toCopyCsv } from '../dist/adapters/db/raw-commands.js';
+import { copyRows } from '../dist/adapters/db/raw-commands.js';
 import { runBilling } from '../dist/jobs/billing/run-billing.js';
 import { createDemoCounty } from '../dist/jobs/demo/create-demo-county.js';
 import { freshDatabase, machine, parseArgs, postgresServer } from './support.mjs';
@@ -75,12 +75,12 @@ for (let low = 1; low <= options.customers; low += options.partition) {
     await sql`select customer_id, bill_id, line_no, code, kwh, price, amount_fen from bill_line where customer_id between ${low} and ${high}`.execute(
       database.db,
     );
-  const billCsv = toCopyCsv(bills.rows.map((row) => Object.values(row)));
-  const lineCsv = toCopyCsv(lines.rows.map((row) => Object.values(row)));
+  const billCsv = bills.rows.map((row) => Object.values(row));
+  const lineCsv = lines.rows.map((row) => Object.values(row));
   rowsWritten += bills.rows.length + lines.rows.length;
   const copyStarted = process.hrtime.bigint();
   await database.db.transaction().execute(async (trx) => {
-    await copyCsv(
+    await copyRows(
       trx,
       'bench_bill',
       [
@@ -97,7 +97,7 @@ for (let low = 1; low <= options.customers; low += options.partition) {
       ],
       billCsv,
     );
-    await copyCsv(
+    await copyRows(
       trx,
       'bench_bill_line',
       ['customer_id', 'bill_id', 'line_no', 'code', 'kwh', 'price', 'amount_fen'],

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { sql } from 'kysely';
 import { openDatabase } from '../dist/adapters/db/database.js';
-import { copyCsv, toCopyCsv } from '../dist/adapters/db/raw-commands.js';
+import { copyRows } from '../dist/adapters/db/raw-commands.js';
 import { freshDatabase, machine, parseArgs, postgresServer } from './support.mjs';
 
 const options = parseArgs(process.argv.slice(2), { rows: 200000, batch: 1000 });
@@ -30,7 +30,7 @@ async function measure(database) {
     await database.db.transaction().execute(async (trx) => {
       if (method === 'copy') {
         for (let i = 0; i < rows.length; i += 50000)
-          await copyCsv(trx, 'bench_read', columns, toCopyCsv(rows.slice(i, i + 50000)));
+          await copyRows(trx, 'bench_read', columns, rows.slice(i, i + 50000));
       } else {
         for (let i = 0; i < rows.length; i += options.batch) {
           const values = rows

@@ -1,7 +1,8 @@
+import fc from 'fast-check';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/adapters/db/database.js';
-import { copyCsv, toCopyCsv } from '../../src/adapters/db/raw-commands.js';
+import { copyRows } from '../../src/adapters/db/raw-commands.js';
 import { createTestDatabase, describeEachDatabase } from '../support/databases.js';
 
 describe('PGlite dialect', () => {
@@ -91,29 +92,59 @@ describeEachDatabase('both backends', (kind) => {
     );
   });
 
-  it('bulk-loads CSV with COPY inside a transaction, and rolls it back with the transaction', async () => {
-    await sql`create table copy_target (id int primary key, name text not null, amount numeric(12,2))`.execute(
+  it('bulk-loads rows with COPY inside a transaction, and rolls it back with the transaction', async () => {
+    await sql`create table copy_target (id int primary key, name text, amount numeric(12,2), flag boolean)`.execute(
       database.db,
     );
     await database.db.transaction().execute(async (trx) => {
-      await copyCsv(trx, 'copy_target', ['id', 'name', 'amount'], '1,"王, 五",1.50\n2,"say ""hi""",\n');
-    });
-    await database.db.transaction().execute(async (trx) => {
-      await copyCsv(trx, 'copy_target', ['id', 'name', 'amount'], toCopyCsv([[4, '', null]]));
+      await copyRows(
+        trx,
+        'copy_target',
+        ['id', 'name', 'amount', 'flag'],
+        [
+          [1, '王, 五', '1.50', true],
+          [2, 'say "hi"\tand\\more\nlines\r', null, false],
+          [3, '', '0', null],
+        ],
+      );
     });
     await expect(
       database.db.transaction().execute(async (trx) => {
-        await copyCsv(trx, 'copy_target', ['id', 'name', 'amount'], '3,x,1\n');
+        await copyRows(trx, 'copy_target', ['id', 'name', 'amount', 'flag'], [[4, 'x', '1', true]]);
         throw new Error('abort');
       }),
     ).rejects.toThrow('abort');
-    const rows = await sql<{ id: number; name: string; amount: string | null }>`
-      select id, name, amount from copy_target order by id`.execute(database.db);
+    const rows = await sql<{ id: number; name: string | null; amount: string | null; flag: boolean | null }>`
+      select id, name, amount, flag from copy_target order by id`.execute(database.db);
     expect(rows.rows).toEqual([
-      { id: 1, name: '王, 五', amount: '1.50' },
-      { id: 2, name: 'say "hi"', amount: null },
-      { id: 4, name: '', amount: null },
+      { id: 1, name: '王, 五', amount: '1.50', flag: true },
+      { id: 2, name: 'say "hi"\tand\\more\nlines\r', amount: null, flag: false },
+      { id: 3, name: '', amount: '0.00', flag: null },
     ]);
+  });
+
+  it('round-trips any text through COPY exactly', async () => {
+    await sql`create table copy_text (id int primary key, value text)`.execute(database.db);
+    let nextId = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.option(fc.string({ unit: 'binary', maxLength: 40 }), { nil: null }), {
+          minLength: 1,
+          maxLength: 20,
+        }),
+        async (values) => {
+          const clean = values.map((value) => (value === null ? null : value.replaceAll('\u0000', '')));
+          const rows = clean.map((value) => [++nextId, value]);
+          await database.db.transaction().execute((trx) => copyRows(trx, 'copy_text', ['id', 'value'], rows));
+          const back = await sql<{ id: number; value: string | null }>`
+          select id, value from copy_text where id > ${nextId - rows.length} order by id`.execute(
+            database.db,
+          );
+          expect(back.rows.map((row) => row.value)).toEqual(clean);
+        },
+      ),
+      { numRuns: 30 },
+    );
   });
 
   it('refuses updates and deletes on append-only financial tables', async () => {

@@ -239,9 +239,19 @@ export function repriceFromInputs(
   return { lines, totalFen: fen(lines.reduce((sum, line) => sum + line.amountFen, 0)) };
 }
 
+// Tariff versions are immutable and shared by thousands of bills in a run: each definition
+// object is parsed once. Keyed weakly by the definition, so nothing outlives its run.
+const parsedTariffs = new WeakMap<object, BillTariff>();
+
 function parseTariff(version: TariffVersionDef): BillTariff {
+  const key =
+    typeof version.definition === 'object' && version.definition !== null ? version.definition : null;
+  const cached = key ? parsedTariffs.get(key) : undefined;
+  if (cached) return cached;
   try {
-    return parseBillTariff(version.definition, `tariff_version ${version.tariffVersionId}`);
+    const parsed = parseBillTariff(version.definition, `tariff_version ${version.tariffVersionId}`);
+    if (key) parsedTariffs.set(key, parsed);
+    return parsed;
   } catch (error) {
     throw new BillingError('tariff_invalid', (error as Error).message);
   }

@@ -1,5 +1,5 @@
 import { type Kysely, sql } from 'kysely';
-import { copyCsv, toCopyCsv } from '../../adapters/db/raw-commands.js';
+import { copyRows } from '../../adapters/db/raw-commands.js';
 import type { DB } from '../../adapters/db/schema.js';
 import type { Principal } from '../../app/principal.js';
 import { recordAudit } from '../../app/record-audit.js';
@@ -102,13 +102,13 @@ export async function releaseBills(db: Kysely<DB>, options: ReleaseBillsOptions)
           ]);
         });
       }
-      await copyCsv(
+      await copyRows(
         trx,
         'bill_release',
         ['customer_id', 'bill_id', 'bill_no', 'released_on', 'due_on', 'released_by'],
-        toCopyCsv(releases),
+        releases,
       );
-      await copyCsv(
+      await copyRows(
         trx,
         'journal_entry',
         [
@@ -122,13 +122,13 @@ export async function releaseBills(db: Kysely<DB>, options: ReleaseBillsOptions)
           'memo',
           'created_by',
         ],
-        toCopyCsv(entries),
+        entries,
       );
-      await copyCsv(
+      await copyRows(
         trx,
         'posting',
         ['customer_id', 'journal_entry_id', 'line_no', 'ledger_account_code', 'sub_key', 'amount_fen'],
-        toCopyCsv(postings),
+        postings,
       );
       const last = drafts.rows.at(-1)!;
       await recordAudit(trx, options.actor, {

@@ -1,5 +1,5 @@
 import { type Kysely, type Transaction, sql } from 'kysely';
-import { copyCsv, toCopyCsv } from '../../adapters/db/raw-commands.js';
+import { copyRows } from '../../adapters/db/raw-commands.js';
 import type { DB } from '../../adapters/db/schema.js';
 import { billId, periodEnd, periodStart } from '../../domain/billing/bill-identity.js';
 import { BillingError, type TariffVersionDef, buildBill } from '../../domain/billing/build-bill.js';
@@ -340,8 +340,8 @@ async function billPartition(trx: Transaction<DB>, context: PartitionContext): P
       ]);
     });
   }
-  await copyCsv(trx, 'bill', BILL_COLUMNS, toCopyCsv(bills));
-  await copyCsv(trx, 'bill_line', LINE_COLUMNS, toCopyCsv(lines));
+  await copyRows(trx, 'bill', BILL_COLUMNS, bills);
+  await copyRows(trx, 'bill_line', LINE_COLUMNS, lines);
   for (let k = 0; k < exceptions.length; k += 1000) {
     await trx
       .insertInto('read_exception')

@@ -1,5 +1,5 @@
 import { type Kysely, type Transaction, sql } from 'kysely';
-import { copyCsv, toCopyCsv } from '../../adapters/db/raw-commands.js';
+import { copyRows } from '../../adapters/db/raw-commands.js';
 import type { DB } from '../../adapters/db/schema.js';
 import { AppError } from '../../app/errors.js';
 import { pendingPartitions, runPartitions } from '../partitioned-run.js';
@@ -233,60 +233,52 @@ async function writeRegistry(trx: Transaction<DB>, plan: CountyPlan, passwordHas
       })),
     )
     .execute();
-  await copyCsv(
+  await copyRows(
     trx,
     'staff',
     ['staff_id', 'org_unit_id', 'login', 'name', 'roles', 'phone', 'password_hash'],
-    toCopyCsv(
-      plan.staff.map((member) => [
-        member.staffId,
-        member.orgUnitId,
-        member.login,
-        member.name,
-        `{${member.roles.join(',')}}`,
-        member.phone,
-        passwordHash,
-      ]),
-    ),
+    plan.staff.map((member) => [
+      member.staffId,
+      member.orgUnitId,
+      member.login,
+      member.name,
+      `{${member.roles.join(',')}}`,
+      member.phone,
+      passwordHash,
+    ]),
   );
-  await copyCsv(
+  await copyRows(
     trx,
     'demo_staff_behaviour',
     ['staff_id', 'deposit_delay_days', 'laps_cash', 'estimates_reads'],
-    toCopyCsv(
-      plan.staff
-        .filter((member) => member.roles.includes('collector'))
-        .map((member) => [member.staffId, member.depositDelayDays, member.lapsCash, member.estimatesReads]),
-    ),
+    plan.staff
+      .filter((member) => member.roles.includes('collector'))
+      .map((member) => [member.staffId, member.depositDelayDays, member.lapsCash, member.estimatesReads]),
   );
-  await copyCsv(
+  await copyRows(
     trx,
     'area',
     ['area_id', 'station_id', 'parent_area_id', 'kind', 'code', 'name', 'transformer_kva'],
-    toCopyCsv(
-      plan.areas.map((area) => [
-        area.areaId,
-        area.stationId,
-        area.parentAreaId,
-        area.kind,
-        area.code,
-        area.name,
-        area.transformerKva,
-      ]),
-    ),
+    plan.areas.map((area) => [
+      area.areaId,
+      area.stationId,
+      area.parentAreaId,
+      area.kind,
+      area.code,
+      area.name,
+      area.transformerKva,
+    ]),
   );
-  await copyCsv(
+  await copyRows(
     trx,
     'area_assignment',
     ['area_id', 'staff_id', 'valid_from', 'note'],
-    toCopyCsv(
-      plan.assignments.map((assignment) => [
-        assignment.areaId,
-        assignment.staffId,
-        assignment.validFrom,
-        assignment.note,
-      ]),
-    ),
+    plan.assignments.map((assignment) => [
+      assignment.areaId,
+      assignment.staffId,
+      assignment.validFrom,
+      assignment.note,
+    ]),
   );
   for (const tariff of DEMO_TARIFFS) {
     await trx
@@ -349,14 +341,14 @@ async function writeCustomerPartition(
     faults.push(...generated.faults);
     behaviours.push(generated.behaviour);
   }
-  await copyCsv(trx, 'customer', CUSTOMER_COLUMNS, toCopyCsv(customers));
-  await copyCsv(trx, 'customer_number', ['customer_no', 'customer_id'], toCopyCsv(numbers));
-  await copyCsv(trx, 'customer_account', ACCOUNT_COLUMNS, toCopyCsv(accounts));
-  await copyCsv(trx, 'meter', METER_COLUMNS, toCopyCsv(meters));
-  await copyCsv(trx, 'meter_number', ['meter_no', 'customer_id', 'meter_id'], toCopyCsv(meterNumbers));
-  await copyCsv(trx, 'meter_change', METER_CHANGE_COLUMNS, toCopyCsv(meterChanges));
-  await copyCsv(trx, 'meter_read', READ_COLUMNS, toCopyCsv(reads));
-  await copyCsv(trx, 'demo_read_fault', FAULT_COLUMNS, toCopyCsv(faults));
-  await copyCsv(trx, 'demo_customer_behaviour', BEHAVIOUR_COLUMNS, toCopyCsv(behaviours));
+  await copyRows(trx, 'customer', CUSTOMER_COLUMNS, customers);
+  await copyRows(trx, 'customer_number', ['customer_no', 'customer_id'], numbers);
+  await copyRows(trx, 'customer_account', ACCOUNT_COLUMNS, accounts);
+  await copyRows(trx, 'meter', METER_COLUMNS, meters);
+  await copyRows(trx, 'meter_number', ['meter_no', 'customer_id', 'meter_id'], meterNumbers);
+  await copyRows(trx, 'meter_change', METER_CHANGE_COLUMNS, meterChanges);
+  await copyRows(trx, 'meter_read', READ_COLUMNS, reads);
+  await copyRows(trx, 'demo_read_fault', FAULT_COLUMNS, faults);
+  await copyRows(trx, 'demo_customer_behaviour', BEHAVIOUR_COLUMNS, behaviours);
   return { items: end - start };
 }

@@ -1,6 +1,7 @@
 // Runs the benchmarks, each in its own process so that peak RSS is per run.
-//   npm run bench            quick set (20k customers × 24 months on both backends, COPY vs INSERT)
-//   npm run bench -- --full  adds 1,000,000 customers × 12 months on PostgreSQL (~3 minutes on 2 cores)
+//   npm run bench            quick set: COPY vs INSERT, demo 20k × 24 months and a 100k-customer
+//                            billing run on both backends
+//   npm run bench -- --full  adds 1,000,000 customers: demo × 12 months and a billing run, on PostgreSQL
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 

@@ -68,3 +68,12 @@ describe('architecture boundaries', () => {
     expect(await offenders(files, /parseFloat\(|toFixed\(/)).toEqual([]);
   });
 });
+
+describe('documentation', () => {
+  it('lists every error code of the catalogue in docs/error-codes.md', async () => {
+    const { ERROR_CODES } = await import('../src/app/errors.js');
+    const page = await readFile(path.join(ROOT, 'docs/error-codes.md'), 'utf8');
+    const missing = Object.keys(ERROR_CODES).filter((code) => !page.includes(`| ${code} |`));
+    expect(missing).toEqual([]);
+  });
+});

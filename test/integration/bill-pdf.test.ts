@@ -75,6 +75,7 @@ for (const kind of testedDatabaseKinds()) {
       const yuan = `${Math.trunc(bill.amount_fen / 100)}.${String(bill.amount_fen % 100).padStart(2, '0')}`;
       expect(text).toContain(`¥${yuan}`);
       expect(text).toMatch(/大写：[零壹贰叁肆伍陆柒捌玖拾佰仟万元角分整]+/);
+      expect(text).toMatch(/其中代征政府性基金及附加 ¥\d+\.\d{2}/);
     });
 
     it('prints a transformer area’s bill list for its electrician', async () => {

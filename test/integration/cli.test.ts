@@ -186,6 +186,21 @@ describeEachDatabase('CLI', (kind) => {
     expect(refused.stderr).toMatch(/line 2, meter_no/);
   });
 
+  it('runs and releases billing with the contract JSON fields', async () => {
+    // The demo billed and released its months; November has no reads yet, so everyone is held.
+    const run = await cli(env, 'bill', 'run', '--period', '2026-11', '--json');
+    expect(run.code).toBe(0);
+    const summary = JSON.parse(run.stdout);
+    expect(summary).toMatchObject({ period: '2026-11', billed: 0, failed: 0 });
+    expect(summary.held).toBeGreaterThan(300);
+    expect(summary.exceptions.missing_read).toBe(summary.held);
+    const release = await cli(env, 'bill', 'release', '--period', '2026-10', '--json');
+    expect(release.code).toBe(0);
+    expect(JSON.parse(release.stdout)).toMatchObject({ period: '2026-10', released: 0 });
+    const badPeriod = await cli(env, 'bill', 'run', '--period', '2026-13');
+    expect(badPeriod.code).toBe(2);
+  });
+
   it('reports migration status', async () => {
     const result = await cli(env, 'db', 'status', '--json');
     expect(result.code).toBe(0);

@@ -25,7 +25,7 @@ import {
   lateFeeOutput,
   parseLateFeeInput,
 } from '../../domain/late-fee.js';
-import { addMonths, parseLocalDate, parsePeriod, periodOf } from '../../domain/local-date.js';
+import { type Period, addMonths, parseLocalDate, parsePeriod, periodOf } from '../../domain/local-date.js';
 import { fen, formatYuan } from '../../domain/money.js';
 import { releaseBills } from '../../jobs/billing/release-bills.js';
 import { runBilling } from '../../jobs/billing/run-billing.js';
@@ -625,7 +625,9 @@ export function buildProgram(io: CliIo): Command {
 
   program
     .command('worker')
-    .description('claim and run pending partitions of unfinished batch runs (several may run at once)')
+    .description(
+      'claim and run pending partitions of unfinished batch runs (demo, billing); several may run at once',
+    )
     .option('--concurrency <n>', 'partitions at once', positiveInt('--concurrency'), 2)
     .option('--json', 'print one JSON document')
     .action(async (options, command: Command) => {
@@ -638,12 +640,30 @@ export function buildProgram(io: CliIo): Command {
           .execute();
         let count = 0;
         for (const run of runs) {
+          const worker = `${os.hostname()}:${process.pid}`;
           if (run.kind === 'demo') {
             count += await workOnDemoRun(context.database.db, run.run_key, {
               encrypt: context.cipher.encrypt,
               concurrency: options.concurrency,
-              worker: `${os.hostname()}:${process.pid}`,
+              worker,
             });
+          } else if (run.kind === 'billing') {
+            // Running the same billing run again joins it: pending partitions are claimed, done ones skipped.
+            const params = (
+              await context.database.db
+                .selectFrom('job_run')
+                .select('params')
+                .where('run_key', '=', run.run_key)
+                .executeTakeFirstOrThrow()
+            ).params as { period: Period; stationId: number | null; partitionSize: number };
+            const summary = await runBilling(context.database.db, {
+              period: params.period,
+              ...(params.stationId !== null ? { stationId: params.stationId } : {}),
+              partitionSize: params.partitionSize,
+              concurrency: options.concurrency,
+              worker,
+            });
+            count += summary.partitionsDoneHere;
           }
         }
         if (global.json) emitJson({ partitions: count, runs: runs.map((run) => run.run_key) });

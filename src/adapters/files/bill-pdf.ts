@@ -120,7 +120,9 @@ export function renderBillPdf(bill: BillDocument, font: PdfFont): Promise<Buffer
     doc
       .fontSize(10)
       .text(`功率因数 实际 ${bill.pf.actual} / 标准 ${bill.pf.standard}，调整 ${bill.pf.percent}%`);
-  doc.fontSize(10).text(`合计电量 ${bill.totalKwh} kWh`);
+  doc
+    .fontSize(10)
+    .text(`合计电量 ${bill.totalKwh} kWh    其中代征政府性基金及附加 ¥${bill.funds}（已含在电度电价中）`);
   doc.fontSize(13).text(`应缴电费合计 ¥${bill.total}（大写：${bill.totalInWords}）`);
   doc.moveDown();
   doc

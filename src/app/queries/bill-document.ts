@@ -46,6 +46,8 @@ export interface BillDocument {
   }[];
   readonly pf: { readonly actual: string; readonly standard: string; readonly percent: string } | null;
   readonly totalKwh: string;
+  /** Government funds and surcharges inside the energy charge (代征), shown as their own line. */
+  readonly funds: string;
   readonly total: string;
   readonly totalFen: Fen;
   readonly totalInWords: string;
@@ -126,6 +128,7 @@ export async function billDocument(
       'bill.revision',
       'bill.kwh_total',
       'bill.amount_fen',
+      'bill.funds_fen',
       'bill.inputs',
       'bill_release.bill_no',
       'bill_release.released_on',
@@ -240,6 +243,7 @@ export async function billDocument(
     })),
     pf,
     totalKwh: bill.kwh_total,
+    funds: formatYuan(fen(bill.funds_fen)),
     total: formatYuan(totalFen),
     totalFen,
     totalInWords: chineseUppercaseYuan(totalFen),

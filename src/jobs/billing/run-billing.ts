@@ -60,6 +60,8 @@ export interface BillingRunSummary extends PartitionSummary {
   readonly stationId: number | null;
   readonly dryRun: boolean;
   readonly partitions: number;
+  /** Partitions this call completed (the rest were done before, or by other workers). */
+  readonly partitionsDoneHere: number;
 }
 
 const BILL_COLUMNS = [
@@ -132,13 +134,14 @@ export async function runBilling(db: Kysely<DB>, options: RunBillingOptions): Pr
       stationId: options.stationId ?? null,
       dryRun: true,
       partitions,
+      partitionsDoneHere: partitions,
     };
   }
 
   const runKey = await startOrResumeRun(db, base, partitions, options);
   let done = partitions - (await pendingPartitions(db, runKey));
   options.onProgress?.(done, partitions);
-  await runPartitions(
+  const partitionsDoneHere = await runPartitions(
     db,
     runKey,
     { concurrency: options.concurrency, worker: options.worker },
@@ -164,6 +167,7 @@ export async function runBilling(db: Kysely<DB>, options: RunBillingOptions): Pr
     stationId: options.stationId ?? null,
     dryRun: false,
     partitions,
+    partitionsDoneHere,
   };
 }
 

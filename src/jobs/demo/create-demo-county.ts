@@ -109,11 +109,12 @@ export async function createDemoCounty(
       .values({
         run_key: runKey,
         kind: 'demo',
+        // What a worker needs to produce the same partitions (never the password hash).
         params: JSON.stringify({
-          ...options,
-          passwordHash: undefined,
-          encrypt: undefined,
-          onProgress: undefined,
+          seed: options.seed,
+          customers: options.customers,
+          months: options.months,
+          untilPeriod: options.untilPeriod,
           partitionSize,
         }),
         status: 'running',

@@ -18,6 +18,10 @@ const types = {
  */
 export function createPgPool(connectionString: string, max: number): PostgresPool & { pool: pg.Pool } {
   const pool = new pg.Pool({ connectionString, max, types: types as pg.CustomTypesConfig });
+  // An idle client can be cut by the server (restart, admin termination). pg then emits 'error'
+  // on the pool, which would crash the process if nobody listens; the pool has already dropped
+  // that client and the next query opens a new one, so there is nothing else to do here.
+  pool.on('error', () => {});
   return {
     pool,
     async connect(): Promise<PostgresPoolClient> {

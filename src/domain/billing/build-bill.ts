@@ -11,6 +11,7 @@ import {
   type TouRegister,
   parseBillTariff,
   priceBill,
+  tariffForMonth,
 } from '../tariff/price-bill.js';
 import type { Register } from './consumption.js';
 
@@ -61,6 +62,8 @@ export interface BuiltBill {
 export interface BillInputsRecord {
   readonly spanFrom: string;
   readonly spanTo: string;
+  /** The calendar month whose time-of-use season priced the bill. */
+  readonly month?: number;
   readonly lossKwh: string;
   readonly parts: readonly {
     readonly tariffVersionId: number;
@@ -114,7 +117,7 @@ export function buildBill(input: BuildBillInput): BuiltBill {
       `no tariff version in force between ${input.spanFrom} and ${input.spanTo}`,
     );
 
-  const firstTariff = parseTariff(parts[0]!.version);
+  const firstTariff = tariffForMonth(parseTariff(parts[0]!.version), input.tierMonth);
   const kwh = registerKwh(firstTariff, input.consumption);
   const meteredKwh = Object.values(kwh).reduce((sum, value) => sum.plus(value ?? ZERO), ZERO);
   let lossKwh = ZERO;
@@ -149,7 +152,11 @@ export function buildBill(input: BuildBillInput): BuiltBill {
     parts.map((part) => part.days),
   );
   parts.forEach((part, k) => {
-    const tariff = adjustTiers(parseTariff(part.version), part.version.definition, input);
+    const tariff = adjustTiers(
+      tariffForMonth(parseTariff(part.version), input.tierMonth),
+      part.version.definition,
+      input,
+    );
     const partKwh = shares[k]!;
     const partShare = new Decimal(part.days).div(spanDays);
     const usage: BillUsage = {
@@ -191,7 +198,13 @@ export function buildBill(input: BuildBillInput): BuiltBill {
     fundsFen: fen(fundsFen),
     tariffVersionIds: parts.map((part) => part.version.tariffVersionId),
     lossKwh,
-    inputs: { spanFrom: input.spanFrom, spanTo: input.spanTo, lossKwh: lossKwh.toString(), parts: records },
+    inputs: {
+      spanFrom: input.spanFrom,
+      spanTo: input.spanTo,
+      month: input.tierMonth,
+      lossKwh: lossKwh.toString(),
+      parts: records,
+    },
   };
 }
 
@@ -205,9 +218,9 @@ export function repriceFromInputs(
 ): { lines: BillLine[]; totalFen: Fen } {
   const lines: BillLine[] = [];
   for (const part of inputs.parts) {
-    const parsed = parseBillTariff(
-      definitions.get(part.tariffVersionId),
-      `tariff_version ${part.tariffVersionId}`,
+    const parsed = tariffForMonth(
+      parseBillTariff(definitions.get(part.tariffVersionId), `tariff_version ${part.tariffVersionId}`),
+      inputs.month ?? 1,
     );
     const tariff =
       parsed.tiers && part.tierThresholds

@@ -236,3 +236,44 @@ describe('calc bill', () => {
     );
   });
 });
+
+describe('time-of-use prices from seasonal ratios', () => {
+  const seasonal = {
+    energy: { flat: '0.6620' },
+    funds: '0.0459',
+    touSchedule: [
+      { months: [1, 7, 8, 9, 12], ratios: { peak: '1.8', valley: '0.4' } },
+      { months: [2, 3, 4, 5, 6, 10, 11], ratios: { peak: '1.6', valley: '0.5' } },
+    ],
+  };
+
+  it('floats the price without the funds by the month’s season', () => {
+    const august = calc({
+      category: 'commercial',
+      tariff: seasonal,
+      usage: { kwh: { peak: 100, flat: 100, valley: 100 }, month: 8 },
+    });
+    // peak = (0.6620 − 0.0459) × 1.8 + 0.0459 = 1.15488; valley = 0.6161 × 0.4 + 0.0459 = 0.29234
+    expect(august.lines.map((line) => [line.code, line.price, line.amount])).toEqual([
+      ['energy.peak', '1.15488', '115.49'],
+      ['energy.flat', '0.6620', '66.20'],
+      ['energy.valley', '0.29234', '29.23'],
+    ]);
+    const april = calc({
+      category: 'commercial',
+      tariff: seasonal,
+      usage: { kwh: { peak: 100, flat: 100, valley: 100 }, month: 4 },
+    });
+    expect(april.lines[0]).toMatchObject({ code: 'energy.peak', price: '1.03166' });
+  });
+
+  it('refuses a schedule that leaves months out or a bill without its month', () => {
+    const gap = { ...seasonal, touSchedule: [seasonal.touSchedule[0]] };
+    expect(() =>
+      calc({ category: 'commercial', tariff: gap, usage: { kwh: { flat: 1 }, month: 8 } }),
+    ).toThrow(/^tariff\.touSchedule: seasons must cover all 12 months/);
+    expect(() => calc({ category: 'commercial', tariff: seasonal, usage: { kwh: { flat: 1 } } })).toThrow(
+      /^usage\.month:/,
+    );
+  });
+});

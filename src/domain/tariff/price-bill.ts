@@ -28,6 +28,29 @@ export interface BillTariff {
   readonly pfStandard?: PfStandard;
   /** yuan/kWh of government funds and surcharges inside each energy price. */
   readonly funds?: Decimal;
+  /**
+   * Time-of-use prices as ratios to the flat price, by season (分时电价浮动): each entry covers
+   * some calendar months. Funds do not float: price = (flat − funds) × ratio + funds.
+   */
+  readonly touSchedule?: readonly {
+    readonly months: readonly number[];
+    readonly ratios: Readonly<Partial<Record<TouRegister, Decimal>>>;
+  }[];
+}
+
+/** Resolves a seasonal ratio schedule into the energy prices of one calendar month (1–12). */
+export function tariffForMonth(tariff: BillTariff, month: number): BillTariff {
+  if (!tariff.touSchedule) return tariff;
+  const season = tariff.touSchedule.find((entry) => entry.months.includes(month));
+  if (!season) throw new BillInputError('tariff.touSchedule', `no season covers month ${month}`);
+  const flat = tariff.energy.flat!;
+  const funds = tariff.funds ?? new Decimal(0);
+  const energy: Partial<Record<TouRegister, Decimal>> = { flat };
+  for (const [register, ratio] of Object.entries(season.ratios) as [TouRegister, Decimal][]) {
+    energy[register] = flat.minus(funds).times(ratio).toDecimalPlaces(5, Decimal.ROUND_HALF_UP).plus(funds);
+  }
+  const { touSchedule: _seasons, ...rest } = tariff;
+  return { ...rest, energy };
 }
 
 export interface BillUsage {
@@ -207,7 +230,14 @@ export function parseBillInput(raw: unknown): BillInput {
   if (!BILL_CATEGORIES.includes(category as BillCategory)) {
     throw new BillInputError('category', `must be one of ${BILL_CATEGORIES.join(', ')}`);
   }
-  const tariff = parseBillTariff(root.tariff, 'tariff');
+  let tariff = parseBillTariff(root.tariff, 'tariff');
+  if (tariff.touSchedule) {
+    const month = (root.usage as Record<string, unknown> | undefined)?.month;
+    if (!Number.isInteger(month) || (month as number) < 1 || (month as number) > 12) {
+      throw new BillInputError('usage.month', 'is required (1–12) when the tariff has a touSchedule');
+    }
+    tariff = tariffForMonth(tariff, month as number);
+  }
   return { category: category as BillCategory, tariff, usage: parseBillUsage(root.usage, tariff, 'usage') };
 }
 
@@ -275,12 +305,17 @@ export function parseBillTariff(raw: unknown, field: string): BillTariff {
   }
   const funds =
     tariffJson.funds === undefined ? undefined : decimalField(tariffJson.funds, `${field}.funds`, 5);
+  const touSchedule =
+    tariffJson.touSchedule === undefined
+      ? undefined
+      : parseTouSchedule(tariffJson.touSchedule, energy, field);
   return {
     energy,
     ...(tiers ? { tiers } : {}),
     ...(basic ? { basic } : {}),
     ...(pfStandard ? { pfStandard } : {}),
     ...(funds ? { funds } : {}),
+    ...(touSchedule ? { touSchedule } : {}),
   };
 }
 
@@ -353,4 +388,58 @@ export function billOutput(bill: PricedBill) {
 
 function decimalPlaces(value: Decimal): number {
   return value.decimalPlaces();
+}
+
+function parseTouSchedule(
+  raw: unknown,
+  energy: Partial<Record<TouRegister, Decimal>>,
+  field: string,
+): NonNullable<BillTariff['touSchedule']> {
+  if (!Array.isArray(raw) || raw.length === 0)
+    throw new BillInputError(`${field}.touSchedule`, 'must be a non-empty array of seasons');
+  if (energy.flat === undefined || Object.keys(energy).length !== 1) {
+    throw new BillInputError(
+      `${field}.energy`,
+      'with a touSchedule, give only the flat price; the others follow from the ratios',
+    );
+  }
+  const seen = new Set<number>();
+  const schedule = raw.map((entry, k) => {
+    const season = object(entry, `${field}.touSchedule[${k}]`);
+    const months = season.months;
+    if (
+      !Array.isArray(months) ||
+      months.length === 0 ||
+      months.some((m) => !Number.isInteger(m) || m < 1 || m > 12 || seen.has(m as number))
+    ) {
+      throw new BillInputError(
+        `${field}.touSchedule[${k}].months`,
+        'must list months 1–12, each in one season only',
+      );
+    }
+    for (const month of months) seen.add(month as number);
+    const ratiosJson = object(season.ratios, `${field}.touSchedule[${k}].ratios`);
+    const ratios: Partial<Record<TouRegister, Decimal>> = {};
+    for (const [register, value] of Object.entries(ratiosJson)) {
+      if (!TOU_REGISTERS.includes(register as TouRegister) || register === 'flat') {
+        throw new BillInputError(
+          `${field}.touSchedule[${k}].ratios.${register}`,
+          'must be sharp, peak or valley (flat is 1)',
+        );
+      }
+      ratios[register as TouRegister] = decimalField(
+        value,
+        `${field}.touSchedule[${k}].ratios.${register}`,
+        4,
+        { positive: true },
+      );
+    }
+    return { months: months as number[], ratios };
+  });
+  if (seen.size !== 12) throw new BillInputError(`${field}.touSchedule`, 'seasons must cover all 12 months');
+  const registers = Object.keys(schedule[0]!.ratios).sort().join(',');
+  if (schedule.some((season) => Object.keys(season.ratios).sort().join(',') !== registers)) {
+    throw new BillInputError(`${field}.touSchedule`, 'every season must give ratios for the same registers');
+  }
+  return schedule;
 }

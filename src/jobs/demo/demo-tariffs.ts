@@ -19,6 +19,17 @@ const SOURCE = 'GridCollect demo county: illustrative prices modelled on DOMAIN.
 export const DEMO_JURISDICTION = '示范省 (demo province)';
 export { SOURCE as DEMO_TARIFF_SOURCE };
 
+// Seasonal time-of-use floating (DOMAIN.md §3.4, a provincial table): summer (Jul–Sep) and winter
+// (Jan, Dec) peak +80%, valley −60%; other months peak +60%, valley −50%; sharp = peak +25%.
+const ciSeasons = [
+  { months: [1, 7, 8, 9, 12], ratios: { peak: '1.8', valley: '0.4' } },
+  { months: [2, 3, 4, 5, 6, 10, 11], ratios: { peak: '1.6', valley: '0.5' } },
+];
+const industrySeasons = [
+  { months: [1, 7, 8, 9, 12], ratios: { sharp: '2.25', peak: '1.8', valley: '0.4' } },
+  { months: [2, 3, 4, 5, 6, 10, 11], ratios: { sharp: '2', peak: '1.6', valley: '0.5' } },
+];
+
 const residentialTiers = {
   basis: 'annual',
   thresholds: [2160, 4200],
@@ -90,7 +101,8 @@ export const DEMO_TARIFFS: readonly DemoTariff[] = [
       {
         effectiveFrom: '2023-01-01',
         definition: {
-          energy: { peak: '1.0592', flat: '0.6620', valley: '0.2979' },
+          energy: { flat: '0.6620' },
+          touSchedule: ciSeasons,
           funds: '0.0459',
           pfStandard: '0.85',
         },
@@ -107,7 +119,8 @@ export const DEMO_TARIFFS: readonly DemoTariff[] = [
       {
         effectiveFrom: '2023-01-01',
         definition: {
-          energy: { sharp: '1.0940', peak: '0.9117', flat: '0.5698', valley: '0.2279' },
+          energy: { flat: '0.5698' },
+          touSchedule: industrySeasons,
           basic: { by: 'capacity', rate: '23.33' },
           pfStandard: '0.90',
           funds: '0.0459',
@@ -125,7 +138,8 @@ export const DEMO_TARIFFS: readonly DemoTariff[] = [
       {
         effectiveFrom: '2023-01-01',
         definition: {
-          energy: { sharp: '1.0940', peak: '0.9117', flat: '0.5698', valley: '0.2279' },
+          energy: { flat: '0.5698' },
+          touSchedule: industrySeasons,
           basic: { by: 'demand', rate: '35.00' },
           pfStandard: '0.90',
           funds: '0.0459',

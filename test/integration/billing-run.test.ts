@@ -202,4 +202,22 @@ describeEachDatabase('billing run and release', (kind) => {
       where n.period = '2025-11' and c.tariff_code = 'RES-TIER' limit 1`.execute(database.db);
     expect(Number(pair.rows[0]!.prior)).toBe(Number(pair.rows[0]!.october));
   });
+
+  it('charges no basic charge while a two-part customer’s transformer is sealed (暂停)', async () => {
+    const customer = await sql<{ customer_id: number; amount_fen: number }>`
+      select b.customer_id, l.amount_fen from bill b join bill_line l on l.customer_id = b.customer_id and l.bill_id = b.bill_id
+      join customer c on c.customer_id = b.customer_id
+      where b.period = '2025-11' and l.code = 'basic' and c.tariff_code = 'LI-2P-CAP' and l.amount_fen > 0
+      order by b.customer_id limit 1`.execute(database.db);
+    const target = customer.rows[0]!;
+    await database.db
+      .insertInto('capacity_change')
+      .values({ customer_id: target.customer_id, capacity_change_id: 99, kind: 'suspension', from_date: '2025-11-15', to_date: null, capacity_kva: '0', note: 'test' })
+      .execute();
+    await runBilling(database.db, billOptions('2025-12' as Period));
+    const december = await sql<{ amount_fen: number }>`
+      select l.amount_fen from bill_line l where l.customer_id = ${target.customer_id} and l.bill_id = 20251201 and l.code = 'basic'`.execute(database.db);
+    expect(december.rows).toHaveLength(1);
+    expect(Number(december.rows[0]!.amount_fen)).toBe(0);
+  });
 });

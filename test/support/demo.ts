@@ -47,6 +47,8 @@ const DIGEST_QUERIES: Record<string, string> = {
     'select customer_id, meter_read_id, meter_id, period, read_on, kind, source, total, sharp, peak, flat, valley, reactive, read_by from meter_read order by 1, 2',
   demo_read_fault: 'select * from demo_read_fault order by 1, 2, 3, 4',
   demo_customer_behaviour: 'select * from demo_customer_behaviour order by 1',
+  capacity_change:
+    'select customer_id, capacity_change_id, kind, from_date, to_date, capacity_kva from capacity_change order by 1, 2',
 };
 
 /** A digest of every generated table (without ciphertexts and timestamps), to compare two builds. */

@@ -361,7 +361,20 @@ export interface RebillApprovalTable {
   new_bill_id: number;
 }
 
+export interface CapacityChangeTable {
+  customer_id: number;
+  capacity_change_id: number;
+  kind: 'suspension' | 'temporary_swap' | 'increase' | 'decrease';
+  from_date: string;
+  to_date: string | null;
+  capacity_kva: Numeric;
+  approved_by: number | null;
+  note: string | null;
+  created_at: Timestamp;
+}
+
 export interface DB {
+  capacity_change: CapacityChangeTable;
   rebill_request: RebillRequestTable;
   rebill_approval: RebillApprovalTable;
   meter_change: MeterChangeTable;

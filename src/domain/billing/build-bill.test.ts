@@ -165,6 +165,44 @@ describe('building a bill from consumption', () => {
     expect(bill.lines.find((line) => line.code === 'basic')?.amountFen).toBe(600000);
   });
 
+  it('charges no basic charge for the days a transformer is sealed (暂停), from the sealing day to the day before unsealing', () => {
+    const versions: TariffVersionDef[] = [
+      {
+        tariffVersionId: 9,
+        effectiveFrom: '2023-01-01' as LocalDate,
+        effectiveTo: null,
+        definition: { energy: { flat: '0.5' }, basic: { by: 'capacity', rate: '30' } },
+      },
+    ];
+    const customer = { ...input().customer, capacityKva: new Decimal(400), householdSize: null };
+    // Span 26 Sep – 25 Oct (30 days); sealed on 6 Oct, unsealed on 16 Oct: 10 days at 0 kVA.
+    const sealed = buildBill(
+      input({
+        versions,
+        customer: {
+          ...customer,
+          capacityChanges: [
+            { from: '2026-10-06' as LocalDate, to: '2026-10-16' as LocalDate, capacityKva: new Decimal(0) },
+          ],
+        },
+      }),
+    );
+    expect(sealed.lines.find((line) => line.code === 'basic')?.amountFen).toBe(800000);
+    // A temporary swap to a 200 kVA transformer for the same days.
+    const swapped = buildBill(
+      input({
+        versions,
+        customer: {
+          ...customer,
+          capacityChanges: [
+            { from: '2026-10-06' as LocalDate, to: '2026-10-16' as LocalDate, capacityKva: new Decimal(200) },
+          ],
+        },
+      }),
+    );
+    expect(swapped.lines.find((line) => line.code === 'basic')?.amountFen).toBe(1000000);
+  });
+
   it('is reproducible from its stored inputs', () => {
     fc.assert(
       fc.property(

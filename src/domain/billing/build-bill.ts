@@ -23,6 +23,15 @@ export interface BillingCustomer {
   readonly capacityKva: Decimal | null;
   readonly contractDemandKw: Decimal | null;
   readonly lowSideMetered: boolean;
+  /**
+   * Capacity in force over date ranges that differ from the contract capacity (暂停 suspension at
+   * 0 kVA, 暂换 temporary swap, increases): from inclusive, to exclusive (null: still in force).
+   */
+  readonly capacityChanges?: readonly {
+    readonly from: LocalDate;
+    readonly to: LocalDate | null;
+    readonly capacityKva: Decimal;
+  }[];
 }
 
 export interface TariffVersionDef {
@@ -141,6 +150,7 @@ export function buildBill(input: BuildBillInput): BuiltBill {
     input.customer.closedOn ? dayNumber(input.customer.closedOn) : Number.POSITIVE_INFINITY,
   );
   const basicFraction = new Decimal(Math.max(0, supplyTo - supplyFrom)).div(spanDays);
+  const capacityKva = effectiveCapacity(input.customer, supplyFrom, supplyTo);
 
   const lines: BillLine[] = [];
   const records: BillInputsRecord['parts'][number][] = [];
@@ -166,7 +176,7 @@ export function buildBill(input: BuildBillInput): BuiltBill {
       ...(tariff.pfStandard
         ? { kvarh: (input.consumption.reactive ?? ZERO).times(partShare).toDecimalPlaces(2) }
         : {}),
-      ...(input.customer.capacityKva ? { capacityKva: input.customer.capacityKva } : {}),
+      ...(capacityKva ? { capacityKva } : {}),
       ...(tariff.basic?.by === 'demand'
         ? {
             demandKw: input.demandKw ?? input.customer.contractDemandKw ?? input.customer.capacityKva ?? ZERO,
@@ -366,4 +376,23 @@ function usageRecord(usage: BillUsage): Record<string, unknown> {
     if (value !== undefined) record[name] = value.toString();
   }
   return record;
+}
+
+/**
+ * The contract capacity averaged over the days of supply (day numbers: from exclusive, to
+ * inclusive), with suspensions and swaps in force on their days; the basic charge is then
+ * rate × this × the share of the span with supply. Null without a contract capacity.
+ */
+function effectiveCapacity(customer: BillingCustomer, supplyFrom: number, supplyTo: number): Decimal | null {
+  if (!customer.capacityKva) return null;
+  const changes = customer.capacityChanges ?? [];
+  if (changes.length === 0 || supplyTo <= supplyFrom) return customer.capacityKva;
+  let kvaDays = new Decimal(0);
+  for (let day = supplyFrom + 1; day <= supplyTo; day++) {
+    const change = changes.find(
+      (entry) => dayNumber(entry.from) <= day && (entry.to === null || day < dayNumber(entry.to)),
+    );
+    kvaDays = kvaDays.plus(change ? change.capacityKva : customer.capacityKva);
+  }
+  return kvaDays.div(supplyTo - supplyFrom).toDecimalPlaces(6);
 }

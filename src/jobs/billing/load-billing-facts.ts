@@ -13,6 +13,8 @@ export interface BillingFacts {
   readonly openingReads: ReadonlyMap<string, ReadFact>;
   readonly changes: ReadonlyMap<string, { changedOn: string; oldFinal: Record<string, string> }>;
   readonly history: ReadonlyMap<number, { period: string; kwh: string }[]>;
+  /** Suspensions, swaps and capacity changes touching the period, per customer. */
+  readonly capacityChanges: ReadonlyMap<number, { from: string; to: string | null; capacityKva: string }[]>;
   /** Exception codes a checker confirmed for this period, per customer: those no longer hold. */
   readonly confirmed: ReadonlyMap<number, ReadonlySet<string>>;
 }
@@ -87,6 +89,7 @@ export async function loadBillingFacts(
       changes: new Map(),
       history: new Map(),
       confirmed: new Map(),
+      capacityChanges: new Map(),
     };
   }
   // When few customers are left in the range (a second attempt after exceptions were resolved),
@@ -97,46 +100,57 @@ export async function loadBillingFacts(
     sparse
       ? sql`${column} = any(${sql.val(ids)}::int8[])`
       : sql`${column} between ${range.low} and ${range.high}`;
-  const [meterRows, closingRows, openingRows, changeRows, historyRows, confirmedRows] = await Promise.all([
-    sql<MeterFact & { customer_id: number }>`
+  const [meterRows, closingRows, openingRows, changeRows, historyRows, confirmedRows, capacityRows] =
+    await Promise.all([
+      sql<MeterFact & { customer_id: number }>`
       select customer_id, meter_id, meter_no, multiplier, register_digits, installed_on, removed_on, initial_reads
       from meter where ${within(sql.ref('customer_id'))}
         and installed_on <= ${periodEnd} and (removed_on is null or removed_on >= ${periodStart})
       order by customer_id, meter_id`.execute(trx),
-    // This period's read per meter; a correction supersedes the read it corrects.
-    sql<ReadFact & { customer_id: number; meter_id: number }>`
+      // This period's read per meter; a correction supersedes the read it corrects.
+      sql<ReadFact & { customer_id: number; meter_id: number }>`
       select distinct on (r.customer_id, r.meter_id) r.customer_id, r.meter_id, r.read_on, r.kind,
              r.total, r.sharp, r.peak, r.flat, r.valley, r.reactive, r.demand
       from meter_read r
       where ${within(sql.ref('r.customer_id'))} and r.period = ${period}
         and not exists (select 1 from meter_read s where s.customer_id = r.customer_id and s.supersedes_read_id = r.meter_read_id)
       order by r.customer_id, r.meter_id, r.read_on desc, r.meter_read_id desc`.execute(trx),
-    sql<ReadFact & { customer_id: number; meter_id: number }>`
+      sql<ReadFact & { customer_id: number; meter_id: number }>`
       select distinct on (r.customer_id, r.meter_id) r.customer_id, r.meter_id, r.read_on, r.kind,
              r.total, r.sharp, r.peak, r.flat, r.valley, r.reactive, r.demand
       from meter_read r
       where ${within(sql.ref('r.customer_id'))} and r.period < ${period} and r.period >= ${lookbackFrom}
         and not exists (select 1 from meter_read s where s.customer_id = r.customer_id and s.supersedes_read_id = r.meter_read_id)
       order by r.customer_id, r.meter_id, r.period desc, r.read_on desc, r.meter_read_id desc`.execute(trx),
-    sql<{ customer_id: number; old_meter_id: number; changed_on: string; old_final: Record<string, string> }>`
+      sql<{
+        customer_id: number;
+        old_meter_id: number;
+        changed_on: string;
+        old_final: Record<string, string>;
+      }>`
       select customer_id, old_meter_id, changed_on, old_final from meter_change
       where ${within(sql.ref('customer_id'))} and changed_on between ${periodStart}::date - 62 and ${periodEnd}`.execute(
-      trx,
-    ),
-    // One row per customer: the periods and kWh of recent bills (latest revision), newest first.
-    sql<{ customer_id: number; periods: string; kwh: string }>`
+        trx,
+      ),
+      // One row per customer: the periods and kWh of recent bills (latest revision), newest first.
+      sql<{ customer_id: number; periods: string; kwh: string }>`
       select customer_id, string_agg(period, ',' order by period desc) as periods,
              string_agg(kwh_total::text, ',' order by period desc) as kwh
       from (select distinct on (customer_id, period) customer_id, period, kwh_total from bill
             where ${within(sql.ref('customer_id'))} and period >= ${historyFrom} and period < ${period}
             order by customer_id, period, revision desc) latest
       group by customer_id`.execute(trx),
-    sql<{ customer_id: number; code: string }>`
+      sql<{ customer_id: number; code: string }>`
       select customer_id, code from read_exception_resolution
       where ${within(sql.ref('customer_id'))} and period = ${period} and resolution = 'confirmed'`.execute(
-      trx,
-    ),
-  ]);
+        trx,
+      ),
+      sql<{ customer_id: number; from_date: string; to_date: string | null; capacity_kva: string }>`
+      select customer_id, from_date, to_date, capacity_kva from capacity_change
+      where ${within(sql.ref('customer_id'))} and from_date <= ${periodEnd}
+        and (to_date is null or to_date > ${periodStart}::date - 62)
+      order by customer_id, from_date`.execute(trx),
+    ]);
   const openingReads = new Map(openingRows.rows.map((row) => [meterKey(row.customer_id, row.meter_id), row]));
   const unopened = meterRows.rows.filter(
     (meter) =>
@@ -153,6 +167,12 @@ export async function loadBillingFacts(
         and not exists (select 1 from meter_read s where s.customer_id = r.customer_id and s.supersedes_read_id = r.meter_read_id)
       order by r.customer_id, r.meter_id, r.period desc, r.read_on desc, r.meter_read_id desc`.execute(trx);
     for (const row of older.rows) openingReads.set(meterKey(row.customer_id, row.meter_id), row);
+  }
+  const capacityChanges = new Map<number, { from: string; to: string | null; capacityKva: string }[]>();
+  for (const row of capacityRows.rows) {
+    const list = capacityChanges.get(row.customer_id) ?? [];
+    list.push({ from: row.from_date, to: row.to_date, capacityKva: row.capacity_kva });
+    capacityChanges.set(row.customer_id, list);
   }
   const confirmed = new Map<number, Set<string>>();
   for (const row of confirmedRows.rows) {
@@ -187,5 +207,6 @@ export async function loadBillingFacts(
     ),
     history,
     confirmed,
+    capacityChanges,
   };
 }

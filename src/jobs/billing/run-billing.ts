@@ -468,6 +468,11 @@ export function billCustomer(
         capacityKva: customer.contract_capacity_kva ? new Decimal(customer.contract_capacity_kva) : null,
         contractDemandKw: customer.contract_demand_kw ? new Decimal(customer.contract_demand_kw) : null,
         lowSideMetered: customer.metering_side === 'low',
+        capacityChanges: (facts.capacityChanges.get(customer.customer_id) ?? []).map((change) => ({
+          from: change.from as LocalDate,
+          to: change.to as LocalDate | null,
+          capacityKva: new Decimal(change.capacityKva),
+        })),
       },
       versions,
       spanFrom: spanFrom as LocalDate,

@@ -7,6 +7,7 @@ import { DEMO_JURISDICTION, DEMO_TARIFFS, DEMO_TARIFF_SOURCE } from './demo-tari
 import {
   ACCOUNT_COLUMNS,
   BEHAVIOUR_COLUMNS,
+  CAPACITY_CHANGE_COLUMNS,
   CUSTOMER_COLUMNS,
   FAULT_COLUMNS,
   METER_CHANGE_COLUMNS,
@@ -326,6 +327,7 @@ async function writeCustomerPartition(
   const reads: unknown[][] = [];
   const faults: unknown[][] = [];
   const behaviours: unknown[][] = [];
+  const capacityChanges: unknown[][] = [];
   for (let index = start; index < end; index++) {
     const generated = generateCustomer(plan, index);
     if (generated.nationalId) generated.customer[8] = encrypt(generated.nationalId);
@@ -341,6 +343,7 @@ async function writeCustomerPartition(
     for (const read of generated.reads) reads.push(read);
     faults.push(...generated.faults);
     behaviours.push(generated.behaviour);
+    capacityChanges.push(...generated.capacityChanges);
   }
   await copyRows(trx, 'customer', CUSTOMER_COLUMNS, customers);
   await copyRows(trx, 'customer_number', ['customer_no', 'customer_id'], numbers);
@@ -351,5 +354,6 @@ async function writeCustomerPartition(
   await copyRows(trx, 'meter_read', READ_COLUMNS, reads);
   await copyRows(trx, 'demo_read_fault', FAULT_COLUMNS, faults);
   await copyRows(trx, 'demo_customer_behaviour', BEHAVIOUR_COLUMNS, behaviours);
+  await copyRows(trx, 'capacity_change', CAPACITY_CHANGE_COLUMNS, capacityChanges);
   return { items: end - start };
 }

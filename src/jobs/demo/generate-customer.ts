@@ -106,6 +106,15 @@ export const READ_COLUMNS = [
   'demand',
 ] as const;
 export const FAULT_COLUMNS = ['customer_id', 'meter_id', 'period', 'fault'] as const;
+export const CAPACITY_CHANGE_COLUMNS = [
+  'customer_id',
+  'capacity_change_id',
+  'kind',
+  'from_date',
+  'to_date',
+  'capacity_kva',
+  'note',
+] as const;
 export const BEHAVIOUR_COLUMNS = [
   'customer_id',
   'payment_behaviour',
@@ -125,6 +134,7 @@ export interface GeneratedCustomer {
   readonly reads: Cell[][];
   readonly faults: Cell[][];
   readonly behaviour: Cell[];
+  readonly capacityChanges: Cell[][];
 }
 
 const TOU_REGISTERS: Readonly<Record<string, readonly Register[]>> = {
@@ -530,7 +540,22 @@ export function generateCustomer(plan: CountyPlan, index: number): GeneratedCust
   }
   pushMeter(closedOn);
 
-  return { customer, nationalId, account, meters, meterChanges, reads, faults, behaviour };
+  // A suspended plant had its transformer sealed (暂停) two months before the end of the window.
+  const suspendedFrom = addMonths(untilPeriod, -2);
+  const capacityChanges: Cell[][] = suspended
+    ? [
+        [
+          customerId,
+          1,
+          'suspension',
+          localDate(periodYear(suspendedFrom), periodMonth(suspendedFrom), 1),
+          null,
+          '0.00',
+          '暂停 (示范)',
+        ],
+      ]
+    : [];
+  return { customer, nationalId, account, meters, meterChanges, reads, faults, behaviour, capacityChanges };
 }
 
 function slotEstimates(plan: CountyPlan, staffId: number): boolean {

@@ -49,6 +49,7 @@ await createDemoCounty(database.db, {
 await sql`analyze`.execute(database.db);
 
 const rssBefore = process.resourceUsage().maxRSS;
+const cpuBefore = process.cpuUsage();
 const started = process.hrtime.bigint();
 const summary = await runBilling(database.db, {
   period: '2026-10',
@@ -57,6 +58,8 @@ const summary = await runBilling(database.db, {
   partitionSize: options.partition,
 });
 const runSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+const cpu = process.cpuUsage(cpuBefore);
+const nodeCpuSeconds = (cpu.user + cpu.system) / 1e6;
 
 // The same rows, written again with nothing but COPY, read back in chunks (only the COPY is timed).
 await sql`create table bench_bill (like bill including defaults)`.execute(database.db);
@@ -122,6 +125,7 @@ console.log(
     failed: summary.failed,
     seconds: Number(runSeconds.toFixed(2)),
     billsPerSecond: Math.round(summary.billed / runSeconds),
+    nodeCpuSeconds: Number(nodeCpuSeconds.toFixed(2)),
     rowsWritten,
     runRowsPerSecond: Math.round(rowsWritten / runSeconds),
     copyRowsPerSecond: Math.round(rowsWritten / copySeconds),

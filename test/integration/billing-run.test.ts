@@ -212,11 +212,21 @@ describeEachDatabase('billing run and release', (kind) => {
     const target = customer.rows[0]!;
     await database.db
       .insertInto('capacity_change')
-      .values({ customer_id: target.customer_id, capacity_change_id: 99, kind: 'suspension', from_date: '2025-11-15', to_date: null, capacity_kva: '0', note: 'test' })
+      .values({
+        customer_id: target.customer_id,
+        capacity_change_id: 99,
+        kind: 'suspension',
+        from_date: '2025-11-15',
+        to_date: null,
+        capacity_kva: '0',
+        note: 'test',
+      })
       .execute();
     await runBilling(database.db, billOptions('2025-12' as Period));
     const december = await sql<{ amount_fen: number }>`
-      select l.amount_fen from bill_line l where l.customer_id = ${target.customer_id} and l.bill_id = 20251201 and l.code = 'basic'`.execute(database.db);
+      select l.amount_fen from bill_line l where l.customer_id = ${target.customer_id} and l.bill_id = 20251201 and l.code = 'basic'`.execute(
+      database.db,
+    );
     expect(december.rows).toHaveLength(1);
     expect(Number(december.rows[0]!.amount_fen)).toBe(0);
   });

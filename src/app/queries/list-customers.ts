@@ -42,17 +42,22 @@ export async function listCustomers(
   filter: ListCustomersFilter,
 ): Promise<CustomerSummary[]> {
   requirePermission(principal, 'customer.read');
-  const due = db
-    .selectFrom('posting')
-    .select(['posting.customer_id', (eb) => eb.fn.sum<number>('posting.amount_fen').as('due_fen')])
-    .where('posting.ledger_account_code', 'in', OWED_ACCOUNTS)
-    .groupBy('posting.customer_id')
-    .as('due');
   let query = db
     .selectFrom('customer')
     .innerJoin('org_unit as station', 'station.org_unit_id', 'customer.station_id')
     .innerJoin('area', 'area.area_id', 'customer.transformer_area_id')
-    .leftJoin(due, 'due.customer_id', 'customer.customer_id')
+    // Each customer's balance from their own postings (an index range per customer), so a page
+    // of 50 customers reads 50 balances, not the whole journal.
+    .leftJoinLateral(
+      (eb) =>
+        eb
+          .selectFrom('posting')
+          .select((inner) => inner.fn.sum<number>('posting.amount_fen').as('due_fen'))
+          .whereRef('posting.customer_id', '=', 'customer.customer_id')
+          .where('posting.ledger_account_code', 'in', OWED_ACCOUNTS)
+          .as('due'),
+      (join) => join.onTrue(),
+    )
     .select([
       'customer.customer_id',
       'customer.customer_no',

@@ -314,8 +314,11 @@ function registerKwh(
     assigned = assigned.plus(kwh[register]!);
   }
   // A total register above the sum of the TOU registers (meters differ by rounding) goes to flat.
+  // A total register above the sum of the time-of-use registers (meters differ by their last
+  // digit) is billed on flat, or on the first priced register when the tariff has no flat.
   const rest = total.minus(assigned);
-  if (rest.greaterThan(0) && kwh.flat !== undefined) kwh.flat = kwh.flat.plus(rest);
+  const restRegister: TouRegister = kwh.flat !== undefined ? 'flat' : priced[0]!;
+  if (rest.greaterThan(0)) kwh[restRegister] = kwh[restRegister]!.plus(rest);
   return kwh;
 }
 

@@ -3,6 +3,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { runCli } from '../../src/adapters/cli/program.js';
+import { openDatabase } from '../../src/adapters/db/database.js';
+import type { Period } from '../../src/domain/local-date.js';
+import { runBilling } from '../../src/jobs/billing/run-billing.js';
 import { parseConfig } from '../../src/config/config.js';
 import type { TestDatabase } from '../support/databases.js';
 import { createTestDatabase, describeEachDatabase } from '../support/databases.js';
@@ -199,6 +202,35 @@ describeEachDatabase('CLI', (kind) => {
     expect(JSON.parse(release.stdout)).toMatchObject({ period: '2026-10', released: 0 });
     const badPeriod = await cli(env, 'bill', 'run', '--period', '2026-13');
     expect(badPeriod.code).toBe(2);
+  });
+
+  it('lets a worker finish a billing run that was killed part-way', async () => {
+    // Interrupt a billing run through the library on the CLI's own database, then run `worker`.
+    const database =
+      kind === 'postgres'
+        ? await openDatabase({ kind: 'postgres', url: env.DATABASE_URL!, poolSize: 2 })
+        : await openDatabase({ kind: 'pglite', dataDir: env.GRIDCOLLECT_DATA_DIR });
+    const crash = new Error('killed');
+    let calls = 0;
+    await expect(
+      runBilling(database.db, {
+        period: '2026-12' as Period,
+        concurrency: 1,
+        worker: 'test',
+        partitionSize: 100,
+        onProgress: () => {
+          if (++calls === 2) throw crash;
+        },
+      }),
+    ).rejects.toBe(crash);
+    await database.close();
+    const result = await cli(env, 'worker', '--json');
+    expect(result.code).toBe(0);
+    const output = JSON.parse(result.stdout);
+    expect(output.partitions).toBeGreaterThan(0);
+    expect(output.runs).toContain('billing-run:2026-12:all:1');
+    const again = JSON.parse((await cli(env, 'worker', '--json')).stdout);
+    expect(again).toEqual({ partitions: 0, runs: [] });
   });
 
   it('reports migration status', async () => {

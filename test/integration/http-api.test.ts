@@ -84,6 +84,7 @@ describeEachDatabase('HTTP API', (kind) => {
     }>();
     expect(overview.stations.length).toBeGreaterThanOrEqual(6);
     expect(overview.stations.reduce((sum, station) => sum + station.customers, 0)).toBe(900);
+    expect((overview as unknown as { billing: unknown[] }).billing).toEqual([]);
 
     const headToken = await loginToken(app, 's02.head');
     const own = (await get('/api/v1/overview', headToken)).json<{ stations: { stationId: number }[] }>();

@@ -72,6 +72,7 @@ describe.skipIf(!available && !REQUIRED)('dashboard in Chromium', () => {
     expect(await stationRows.first().textContent()).toContain('城关供电所');
     // ECharts draws into a canvas inside the chart box.
     await page.locator('#category-chart canvas').first().waitFor();
+    await page.locator('#billing-chart canvas').first().waitFor();
 
     await page.getByRole('button', { name: '客户' }).click();
     const customerTable = page.getByRole('table', { name: '客户' });

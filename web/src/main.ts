@@ -31,6 +31,7 @@ interface StationOverview {
 }
 interface Overview {
   county: { name: string; nameEn: string } | null;
+  billing: { period: string; bills: number; amount: string }[];
   demo: { seed: number; firstPeriod: string; lastPeriod: string } | null;
   stations: StationOverview[];
 }
@@ -48,6 +49,7 @@ interface CustomerRow {
 const root = document.getElementById('app')!;
 const CATEGORIES = ['residential', 'commercial', 'large_industry', 'agriculture', 'temporary'];
 let chart: echarts.ECharts | null = null;
+let billingChart: echarts.ECharts | null = null;
 
 function percent(part: number, whole: number): string {
   return whole === 0 ? '—' : `${((part * 100) / whole).toFixed(1)}%`;
@@ -207,6 +209,12 @@ function renderOverview(main: HTMLElement, overview: Overview): void {
     role: 'img',
     'aria-label': t('byCategory'),
   });
+  const billingBox = h('div', {
+    class: 'chart',
+    id: 'billing-chart',
+    role: 'img',
+    'aria-label': t('billedByMonth'),
+  });
   main.replaceChildren(
     h(
       'section',
@@ -227,6 +235,8 @@ function renderOverview(main: HTMLElement, overview: Overview): void {
     ),
     h('h2', {}, t('byCategory')),
     chartBox,
+    h('h2', {}, t('billedByMonth')),
+    billingBox,
     table(
       [
         t('station'),
@@ -243,6 +253,22 @@ function renderOverview(main: HTMLElement, overview: Overview): void {
       t('station'),
     ),
   );
+  billingChart?.dispose();
+  billingChart = echarts.init(billingBox);
+  billingChart.setOption({
+    tooltip: { trigger: 'axis' },
+    legend: { top: 0 },
+    grid: { left: 72, right: 56, top: 40, bottom: 32 },
+    xAxis: { type: 'category', data: overview.billing.map((row) => row.period) },
+    yAxis: [
+      { type: 'value', name: t('amount') },
+      { type: 'value', name: t('bills') },
+    ],
+    series: [
+      { name: t('amount'), type: 'bar', data: overview.billing.map((row) => Number(row.amount)) },
+      { name: t('bills'), type: 'line', yAxisIndex: 1, data: overview.billing.map((row) => row.bills) },
+    ],
+  });
   chart?.dispose();
   chart = echarts.init(chartBox);
   chart.setOption({
@@ -477,4 +503,7 @@ async function renderExceptions(main: HTMLElement, period: string): Promise<void
 setLang(lang());
 if (hasSession()) renderApp().catch(() => renderLogin());
 else renderLogin();
-window.addEventListener('resize', () => chart?.resize());
+window.addEventListener('resize', () => {
+  chart?.resize();
+  billingChart?.resize();
+});

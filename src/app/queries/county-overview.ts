@@ -1,5 +1,6 @@
 import { type Kysely, sql } from 'kysely';
 import type { DB } from '../../adapters/db/schema.js';
+import { fen, formatYuan } from '../../domain/money.js';
 import { type Principal, requirePermission } from '../principal.js';
 
 export interface StationOverview {
@@ -22,6 +23,8 @@ export interface StationOverview {
 
 export interface CountyOverview {
   readonly county: { readonly name: string; readonly nameEn: string } | null;
+  /** Bills and billed amount (latest revisions) per period, the last 24 periods, within scope. */
+  readonly billing: readonly { readonly period: string; readonly bills: number; readonly amount: string }[];
   readonly demo: { readonly seed: number; readonly firstPeriod: string; readonly lastPeriod: string } | null;
   readonly stations: readonly StationOverview[];
 }
@@ -74,6 +77,17 @@ export async function countyOverview(db: Kysely<DB>, principal: Principal): Prom
       .executeTakeFirst(),
   ]);
   const latestPeriod = latest?.period ?? null;
+  const billing = latestPeriod
+    ? await sql<{ period: string; bills: number; amount_fen: number }>`
+        select b.period, count(*)::int as bills, sum(b.amount_fen)::int8 as amount_fen
+        from bill b
+        join customer c on c.customer_id = b.customer_id
+        join org_unit s on s.org_unit_id = c.station_id
+        where b.period > to_char(to_date(${latestPeriod}, 'YYYY-MM') - interval '24 months', 'YYYY-MM')
+          and s.path like ${scope}
+          and not exists (select 1 from bill n where n.customer_id = b.customer_id and n.replaces_bill_id = b.bill_id)
+        group by b.period order by b.period`.execute(db)
+    : { rows: [] };
   const reads = latestPeriod
     ? await db
         .selectFrom('meter_read')
@@ -89,6 +103,11 @@ export async function countyOverview(db: Kysely<DB>, principal: Principal): Prom
     : [];
   return {
     county: county ? { name: county.name, nameEn: county.name_en } : null,
+    billing: billing.rows.map((row) => ({
+      period: row.period,
+      bills: row.bills,
+      amount: formatYuan(fen(Number(row.amount_fen))),
+    })),
     demo: demo
       ? { seed: Number(demo.seed), firstPeriod: demo.first_period, lastPeriod: demo.last_period }
       : null,

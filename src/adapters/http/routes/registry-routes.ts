@@ -44,6 +44,17 @@ export function registryRoutes(deps: ServerDeps): FastifyPluginAsync {
                   type: ['object', 'null'],
                   properties: { name: { type: 'string' }, nameEn: { type: 'string' } },
                 },
+                billing: {
+                  type: 'array',
+                  items: {
+                    type: 'object',
+                    properties: {
+                      period: { type: 'string' },
+                      bills: { type: 'integer' },
+                      amount: { type: 'string' },
+                    },
+                  },
+                },
                 demo: {
                   type: ['object', 'null'],
                   properties: {

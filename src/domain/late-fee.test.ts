@@ -1,7 +1,15 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { addDays, localDate } from './local-date.js';
-import { LateFeeInputError, computeLateFee, lateFeeOutput, parseLateFeeInput } from './late-fee.js';
+import {
+  LateFeeInputError,
+  accruedLateFeeOnBill,
+  computeLateFee,
+  lateFeeOutput,
+  lateFeeToCharge,
+  parseLateFeeInput,
+} from './late-fee.js';
+import { fen } from './money.js';
 
 const calc = (input: unknown) => lateFeeOutput(computeLateFee(parseLateFeeInput(input)));
 
@@ -152,5 +160,81 @@ describe('calc late-fee', () => {
         },
       ),
     );
+  });
+});
+
+describe('late fee on a bill paid in parts', () => {
+  const options = { category: 'residential' as const, holds: [], interpretation: 'A' as const };
+  const dueDate = localDate(2026, 1, 15);
+
+  it('accrues on the whole principal until a part is paid, then on the rest', () => {
+    // 100.00 due 15 Jan; 60.00 paid 25 Jan (10 days); the rest 40.00 to 14 Feb (30 days).
+    const accrued = accruedLateFeeOnBill(
+      {
+        amountFen: fen(10000),
+        dueDate,
+        principalPayments: [{ date: localDate(2026, 1, 25), amountFen: fen(6000) }],
+      },
+      localDate(2026, 2, 14),
+      options,
+    );
+    expect(accrued).toBe(60 + 120);
+  });
+
+  it('equals the plain computation when nothing was paid', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 10_000_000 }),
+        fc.integer({ min: 0, max: 600 }),
+        (amount, days) => {
+          const asOf = addDays(dueDate, days);
+          const plain = computeLateFee({ ...options, asOf, items: [{ amountFen: fen(amount), dueDate }] })
+            .items[0]!.feeFen;
+          expect(
+            accruedLateFeeOnBill({ amountFen: fen(amount), dueDate, principalPayments: [] }, asOf, options),
+          ).toBe(plain);
+        },
+      ),
+    );
+  });
+
+  it('never charges more for paying a part earlier', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 100, max: 1_000_000 }),
+        fc.integer({ min: 1, max: 99 }),
+        fc.integer({ min: 1, max: 200 }),
+        fc.integer({ min: 0, max: 200 }),
+        (amount, percent, earlyDay, delay) => {
+          const part = fen(Math.floor((amount * percent) / 100));
+          const asOf = addDays(dueDate, 400);
+          const early = accruedLateFeeOnBill(
+            {
+              amountFen: fen(amount),
+              dueDate,
+              principalPayments: [{ date: addDays(dueDate, earlyDay), amountFen: part }],
+            },
+            asOf,
+            options,
+          );
+          const late = accruedLateFeeOnBill(
+            {
+              amountFen: fen(amount),
+              dueDate,
+              principalPayments: [{ date: addDays(dueDate, earlyDay + delay), amountFen: part }],
+            },
+            asOf,
+            options,
+          );
+          expect(early).toBeLessThanOrEqual(late + 1);
+        },
+      ),
+    );
+  });
+
+  it('charges what has not been charged yet, with the minimum only on a first charge', () => {
+    expect(lateFeeToCharge(fen(30), fen(0), localDate(2026, 3, 1))).toBe(100);
+    expect(lateFeeToCharge(fen(130), fen(100), localDate(2026, 3, 1))).toBe(30);
+    expect(lateFeeToCharge(fen(90), fen(100), localDate(2026, 3, 1))).toBe(0);
   });
 });

@@ -196,3 +196,61 @@ export function lateFeeOutput(result: LateFeeResult) {
     rule: result.rule,
   };
 }
+
+/** A released bill's principal and the principal paid on it, for late-fee accrual. */
+export interface BillArrears {
+  readonly amountFen: Fen;
+  readonly dueDate: LocalDate;
+  readonly principalPayments: readonly { readonly date: LocalDate; readonly amountFen: Fen }[];
+}
+
+/**
+ * The late fee a bill has accrued by asOf when it was paid in parts: principal only, no
+ * compounding, and each payment reduces the base from the day after it is paid (the paid part
+ * accrues through its payment day, DOMAIN.md §1.2). Each part is rounded to the fen on its own;
+ * the minimum charge is left to the caller, who applies it to what is charged at once.
+ */
+export function accruedLateFeeOnBill(
+  bill: BillArrears,
+  asOf: LocalDate,
+  options: {
+    readonly category: 'residential' | 'other';
+    readonly holds: readonly HoldRange[];
+    readonly interpretation: CrossYearInterpretation;
+  },
+  rules: readonly LateFeeRuleSet[] = LATE_FEE_RULES,
+): Fen {
+  let open: number = bill.amountFen;
+  let total = 0;
+  const pieces = [...bill.principalPayments]
+    .filter((payment) => payment.date <= asOf)
+    .sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : 0));
+  for (const payment of pieces) {
+    const paid = Math.min(open, payment.amountFen);
+    if (paid <= 0) continue;
+    open -= paid;
+    total += computeLateFee(
+      { ...options, asOf: payment.date, items: [{ amountFen: fen(paid), dueDate: bill.dueDate }] },
+      rules,
+    ).items[0]!.feeFen;
+  }
+  if (open > 0)
+    total += computeLateFee(
+      { ...options, asOf, items: [{ amountFen: fen(open), dueDate: bill.dueDate }] },
+      rules,
+    ).items[0]!.feeFen;
+  return fen(total);
+}
+
+/** What to charge now: accrued late fee less what was already charged or waived, with the minimum applied. */
+export function lateFeeToCharge(
+  accruedFen: Fen,
+  alreadySettledFen: Fen,
+  asOf: LocalDate,
+  rules: readonly LateFeeRuleSet[] = LATE_FEE_RULES,
+): Fen {
+  const due = Math.max(0, accruedFen - alreadySettledFen);
+  if (due === 0) return fen(0);
+  const minimum = ruleSetOn(asOf, rules).minimumFen;
+  return fen(alreadySettledFen === 0 && due < minimum ? minimum : due);
+}

@@ -21,6 +21,7 @@ export const ERROR_CODES = {
   same_person_approval: 'an approval needs a second person: the requester cannot approve',
   rebill_reads_held: 'the recomputed bill is held by read validation; resolve the reads first',
   pdf_font_missing: 'no font with Chinese glyphs is installed for PDF documents',
+  payment_key_conflict: 'the payment key was already used with another customer or amount',
   tariff_overlap: 'a tariff version overlaps another version of the same tariff',
   tariff_version_conflict: 'a tariff version with this start date is already stored with another definition',
 } as const;

@@ -24,6 +24,7 @@ export const PERMISSIONS = [
   'tariff.manage',
   'billing.rebill_request',
   'billing.approve',
+  'payment.post',
   'billing.run',
   'billing.release',
   'audit.read',
@@ -54,8 +55,8 @@ const ROLE_PERMISSIONS: Readonly<Record<StaffRole, readonly Permission[]>> = {
     'billing.release',
     'billing.rebill_request',
   ],
-  cashier: ['registry.read', 'customer.read'],
-  collector: ['registry.read', 'customer.read', 'reads.read', 'reads.import'],
+  cashier: ['registry.read', 'customer.read', 'payment.post'],
+  collector: ['registry.read', 'customer.read', 'reads.read', 'reads.import', 'payment.post'],
 };
 
 export function isStaffRole(value: string): value is StaffRole {

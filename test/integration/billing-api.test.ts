@@ -112,4 +112,41 @@ describeEachDatabase('billing API', (kind) => {
     expect(bills[0]!.amount).toBe(customer.totalDue);
     expect(bills[0]!.lines.length).toBeGreaterThan(0);
   });
+
+  it('lets a cashier post a payment once per receipt key, and shows it on the customer', async () => {
+    const cashier = await loginToken(app, 's01.cashier1');
+    const owing = (await call('GET', '/api/v1/customers?stationId=11&owing=true&limit=1', cashier)).json<{
+      customers: { customerNo: string; totalDue: string }[];
+    }>();
+    const customer = owing.customers[0]!;
+    const body = { customerNo: customer.customerNo, amount: customer.totalDue, receiptKey: 'SK-0001' };
+    const first = await call('POST', '/api/v1/payments', cashier, body);
+    expect(first.statusCode).toBe(200);
+    expect(first.json()).toMatchObject({
+      customerNo: customer.customerNo,
+      amount: customer.totalDue,
+      replayed: false,
+    });
+    const again = await call('POST', '/api/v1/payments', cashier, body);
+    expect(again.json()).toMatchObject({ receiptNo: first.json().receiptNo, replayed: true });
+    const conflict = await call('POST', '/api/v1/payments', cashier, { ...body, amount: '1.00' });
+    expect(conflict.statusCode).toBe(409);
+    expect(conflict.json().error.code).toBe('payment_key_conflict');
+    const bad = await call('POST', '/api/v1/payments', cashier, {
+      ...body,
+      amount: '1.234',
+      receiptKey: 'SK-0002',
+    });
+    expect(bad.statusCode).toBe(400);
+    const after = (await call('GET', `/api/v1/customers?q=${customer.customerNo}`, cashier)).json<{
+      customers: { totalDue: string }[];
+    }>();
+    // Released today and not yet due: paying the total due settles it.
+    expect(after.customers[0]!.totalDue).toBe('0.00');
+    const otherStation = await call('POST', '/api/v1/payments', await loginToken(app, 's02.cashier1'), {
+      ...body,
+      receiptKey: 'SK-9',
+    });
+    expect(otherStation.statusCode).toBe(404);
+  });
 });

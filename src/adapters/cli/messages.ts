@@ -17,6 +17,7 @@ const MESSAGES = {
     noRows: '(无记录)',
     startEmpty: '数据库为空, 先生成示范县 ({customers} 户 × {months} 个月)',
     billing: '电费核算',
+    paymentPosted: '收费成功: 收据 {receipt}, 户号 {customer}, 金额 {amount} 元, 转预收 {prepaid} 元',
     rebilled: '退补完成: {old} ({oldAmount} 元) 已冲销, 新账单 {new} ({newAmount} 元)',
     tariffsImported: '电价导入: {tariffs} 个电价, 新增版本 {added} 个, 未变 {unchanged} 个',
     readsImported: '{file}: {rows} 条示数, 新导入 {imported} 条, 已导入过 {already} 条',
@@ -43,6 +44,8 @@ const MESSAGES = {
     startEmpty:
       'The database is empty: building the demo county first ({customers} customers × {months} months)',
     billing: 'Billing run',
+    paymentPosted:
+      'Payment posted: receipt {receipt}, customer {customer}, {amount} yuan, {prepaid} yuan to prepaid balance',
     rebilled: 'Rebilled: {old} ({oldAmount} yuan) reversed, new bill {new} ({newAmount} yuan)',
     tariffsImported: 'Tariffs imported: {tariffs} tariffs, {added} versions added, {unchanged} unchanged',
     readsImported: '{file}: {rows} reads, {imported} imported, {already} already imported',

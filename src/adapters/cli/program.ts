@@ -6,6 +6,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { sql } from 'kysely';
 import { addChannel } from '../../app/add-channel.js';
 import { importReads } from '../../app/import-reads.js';
+import { postPayment } from '../../app/post-payment.js';
 import { principalForLogin } from '../../app/log-in.js';
 import { approveRebill, requestRebill } from '../../jobs/billing/rebill-bill.js';
 import { importTariffs } from '../../app/import-tariffs.js';
@@ -26,7 +27,7 @@ import {
   parseLateFeeInput,
 } from '../../domain/late-fee.js';
 import { type Period, addMonths, parseLocalDate, parsePeriod, periodOf } from '../../domain/local-date.js';
-import { fen, formatYuan } from '../../domain/money.js';
+import { fen, formatYuan, parseYuan } from '../../domain/money.js';
 import { releaseBills } from '../../jobs/billing/release-bills.js';
 import { runBilling } from '../../jobs/billing/run-billing.js';
 import { BillInputError, billOutput, parseBillInput, priceBill } from '../../domain/tariff/price-bill.js';
@@ -457,6 +458,57 @@ export function buildProgram(io: CliIo): Command {
           await renderAreaBillListPdf(list, findPdfFont(context.config.pdfFontPath)),
         );
         io.out(`${options.out}\n`);
+      });
+    });
+
+  const payment = program.command('payment').description('payments (缴费)');
+  payment
+    .command('post')
+    .description(
+      'post a counter or collector payment for a customer (late fees and oldest bills first, the rest prepaid)',
+    )
+    .requiredOption('--customer <no>', 'customer number (户号)')
+    .requiredOption('--amount <yuan>', 'amount in yuan, e.g. 120.50')
+    .requiredOption(
+      '--key <key>',
+      'receipt number or other unique key: posting it again returns the first result',
+    )
+    .requiredOption('--by <login>', 'the cashier or collector who took the money')
+    .addOption(
+      new Option('--source <source>', 'where the money is')
+        .choices(['counter', 'collector'])
+        .default('counter'),
+    )
+    .option('--date <date>', 'business date (default: today)')
+    .option('--json', 'print one JSON document')
+    .action(async (options, command: Command) => {
+      const global = globals(command);
+      const amountFen = parseYuan(options.amount);
+      if (amountFen === null || amountFen <= 0)
+        throw new UsageError('--amount must be a positive yuan amount with at most 2 decimals');
+      await withContext(async (context) => {
+        const staff = await principalForLogin(context.database.db, options.by);
+        const businessDate = options.date ? parseLocalDate(options.date) : context.clock.today();
+        if (!businessDate) throw new UsageError('--date must be a date YYYY-MM-DD');
+        const result = await postPayment(context.database.db, staff, {
+          idempotencyKey: `${options.source}:${options.key}`,
+          customerNo: options.customer,
+          amountFen,
+          paidAt: context.clock.now(),
+          businessDate,
+          source: { kind: options.source, staffId: staff.staffId! },
+        });
+        const shaped = {
+          ...result,
+          amount: formatYuan(result.amountFen),
+          prepaid: formatYuan(result.prepaidFen),
+          allocations: result.allocations.map((a) => ({ ...a, amount: formatYuan(a.amountFen) })),
+        };
+        if (global.json) emitJson(shaped);
+        else
+          io.out(
+            `${message(lang(global), 'paymentPosted', { receipt: result.receiptNo, customer: result.customerNo, amount: shaped.amount, prepaid: shaped.prepaid })}\n`,
+          );
       });
     });
 

@@ -373,7 +373,45 @@ export interface CapacityChangeTable {
   created_at: Timestamp;
 }
 
+export interface PaymentTable {
+  customer_id: number;
+  payment_id: number;
+  idempotency_key: string;
+  input_hash: string;
+  channel_code: string;
+  channel_txn_id: string | null;
+  amount_fen: number;
+  paid_at: Timestamp;
+  business_date: string;
+  operator_staff_id: number | null;
+  receipt_no: string;
+  journal_entry_id: number;
+  created_at: Timestamp;
+}
+
+export interface PaymentKeyTable {
+  idempotency_key: string;
+  customer_id: number;
+  payment_id: number;
+  input_hash: string;
+}
+
+export interface AllocationTable {
+  customer_id: number;
+  allocation_id: number;
+  payment_id: number;
+  bill_id: number | null;
+  kind: 'principal' | 'late_fee' | 'prepaid';
+  amount_fen: number;
+  reverses_allocation_id: number | null;
+  journal_entry_id: number;
+  created_at: Timestamp;
+}
+
 export interface DB {
+  payment: PaymentTable;
+  payment_key: PaymentKeyTable;
+  allocation: AllocationTable;
   capacity_change: CapacityChangeTable;
   rebill_request: RebillRequestTable;
   rebill_approval: RebillApprovalTable;

@@ -21,6 +21,7 @@ const STATUS: Readonly<Record<ErrorCode, number>> = {
   same_person_approval: 403,
   rebill_reads_held: 422,
   pdf_font_missing: 503,
+  payment_key_conflict: 409,
   tariff_overlap: 409,
   tariff_version_conflict: 409,
 };

@@ -4,13 +4,14 @@ import { AppError } from '../../../app/errors.js';
 import { type Principal, requirePermission } from '../../../app/principal.js';
 import { areaBillList, billDocument } from '../../../app/queries/bill-document.js';
 import { listCustomerBills } from '../../../app/queries/list-bills.js';
+import { postPayment } from '../../../app/post-payment.js';
 import { renderAreaBillListPdf, renderBillPdf } from '../../files/bill-pdf.js';
 import { findPdfFont } from '../../files/pdf-font.js';
 import { listReadExceptions } from '../../../app/queries/list-read-exceptions.js';
 import { readQuality } from '../../../app/queries/read-quality.js';
 import { type Resolution, resolveReadException } from '../../../app/resolve-read-exception.js';
 import type { Period } from '../../../domain/local-date.js';
-import { fen, formatYuan } from '../../../domain/money.js';
+import { fen, formatYuan, parseYuan } from '../../../domain/money.js';
 import { releaseBills } from '../../../jobs/billing/release-bills.js';
 import { runBilling } from '../../../jobs/billing/run-billing.js';
 import { errorResponses } from '../schemas.js';
@@ -313,6 +314,81 @@ export function billingRoutes(deps: ServerDeps): FastifyPluginAsync {
           resolution,
           readOn: deps.clock.today(),
         });
+      },
+    );
+
+    app.post<{
+      Body: { customerNo: string; amount: string; receiptKey: string; source?: 'counter' | 'collector' };
+    }>(
+      '/payments',
+      {
+        schema: {
+          summary:
+            'A cashier or collector posts a payment (坐收 / 走收): late fees and oldest bills first, the rest prepaid',
+          tags: ['payments'],
+          body: {
+            type: 'object',
+            required: ['customerNo', 'amount', 'receiptKey'],
+            additionalProperties: false,
+            properties: {
+              customerNo: { type: 'string', pattern: '^[0-9]{6,20}$' },
+              amount: { type: 'string', pattern: '^[0-9]{1,12}(\\.[0-9]{1,2})?$' },
+              receiptKey: {
+                type: 'string',
+                minLength: 1,
+                maxLength: 64,
+                description: 'posting the same key again returns the first result',
+              },
+              source: { type: 'string', enum: ['counter', 'collector'], default: 'counter' },
+            },
+          },
+          response: {
+            200: {
+              type: 'object',
+              properties: {
+                receiptNo: { type: 'string' },
+                customerNo: { type: 'string' },
+                amount: { type: 'string' },
+                prepaid: { type: 'string' },
+                replayed: { type: 'boolean' },
+                allocations: {
+                  type: 'array',
+                  items: {
+                    type: 'object',
+                    properties: {
+                      billId: { type: 'integer' },
+                      period: { type: 'string' },
+                      kind: { type: 'string' },
+                      amount: { type: 'string' },
+                    },
+                  },
+                },
+              },
+            },
+            ...errorResponses,
+          },
+        },
+      },
+      async (request) => {
+        const principal = requirePrincipal(request);
+        const amountFen = parseYuan(request.body.amount);
+        if (amountFen === null || amountFen <= 0)
+          throw new AppError('validation_failed', 'amount: must be more than 0.00');
+        const source = request.body.source ?? 'counter';
+        const result = await postPayment(deps.db, principal, {
+          idempotencyKey: `${source}:${principal.staffId}:${request.body.receiptKey}`,
+          customerNo: request.body.customerNo,
+          amountFen,
+          paidAt: deps.clock.now(),
+          businessDate: deps.clock.today(),
+          source: { kind: source, staffId: principal.staffId ?? 0 },
+        });
+        return {
+          ...result,
+          amount: formatYuan(result.amountFen),
+          prepaid: formatYuan(result.prepaidFen),
+          allocations: result.allocations.map((a) => ({ ...a, amount: formatYuan(a.amountFen) })),
+        };
       },
     );
 

@@ -1,0 +1,157 @@
+import { sql } from 'kysely';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { AppError } from '../../src/app/errors.js';
+import { principalForLogin } from '../../src/app/log-in.js';
+import { postPayment } from '../../src/app/post-payment.js';
+import { CLI_PRINCIPAL, type Principal } from '../../src/app/principal.js';
+import type { LocalDate, Period } from '../../src/domain/local-date.js';
+import { fen } from '../../src/domain/money.js';
+import { releaseBills } from '../../src/jobs/billing/release-bills.js';
+import { runBilling } from '../../src/jobs/billing/run-billing.js';
+import type { TestDatabase } from '../support/databases.js';
+import { createTestDatabase, describeEachDatabase } from '../support/databases.js';
+import { createSmallDemo } from '../support/demo.js';
+
+const codeOf = (error: unknown) => (error instanceof AppError ? error.code : String(error));
+
+describeEachDatabase('posting a payment', (kind) => {
+  let database: TestDatabase;
+  let cashier: Principal;
+  let customer: { customer_id: number; customer_no: string; total: number };
+  const balance = async (account: string) =>
+    Number(
+      (
+        await sql<{ total: number }>`select coalesce(sum(amount_fen), 0)::int8 as total from posting
+          where customer_id = ${customer.customer_id} and ledger_account_code = ${account}`.execute(
+          database.db,
+        )
+      ).rows[0]!.total,
+    );
+  const pay = (key: string, amount: number, businessDate = '2026-11-05') =>
+    postPayment(database.db, cashier, {
+      idempotencyKey: key,
+      customerNo: customer.customer_no,
+      amountFen: fen(amount),
+      paidAt: new Date(`${businessDate}T10:00:00+08:00`),
+      businessDate: businessDate as LocalDate,
+      source: { kind: 'counter', staffId: cashier.staffId! },
+    });
+
+  beforeAll(async () => {
+    database = await createTestDatabase(kind);
+    await createSmallDemo(database.db);
+    for (const [period, released] of [
+      ['2026-09', '2026-10-03'],
+      ['2026-10', '2026-11-03'],
+    ] as const) {
+      await runBilling(database.db, { period: period as Period, concurrency: 1, worker: 'test' });
+      await releaseBills(database.db, {
+        period: period as Period,
+        releasedOn: released as LocalDate,
+        actor: CLI_PRINCIPAL,
+      });
+    }
+    cashier = await principalForLogin(database.db, 's01.cashier1');
+    const rows = await sql<typeof customer>`
+      select c.customer_id, c.customer_no, sum(b.amount_fen)::int8 as total from customer c
+      join bill b on b.customer_id = c.customer_id join bill_release r on r.customer_id = b.customer_id and r.bill_id = b.bill_id
+      where c.station_id = 11 and c.category = 'residential'
+      group by c.customer_id, c.customer_no having count(*) = 2 and min(b.amount_fen) > 1000
+      order by c.customer_id limit 1`.execute(database.db);
+    customer = { ...rows.rows[0]!, total: Number(rows.rows[0]!.total) };
+  });
+  afterAll(() => database.close());
+
+  it('charges the overdue bill’s late fee first, then its principal, then the next bill, and keeps the rest as prepaid', async () => {
+    expect(await balance('customer_receivable')).toBe(customer.total);
+    // On 5 November the September bill is overdue: its late fee (at least the 1-yuan minimum) comes first.
+    const first = await pay('counter:R-0001', 1000);
+    expect(first.replayed).toBe(false);
+    const [fee, principal] = first.allocations;
+    expect(fee).toMatchObject({ billId: 20260901, period: '2026-09', kind: 'late_fee' });
+    expect(fee!.amountFen).toBeGreaterThanOrEqual(100);
+    expect(principal).toEqual({
+      billId: 20260901,
+      period: '2026-09',
+      kind: 'principal',
+      amountFen: 1000 - fee!.amountFen,
+    });
+    expect(first.receiptNo).toMatch(/^R20261105\d{9}$/);
+    expect(await balance('late_fee_revenue')).toBe(-fee!.amountFen);
+
+    const owed = await balance('customer_receivable');
+    const rest = await pay('counter:R-0002', owed + 500);
+    const allocated = rest.allocations.reduce((sum, a) => sum + a.amountFen, 0);
+    expect(allocated + rest.prepaidFen).toBe(owed + 500);
+    expect(rest.allocations.filter((a) => a.kind === 'principal').map((a) => a.period)).toEqual([
+      '2026-09',
+      '2026-10',
+    ]);
+    expect(rest.prepaidFen).toBeGreaterThan(0);
+    expect(await balance('customer_receivable')).toBe(0);
+    expect(await balance('customer_prepaid')).toBe(-rest.prepaidFen);
+    expect(await balance('counter_cash')).toBe(1000 + owed + 500);
+  });
+
+  it('returns the first result for the same key and refuses the key with another amount', async () => {
+    const again = await pay('counter:R-0001', 1000);
+    expect(again.replayed).toBe(true);
+    expect(again.receiptNo).toBe(
+      (
+        await database.db
+          .selectFrom('payment')
+          .select('receipt_no')
+          .where('idempotency_key', '=', 'counter:R-0001')
+          .executeTakeFirstOrThrow()
+      ).receipt_no,
+    );
+    expect(codeOf(await pay('counter:R-0001', 1001).catch((e) => e))).toBe('payment_key_conflict');
+    const payments = await database.db
+      .selectFrom('payment')
+      .select('payment_id')
+      .where('customer_id', '=', customer.customer_id)
+      .execute();
+    expect(payments).toHaveLength(2);
+  });
+
+  it('keeps every journal entry balanced and the audit trail complete', async () => {
+    const unbalanced = await sql<{ n: number }>`
+      select count(*)::int as n from (select customer_id, journal_entry_id from posting group by 1, 2 having sum(amount_fen) <> 0) t`.execute(
+      database.db,
+    );
+    expect(unbalanced.rows[0]!.n).toBe(0);
+    const audit = await database.db
+      .selectFrom('audit_log')
+      .select('object_id')
+      .where('action', '=', 'payment.post')
+      .execute();
+    expect(audit).toHaveLength(2);
+  });
+
+  it.runIf(kind === 'postgres')(
+    'posts once when the same key arrives from 20 connections at the same time',
+    async () => {
+      const others = await Promise.all(Array.from({ length: 4 }, () => database.openAnother!(5)));
+      const results = await Promise.all(
+        Array.from({ length: 20 }, (_, k) =>
+          postPayment(others[k % others.length]!.db, cashier, {
+            idempotencyKey: 'channel:BANK01:T-42',
+            customerNo: customer.customer_no,
+            amountFen: fen(2500),
+            paidAt: new Date('2026-11-06T09:00:00+08:00'),
+            businessDate: '2026-11-06' as LocalDate,
+            source: { kind: 'channel', channelCode: 'BANK01' },
+          }),
+        ),
+      );
+      expect(new Set(results.map((result) => result.receiptNo)).size).toBe(1);
+      expect(results.filter((result) => !result.replayed)).toHaveLength(1);
+      const posted = await database.db
+        .selectFrom('payment')
+        .select('payment_id')
+        .where('idempotency_key', '=', 'channel:BANK01:T-42')
+        .execute();
+      expect(posted).toHaveLength(1);
+    },
+  );
+});

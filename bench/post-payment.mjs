@@ -1,0 +1,82 @@
+// Payment posting through the use case: 16 concurrent posters on PostgreSQL (fsync on), each
+// posting partial payments for random customers with unique keys. Prints payments/s and latency.
+//   node bench/post-payment.mjs --payments 20000 --concurrency 16
+import { randomBytes } from 'node:crypto';
+import { sql } from 'kysely';
+import { createFieldCipher } from '../dist/adapters/crypto/field-cipher.js';
+import { openDatabase } from '../dist/adapters/db/database.js';
+import { migrateToLatest } from '../dist/adapters/db/migrate.js';
+import { principalForLogin } from '../dist/app/log-in.js';
+import { CLI_PRINCIPAL } from '../dist/app/principal.js';
+import { postPayment } from '../dist/app/post-payment.js';
+import { releaseBills } from '../dist/jobs/billing/release-bills.js';
+import { runBilling } from '../dist/jobs/billing/run-billing.js';
+import { createDemoCounty } from '../dist/jobs/demo/create-demo-county.js';
+import { freshDatabase, machine, parseArgs, postgresServer } from './support.mjs';
+
+const options = parseArgs(process.argv.slice(2), { payments: 20000, concurrency: 16, customers: 20000 });
+const server = postgresServer();
+const database = await openDatabase({
+  kind: 'postgres',
+  url: await freshDatabase(server.url, 'gc_bench_payment'),
+  poolSize: options.concurrency + 2,
+});
+await migrateToLatest(database.db);
+await createDemoCounty(database.db, {
+  seed: 1,
+  customers: options.customers,
+  months: 1,
+  untilPeriod: '2026-10',
+  passwordHash: 'bench',
+  encrypt: createFieldCipher(randomBytes(32)).encrypt,
+  concurrency: 2,
+  worker: 'bench',
+});
+await runBilling(database.db, { period: '2026-10', concurrency: 2, worker: 'bench' });
+await releaseBills(database.db, { period: '2026-10', releasedOn: '2026-11-03', actor: CLI_PRINCIPAL });
+const customers = (
+  await sql`select c.customer_no from customer c join bill b on b.customer_id = c.customer_id`.execute(
+    database.db,
+  )
+).rows.map((row) => row.customer_no);
+const cashier = await principalForLogin(database.db, 'admin');
+
+const latencies = [];
+let next = 0;
+const started = process.hrtime.bigint();
+await Promise.all(
+  Array.from({ length: options.concurrency }, async () => {
+    for (;;) {
+      const k = next++;
+      if (k >= options.payments) return;
+      const t0 = process.hrtime.bigint();
+      await postPayment(database.db, cashier, {
+        idempotencyKey: `bench:${k}`,
+        customerNo: customers[(k * 7919) % customers.length],
+        amountFen: 500 + (k % 5000),
+        paidAt: new Date(),
+        businessDate: '2026-11-10',
+        source: { kind: 'channel', channelCode: 'BENCH' },
+      });
+      latencies.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    }
+  }),
+);
+const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+latencies.sort((a, b) => a - b);
+const at = (q) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))].toFixed(1);
+await database.close();
+server.stop();
+console.log(
+  JSON.stringify({
+    bench: 'post-payment',
+    backend: 'postgres',
+    machine: machine(),
+    payments: options.payments,
+    concurrency: options.concurrency,
+    seconds: Number(seconds.toFixed(2)),
+    paymentsPerSecond: Math.round(options.payments / seconds),
+    p50Ms: Number(at(0.5)),
+    p99Ms: Number(at(0.99)),
+  }),
+);

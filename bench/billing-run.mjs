@@ -4,17 +4,12 @@
 //   node bench/billing-run.mjs --backend postgres --customers 1000000
 //   node bench/billing-run.mjs --backend pglite --customers 100000
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { sql } from 'kysely';
 import { createFieldCipher } from '../dist/adapters/crypto/field-cipher.js';
-import { openDatabase } from '../dist/adapters/db/database.js';
-import { migrateToLatest } from '../dist/adapters/db/migrate.js';
 import { copyRows } from '../dist/adapters/db/raw-commands.js';
-import { runBilling } from '../dist/jobs/billing/run-billing.js';
+import { BILL_COLUMNS, LINE_COLUMNS, runBilling } from '../dist/jobs/billing/run-billing.js';
 import { createDemoCounty } from '../dist/jobs/demo/create-demo-county.js';
-import { freshDatabase, machine, parseArgs, postgresServer } from './support.mjs';
+import { benchDatabase, machine, parseArgs } from './support.mjs';
 
 const options = parseArgs(process.argv.slice(2), {
   backend: 'postgres',
@@ -22,18 +17,8 @@ const options = parseArgs(process.argv.slice(2), {
   concurrency: 0,
   partition: 5000,
 });
-let server = null;
-let dataDir = null;
-let target;
-if (options.backend === 'postgres') {
-  server = postgresServer();
-  target = { kind: 'postgres', url: await freshDatabase(server.url, 'gc_bench_billing'), poolSize: 6 };
-} else {
-  dataDir = mkdtempSync(path.join(os.tmpdir(), 'gridcollect-bench-'));
-  target = { kind: 'pglite', dataDir: path.join(dataDir, 'data') };
-}
-const database = await openDatabase(target);
-await migrateToLatest(database.db);
+const bench = await benchDatabase(options.backend, 'gc_bench_billing');
+const { database } = bench;
 const cipher = createFieldCipher(randomBytes(32));
 const concurrency = options.concurrency || (options.backend === 'postgres' ? 2 : 1);
 await createDemoCounty(database.db, {
@@ -83,36 +68,13 @@ for (let low = 1; low <= options.customers; low += options.partition) {
   rowsWritten += bills.rows.length + lines.rows.length;
   const copyStarted = process.hrtime.bigint();
   await database.db.transaction().execute(async (trx) => {
-    await copyRows(
-      trx,
-      'bench_bill',
-      [
-        'customer_id',
-        'bill_id',
-        'period',
-        'revision',
-        'billing_run_key',
-        'tariff_version_id',
-        'kwh_total',
-        'amount_fen',
-        'funds_fen',
-        'inputs',
-      ],
-      billCsv,
-    );
-    await copyRows(
-      trx,
-      'bench_bill_line',
-      ['customer_id', 'bill_id', 'line_no', 'code', 'kwh', 'price', 'amount_fen'],
-      lineCsv,
-    );
+    await copyRows(trx, 'bench_bill', BILL_COLUMNS, billCsv);
+    await copyRows(trx, 'bench_bill_line', LINE_COLUMNS, lineCsv);
   });
   copyNanos += process.hrtime.bigint() - copyStarted;
 }
 const copySeconds = Number(copyNanos) / 1e9;
-await database.close();
-server?.stop();
-if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+await bench.close();
 
 console.log(
   JSON.stringify({

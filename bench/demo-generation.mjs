@@ -2,14 +2,9 @@
 //   node bench/demo-generation.mjs --backend postgres --customers 1000000 --months 12
 //   node bench/demo-generation.mjs --backend pglite --customers 20000 --months 24
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { createFieldCipher } from '../dist/adapters/crypto/field-cipher.js';
-import { openDatabase } from '../dist/adapters/db/database.js';
-import { migrateToLatest } from '../dist/adapters/db/migrate.js';
 import { createDemoCounty } from '../dist/jobs/demo/create-demo-county.js';
-import { freshDatabase, machine, parseArgs, postgresServer } from './support.mjs';
+import { benchDatabase, machine, parseArgs } from './support.mjs';
 
 const options = parseArgs(process.argv.slice(2), {
   backend: 'pglite',
@@ -18,19 +13,8 @@ const options = parseArgs(process.argv.slice(2), {
   seed: 1,
   concurrency: 0,
 });
-let server = null;
-let dataDir = null;
-let target;
-if (options.backend === 'postgres') {
-  server = postgresServer();
-  target = { kind: 'postgres', url: await freshDatabase(server.url, 'gc_bench_demo'), poolSize: 4 };
-} else {
-  dataDir = mkdtempSync(path.join(os.tmpdir(), 'gridcollect-bench-'));
-  target = { kind: 'pglite', dataDir: path.join(dataDir, 'data') };
-}
-
-const database = await openDatabase(target);
-await migrateToLatest(database.db);
+const bench = await benchDatabase(options.backend, 'gc_bench_demo');
+const { database } = bench;
 const cipher = createFieldCipher(randomBytes(32));
 const started = process.hrtime.bigint();
 const summary = await createDemoCounty(database.db, {
@@ -44,9 +28,7 @@ const summary = await createDemoCounty(database.db, {
   worker: 'bench',
 });
 const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-await database.close();
-server?.stop();
-if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+await bench.close();
 
 const peakRssMiB = process.resourceUsage().maxRSS / 1024;
 const result = {

@@ -51,3 +51,32 @@ export function parseArgs(argv, defaults) {
 export function machine() {
   return `${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}`;
 }
+
+/**
+ * A fresh, migrated database for a benchmark on either backend; close() also stops the private
+ * PostgreSQL cluster or removes the PGlite data directory.
+ */
+export async function benchDatabase(backend, name, poolSize = 6) {
+  const { openDatabase } = await import('../dist/adapters/db/database.js');
+  const { migrateToLatest } = await import('../dist/adapters/db/migrate.js');
+  let server = null;
+  let dataDir = null;
+  let target;
+  if (backend === 'postgres') {
+    server = postgresServer();
+    target = { kind: 'postgres', url: await freshDatabase(server.url, name), poolSize };
+  } else {
+    dataDir = mkdtempSync(path.join(os.tmpdir(), 'gridcollect-bench-'));
+    target = { kind: 'pglite', dataDir: path.join(dataDir, 'data') };
+  }
+  const database = await openDatabase(target);
+  await migrateToLatest(database.db);
+  return {
+    database,
+    async close() {
+      await database.close();
+      server?.stop();
+      if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}

@@ -6,6 +6,7 @@ import { type LedgerAccountCode, type Posting, assertBalanced } from '../domain/
 import { accruedLateFeeOnBill, lateFeeToCharge } from '../domain/late-fee.js';
 import type { LocalDate } from '../domain/local-date.js';
 import { type Fen, fen } from '../domain/money.js';
+import { customerInScope } from './customer-in-scope.js';
 import { AppError } from './errors.js';
 import { type Principal, requirePermission } from './principal.js';
 import { recordAudit } from './record-audit.js';
@@ -75,15 +76,8 @@ export async function postPayment(
     .update(JSON.stringify([input.customerNo, input.amountFen, input.source.kind, sourceKey(input.source)]))
     .digest('hex');
   return db.transaction().execute(async (trx) => {
-    const customer = await trx
-      .selectFrom('customer_number')
-      .innerJoin('customer', 'customer.customer_id', 'customer_number.customer_id')
-      .innerJoin('org_unit', 'org_unit.org_unit_id', 'customer.station_id')
-      .select(['customer.customer_id', 'customer.customer_no', 'customer.category', 'org_unit.path'])
-      .where('customer_number.customer_no', '=', input.customerNo)
-      .executeTakeFirst();
-    if (!customer?.path.startsWith(principal.scopePath))
-      throw new AppError('not_found', `customer ${input.customerNo} not found`);
+    const found = await customerInScope(trx, principal, input.customerNo);
+    const customer = { customer_id: found.customerId, category: found.category };
     const next = await sql<{ id: number }>`select nextval('payment_id_seq') as id`.execute(trx);
     const paymentId = Number(next.rows[0]!.id);
     // The key is claimed first: a concurrent post of the same key waits here for the first one

@@ -5,6 +5,7 @@ import { REGISTERS, type Register } from '../domain/billing/consumption.js';
 import { type EstimateMethod, estimateRead } from '../domain/billing/estimate-read.js';
 import { Decimal, parseDecimal } from '../domain/decimal.js';
 import { type Period, addMonths } from '../domain/local-date.js';
+import { customerInScope } from './customer-in-scope.js';
 import { AppError } from './errors.js';
 import { type Principal, requirePermission } from './principal.js';
 import { recordAudit } from './record-audit.js';
@@ -43,16 +44,7 @@ export async function resolveReadException(
 ): Promise<{ readsAdded: number }> {
   requirePermission(principal, 'reads.resolve');
   return db.transaction().execute(async (trx) => {
-    const customer = await trx
-      .selectFrom('customer_number')
-      .innerJoin('customer', 'customer.customer_id', 'customer_number.customer_id')
-      .innerJoin('org_unit', 'org_unit.org_unit_id', 'customer.station_id')
-      .select(['customer.customer_id', 'org_unit.path'])
-      .where('customer_number.customer_no', '=', input.customerNo)
-      .executeTakeFirst();
-    if (!customer?.path.startsWith(principal.scopePath))
-      throw new AppError('not_found', `customer ${input.customerNo} not found`);
-    const customerId = customer.customer_id;
+    const { customerId } = await customerInScope(trx, principal, input.customerNo);
     const exception = await trx
       .selectFrom('read_exception')
       .select(['severity'])

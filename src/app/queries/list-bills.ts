@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { DB } from '../../adapters/db/schema.js';
 import { type Fen, fen, formatYuan } from '../../domain/money.js';
-import { AppError } from '../errors.js';
+import { customerInScope } from '../customer-in-scope.js';
 import { type Principal, requirePermission } from '../principal.js';
 
 export interface BillView {
@@ -31,15 +31,7 @@ export async function listCustomerBills(
   limit: number,
 ): Promise<BillView[]> {
   requirePermission(principal, 'customer.read');
-  const customer = await db
-    .selectFrom('customer_number')
-    .innerJoin('customer', 'customer.customer_id', 'customer_number.customer_id')
-    .innerJoin('org_unit', 'org_unit.org_unit_id', 'customer.station_id')
-    .select(['customer.customer_id', 'org_unit.path'])
-    .where('customer_number.customer_no', '=', customerNo)
-    .executeTakeFirst();
-  if (!customer?.path.startsWith(principal.scopePath))
-    throw new AppError('not_found', `customer ${customerNo} not found`);
+  const { customerId } = await customerInScope(db, principal, customerNo);
   const bills = await db
     .selectFrom('bill')
     .leftJoin('bill_release', (join) =>
@@ -57,7 +49,7 @@ export async function listCustomerBills(
       'bill_release.released_on',
       'bill_release.due_on',
     ])
-    .where('bill.customer_id', '=', customer.customer_id)
+    .where('bill.customer_id', '=', customerId)
     .orderBy('bill.period', 'desc')
     .orderBy('bill.revision', 'desc')
     .limit(limit)
@@ -66,7 +58,7 @@ export async function listCustomerBills(
     ? await db
         .selectFrom('bill_line')
         .selectAll()
-        .where('customer_id', '=', customer.customer_id)
+        .where('customer_id', '=', customerId)
         .where(
           'bill_id',
           'in',

@@ -1,5 +1,6 @@
 import { type Kysely, type Transaction, sql } from 'kysely';
 import type { DB } from '../../adapters/db/schema.js';
+import { customerInScope } from '../../app/customer-in-scope.js';
 import { AppError } from '../../app/errors.js';
 import { type Principal, requirePermission } from '../../app/principal.js';
 import { recordAudit } from '../../app/record-audit.js';
@@ -13,19 +14,6 @@ import { DEFAULT_READ_RULES } from '../../domain/billing/read-rules.js';
 
 /** Reversal entries own the id range above this offset: reversal id = offset + reversed entry id. */
 export const REVERSAL_ENTRY_OFFSET = 1_000_000_000;
-
-async function customerInScope(trx: Transaction<DB>, principal: Principal, customerNo: string) {
-  const row = await trx
-    .selectFrom('customer_number')
-    .innerJoin('customer', 'customer.customer_id', 'customer_number.customer_id')
-    .innerJoin('org_unit', 'org_unit.org_unit_id', 'customer.station_id')
-    .select(['customer.customer_id', 'customer.customer_no', 'customer.due_rule', 'org_unit.path'])
-    .where('customer_number.customer_no', '=', customerNo)
-    .executeTakeFirst();
-  if (!row?.path.startsWith(principal.scopePath))
-    throw new AppError('not_found', `customer ${customerNo} not found`);
-  return row;
-}
 
 /**
  * Asks for a rebill (退补) of a customer's released bill for a period, with the reason.
@@ -41,18 +29,18 @@ export async function requestRebill(
     throw new AppError('validation_failed', 'reason: say why the bill is wrong (at least 4 characters)');
   return db.transaction().execute(async (trx) => {
     const customer = await customerInScope(trx, principal, input.customerNo);
-    const bill = await latestBill(trx, customer.customer_id, input.period);
+    const bill = await latestBill(trx, customer.customerId, input.period);
     const released = await trx
       .selectFrom('bill_release')
       .select('bill_no')
-      .where('customer_id', '=', customer.customer_id)
+      .where('customer_id', '=', customer.customerId)
       .where('bill_id', '=', bill.bill_id)
       .executeTakeFirst();
     if (!released)
       throw new AppError('bill_not_released', `the ${input.period} bill of ${input.customerNo} is a draft`);
     const pending = await sql<{ n: number }>`
       select count(*)::int as n from rebill_request q
-      where q.customer_id = ${customer.customer_id} and q.bill_id = ${bill.bill_id}
+      where q.customer_id = ${customer.customerId} and q.bill_id = ${bill.bill_id}
         and not exists (select 1 from rebill_approval a where a.customer_id = q.customer_id and a.rebill_request_id = q.rebill_request_id)`.execute(
       trx,
     );
@@ -60,14 +48,14 @@ export async function requestRebill(
       throw new AppError('rebill_pending', `a rebill of ${released.bill_no} is waiting for approval`);
     const next = await sql<{
       id: number;
-    }>`select coalesce(max(rebill_request_id), 0) + 1 as id from rebill_request where customer_id = ${customer.customer_id}`.execute(
+    }>`select coalesce(max(rebill_request_id), 0) + 1 as id from rebill_request where customer_id = ${customer.customerId}`.execute(
       trx,
     );
     const rebillRequestId = Number(next.rows[0]!.id);
     await trx
       .insertInto('rebill_request')
       .values({
-        customer_id: customer.customer_id,
+        customer_id: customer.customerId,
         rebill_request_id: rebillRequestId,
         bill_id: bill.bill_id,
         reason: input.reason.trim(),
@@ -78,7 +66,7 @@ export async function requestRebill(
       action: 'bill.rebill_request',
       objectType: 'bill',
       objectId: released.bill_no,
-      customerId: customer.customer_id,
+      customerId: customer.customerId,
       details: { rebillRequestId, reason: input.reason.trim() },
     });
     return { rebillRequestId, billId: bill.bill_id };
@@ -101,7 +89,7 @@ export async function approveRebill(
   const versions = await loadTariffVersions(db);
   return db.transaction().execute(async (trx) => {
     const customer = await customerInScope(trx, principal, input.customerNo);
-    const customerId = customer.customer_id;
+    const customerId = customer.customerId;
     const request = await trx
       .selectFrom('rebill_request')
       .selectAll()
@@ -248,7 +236,7 @@ export async function approveRebill(
       .execute();
 
     // 3. Release the new revision at once: it replaces a bill the customer already had.
-    const newBillNo = billNo(period, customer.customer_no, revision);
+    const newBillNo = billNo(period, customer.customerNo, revision);
     await trx
       .insertInto('bill_release')
       .values({
@@ -256,7 +244,7 @@ export async function approveRebill(
         bill_id: newBillId,
         bill_no: newBillNo,
         released_on: input.releasedOn,
-        due_on: dueDate(customer.due_rule, period, input.releasedOn),
+        due_on: dueDate(customer.dueRule, period, input.releasedOn),
         released_by: principal.staffId,
       })
       .execute();

@@ -64,7 +64,7 @@ export interface BillingRunSummary extends PartitionSummary {
   readonly partitionsDoneHere: number;
 }
 
-const BILL_COLUMNS = [
+export const BILL_COLUMNS = [
   'customer_id',
   'bill_id',
   'period',
@@ -76,7 +76,7 @@ const BILL_COLUMNS = [
   'funds_fen',
   'inputs',
 ];
-const LINE_COLUMNS = ['customer_id', 'bill_id', 'line_no', 'code', 'kwh', 'price', 'amount_fen'];
+export const LINE_COLUMNS = ['customer_id', 'bill_id', 'line_no', 'code', 'kwh', 'price', 'amount_fen'];
 /** Failures listed in a summary; the counts are always complete. */
 const FAILURES_LISTED_MAX = 50;
 

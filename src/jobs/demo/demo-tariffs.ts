@@ -30,6 +30,34 @@ const industrySeasons = [
   { months: [2, 3, 4, 5, 6, 10, 11], ratios: { sharp: '2', peak: '1.6', valley: '0.5' } },
 ];
 
+/** A two-part (两部制) tariff at 1–10 kV: energy floating by season, basic charge, PF standard 0.90. */
+function twoPart(
+  code: string,
+  basisZh: string,
+  basisEn: string,
+  basic: { by: 'capacity' | 'demand'; rate: string },
+): DemoTariff {
+  return {
+    code,
+    name: `工商业两部制 (按${basisZh}, 1-10千伏)`,
+    nameEn: `Two-part tariff by ${basisEn}, 1–10 kV`,
+    category: 'large_industry',
+    structure: 'two_part',
+    versions: [
+      {
+        effectiveFrom: '2023-01-01',
+        definition: {
+          energy: { flat: '0.5698' },
+          touSchedule: industrySeasons,
+          basic,
+          pfStandard: '0.90',
+          funds: '0.0459',
+        },
+      },
+    ],
+  };
+}
+
 const residentialTiers = {
   basis: 'annual',
   thresholds: [2160, 4200],
@@ -109,44 +137,8 @@ export const DEMO_TARIFFS: readonly DemoTariff[] = [
       },
     ],
   },
-  {
-    code: 'LI-2P-CAP',
-    name: '工商业两部制 (按容量, 1-10千伏)',
-    nameEn: 'Two-part tariff by capacity, 1–10 kV',
-    category: 'large_industry',
-    structure: 'two_part',
-    versions: [
-      {
-        effectiveFrom: '2023-01-01',
-        definition: {
-          energy: { flat: '0.5698' },
-          touSchedule: industrySeasons,
-          basic: { by: 'capacity', rate: '23.33' },
-          pfStandard: '0.90',
-          funds: '0.0459',
-        },
-      },
-    ],
-  },
-  {
-    code: 'LI-2P-DEM',
-    name: '工商业两部制 (按需量, 1-10千伏)',
-    nameEn: 'Two-part tariff by demand, 1–10 kV',
-    category: 'large_industry',
-    structure: 'two_part',
-    versions: [
-      {
-        effectiveFrom: '2023-01-01',
-        definition: {
-          energy: { flat: '0.5698' },
-          touSchedule: industrySeasons,
-          basic: { by: 'demand', rate: '35.00' },
-          pfStandard: '0.90',
-          funds: '0.0459',
-        },
-      },
-    ],
-  },
+  twoPart('LI-2P-CAP', '容量', 'capacity', { by: 'capacity', rate: '23.33' }),
+  twoPart('LI-2P-DEM', '需量', 'demand', { by: 'demand', rate: '35.00' }),
   {
     code: 'AGRI',
     name: '农业生产用电',

@@ -66,3 +66,35 @@ export async function pendingPartitions(db: Kysely<DB>, runKey: string): Promise
     .executeTakeFirstOrThrow();
   return Number(row.pending);
 }
+
+/** Records a new run and its pending partitions (inside the caller's transaction). */
+export async function createRun(
+  trx: Transaction<DB>,
+  run: {
+    readonly runKey: string;
+    readonly kind: string;
+    readonly params: unknown;
+    readonly partitions: number;
+  },
+): Promise<void> {
+  await trx
+    .insertInto('job_run')
+    .values({
+      run_key: run.runKey,
+      kind: run.kind,
+      params: JSON.stringify(run.params),
+      status: 'running',
+      partitions: run.partitions,
+    })
+    .execute();
+  // Inserted in slices of 1,000: a million-customer run has a few hundred partitions at most,
+  // but the statement size stays bounded whatever the partition size.
+  for (let start = 0; start < run.partitions; start += 1000) {
+    const rows = Array.from({ length: Math.min(1000, run.partitions - start) }, (_, k) => ({
+      run_key: run.runKey,
+      partition_no: start + k,
+      status: 'pending' as const,
+    }));
+    await trx.insertInto('job_partition').values(rows).execute();
+  }
+}

@@ -25,7 +25,7 @@ import {
   periodMonth,
   periodYear,
 } from '../../domain/local-date.js';
-import { pendingPartitions, runPartitions } from '../partitioned-run.js';
+import { createRun, pendingPartitions, runPartitions } from '../partitioned-run.js';
 import {
   type BillingFacts,
   type CustomerFact,
@@ -187,28 +187,16 @@ async function startOrResumeRun(
     const running = runs.find((run) => run.status === 'running');
     if (running) return running.run_key;
     const runKey = `${base}:${runs.length + 1}`;
-    await trx
-      .insertInto('job_run')
-      .values({
-        run_key: runKey,
-        kind: 'billing',
-        params: JSON.stringify({
-          period: options.period,
-          stationId: options.stationId ?? null,
-          partitionSize: options.partitionSize ?? 5000,
-        }),
-        status: 'running',
-        partitions,
-      })
-      .execute();
-    for (let start = 0; start < partitions; start += 1000) {
-      const rows = Array.from({ length: Math.min(1000, partitions - start) }, (_, k) => ({
-        run_key: runKey,
-        partition_no: start + k,
-        status: 'pending' as const,
-      }));
-      await trx.insertInto('job_partition').values(rows).execute();
-    }
+    await createRun(trx, {
+      runKey,
+      kind: 'billing',
+      params: {
+        period: options.period,
+        stationId: options.stationId ?? null,
+        partitionSize: options.partitionSize ?? 5000,
+      },
+      partitions,
+    });
     return runKey;
   });
 }

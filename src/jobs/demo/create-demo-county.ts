@@ -2,7 +2,7 @@ import { type Kysely, type Transaction, sql } from 'kysely';
 import { copyRows } from '../../adapters/db/raw-commands.js';
 import type { DB } from '../../adapters/db/schema.js';
 import { AppError } from '../../app/errors.js';
-import { pendingPartitions, runPartitions } from '../partitioned-run.js';
+import { createRun, pendingPartitions, runPartitions } from '../partitioned-run.js';
 import { DEMO_JURISDICTION, DEMO_TARIFFS, DEMO_TARIFF_SOURCE } from './demo-tariffs.js';
 import {
   ACCOUNT_COLUMNS,
@@ -105,31 +105,19 @@ export async function createDemoCounty(
       throw new AppError('database_not_empty', 'the demo county is created only in an empty database');
     }
     await writeRegistry(trx, plan, options.passwordHash);
-    await trx
-      .insertInto('job_run')
-      .values({
-        run_key: runKey,
-        kind: 'demo',
-        // What a worker needs to produce the same partitions (never the password hash).
-        params: JSON.stringify({
-          seed: options.seed,
-          customers: options.customers,
-          months: options.months,
-          untilPeriod: options.untilPeriod,
-          partitionSize,
-        }),
-        status: 'running',
-        partitions,
-      })
-      .execute();
-    for (let start = 0; start < partitions; start += 1000) {
-      const rows = Array.from({ length: Math.min(1000, partitions - start) }, (_, k) => ({
-        run_key: runKey,
-        partition_no: start + k,
-        status: 'pending' as const,
-      }));
-      await trx.insertInto('job_partition').values(rows).execute();
-    }
+    // What a worker needs to produce the same partitions (never the password hash).
+    await createRun(trx, {
+      runKey,
+      kind: 'demo',
+      params: {
+        seed: options.seed,
+        customers: options.customers,
+        months: options.months,
+        untilPeriod: options.untilPeriod,
+        partitionSize,
+      },
+      partitions,
+    });
     return false;
   });
 

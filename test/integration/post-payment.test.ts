@@ -3,6 +3,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { AppError } from '../../src/app/errors.js';
 import { principalForLogin } from '../../src/app/log-in.js';
 import { postPayment } from '../../src/app/post-payment.js';
+import { verifyLedger } from '../../src/app/queries/verify-ledger.js';
 import { CLI_PRINCIPAL, type Principal } from '../../src/app/principal.js';
 import type { LocalDate, Period } from '../../src/domain/local-date.js';
 import { fen } from '../../src/domain/money.js';
@@ -126,6 +127,39 @@ describeEachDatabase('posting a payment', (kind) => {
       .where('action', '=', 'payment.post')
       .execute();
     expect(audit).toHaveLength(2);
+  });
+
+  it('agrees with itself: every entry balances and matches its bill or payment', async () => {
+    expect((await verifyLedger(database.db)).problems).toEqual([]);
+    // An entry that does not balance (written behind the application's back) is reported.
+    await database.db
+      .insertInto('journal_entry')
+      .values({
+        customer_id: customer.customer_id,
+        journal_entry_id: 999,
+        kind: 'manual',
+        effective_on: '2026-11-05',
+      })
+      .execute();
+    await database.db
+      .insertInto('posting')
+      .values({
+        customer_id: customer.customer_id,
+        journal_entry_id: 999,
+        line_no: 1,
+        ledger_account_code: 'bank',
+        amount_fen: 5,
+      })
+      .execute();
+    const problems = (await verifyLedger(database.db)).problems;
+    expect(problems).toEqual([
+      {
+        check: 'entry_balances',
+        customerId: customer.customer_id,
+        reference: '999',
+        detail: 'postings sum to 5',
+      },
+    ]);
   });
 
   it.runIf(kind === 'postgres')(

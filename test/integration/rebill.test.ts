@@ -3,6 +3,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { AppError } from '../../src/app/errors.js';
 import { importReads } from '../../src/app/import-reads.js';
 import { principalForLogin } from '../../src/app/log-in.js';
+import { verifyLedger } from '../../src/app/queries/verify-ledger.js';
 import { CLI_PRINCIPAL, type Principal } from '../../src/app/principal.js';
 import type { LocalDate, Period } from '../../src/domain/local-date.js';
 import { approveRebill, requestRebill } from '../../src/jobs/billing/rebill-bill.js';
@@ -149,5 +150,6 @@ describeEachDatabase('rebill (退补)', (kind) => {
       database.db,
     );
     expect(unbalanced.rows[0]!.n).toBe(0);
+    expect((await verifyLedger(database.db)).problems).toEqual([]);
   });
 });

@@ -2,8 +2,10 @@ import { SingleBar } from 'cli-progress';
 import stringWidth from 'string-width';
 
 /** Prints rows as an aligned text table (CJK-aware widths). */
-export function formatTable(rows: readonly Record<string, unknown>[], columns: readonly string[]): string {
-  const cells = rows.map((row) => columns.map((column) => String(row[column] ?? '')));
+export function formatTable(rows: readonly object[], columns: readonly string[]): string {
+  const cells = rows.map((row) =>
+    columns.map((column) => String((row as Record<string, unknown>)[column] ?? '')),
+  );
   const widths = columns.map((column, k) =>
     Math.max(stringWidth(column), ...cells.map((cell) => stringWidth(cell[k]!))),
   );

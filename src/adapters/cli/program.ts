@@ -19,6 +19,7 @@ import { areaBillList, billDocument } from '../../app/queries/bill-document.js';
 import { renderAreaBillListPdf, renderBillPdf } from '../files/bill-pdf.js';
 import { findPdfFont } from '../files/pdf-font.js';
 import { readQuality } from '../../app/queries/read-quality.js';
+import { verifyLedger } from '../../app/queries/verify-ledger.js';
 import { type Config, ConfigError, loadConfig } from '../../config/config.js';
 import {
   LateFeeInputError,
@@ -509,6 +510,30 @@ export function buildProgram(io: CliIo): Command {
           io.out(
             `${message(lang(global), 'paymentPosted', { receipt: result.receiptNo, customer: result.customerNo, amount: shaped.amount, prepaid: shaped.prepaid })}\n`,
           );
+      });
+    });
+
+  program
+    .command('ledger')
+    .description('the journal')
+    .command('verify')
+    .description(
+      'check that every entry balances and agrees with bills, payments and allocations (exit 1 on problems)',
+    )
+    .option('--json', 'print one JSON document')
+    .action(async (_options, command: Command) => {
+      const global = globals(command);
+      await withContext(async (context) => {
+        const result = await verifyLedger(context.database.db);
+        if (global.json) emitJson(result);
+        else {
+          io.out(
+            `${message(lang(global), 'ledgerVerified', { entries: result.entries, postings: result.postings, problems: result.problems.length })}\n`,
+          );
+          if (result.problems.length)
+            io.out(formatTable(result.problems, ['check', 'customerId', 'reference', 'detail']));
+        }
+        if (result.problems.length > 0) throw new ItemsFailed(`${result.problems.length} ledger problem(s)`);
       });
     });
 

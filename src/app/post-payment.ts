@@ -208,7 +208,20 @@ export async function postPayment(
       customerId: customer.customer_id,
       details: { amountFen: input.amountFen, source: input.source, principalFen, lateFeeFen, prepaidFen },
     });
-    return { ...(await loadPayment(trx, customer.customer_id, paymentId)), replayed: false };
+    // The result of a new post is known here; only a replay reads it back.
+    const periodOf = new Map(items.map((entry) => [entry.item.billId, entry.item.period]));
+    return {
+      paymentId,
+      receiptNo,
+      customerNo: found.customerNo,
+      amountFen: input.amountFen,
+      allocations: allocations.map((allocation) => ({
+        ...allocation,
+        period: periodOf.get(allocation.billId)!,
+      })),
+      prepaidFen,
+      replayed: false,
+    };
   });
 }
 

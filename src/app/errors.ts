@@ -22,6 +22,7 @@ export const ERROR_CODES = {
   rebill_reads_held: 'the recomputed bill is held by read validation; resolve the reads first',
   pdf_font_missing: 'no font with Chinese glyphs is installed for PDF documents',
   payment_key_conflict: 'the payment key was already used with another customer or amount',
+  payment_already_reversed: 'the payment has already been reversed; reversing twice is refused',
   tariff_overlap: 'a tariff version overlaps another version of the same tariff',
   tariff_version_conflict: 'a tariff version with this start date is already stored with another definition',
 } as const;

@@ -25,6 +25,7 @@ export const PERMISSIONS = [
   'billing.rebill_request',
   'billing.approve',
   'payment.post',
+  'payment.reverse',
   'billing.run',
   'billing.release',
   'audit.read',
@@ -55,7 +56,7 @@ const ROLE_PERMISSIONS: Readonly<Record<StaffRole, readonly Permission[]>> = {
     'billing.release',
     'billing.rebill_request',
   ],
-  cashier: ['registry.read', 'customer.read', 'payment.post'],
+  cashier: ['registry.read', 'customer.read', 'payment.post', 'payment.reverse'],
   collector: ['registry.read', 'customer.read', 'reads.read', 'reads.import', 'payment.post'],
 };
 

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { AppError } from '../../src/app/errors.js';
 import { principalForLogin } from '../../src/app/log-in.js';
 import { postPayment } from '../../src/app/post-payment.js';
+import { reversePayment } from '../../src/app/reverse-payment.js';
 import { verifyLedger } from '../../src/app/queries/verify-ledger.js';
 import { CLI_PRINCIPAL, type Principal } from '../../src/app/principal.js';
 import type { LocalDate, Period } from '../../src/domain/local-date.js';
@@ -127,6 +128,42 @@ describeEachDatabase('posting a payment', (kind) => {
       .where('action', '=', 'payment.post')
       .execute();
     expect(audit).toHaveLength(2);
+  });
+
+  it('reverses a payment by new entries, reopening what it settled, and refuses to reverse twice', async () => {
+    const before = await balance('customer_receivable');
+    const posted = await pay('counter:R-0003', 4321, '2026-11-07');
+    const settledPrincipal = posted.allocations
+      .filter((a) => a.kind === 'principal')
+      .reduce((sum, a) => sum + a.amountFen, 0);
+    expect(await balance('customer_receivable')).toBe(before - settledPrincipal);
+    const reversed = await reversePayment(database.db, cashier, {
+      idempotencyKey: 'counter:R-0003',
+      reason: '收错户号',
+      businessDate: '2026-11-07' as LocalDate,
+    });
+    expect(reversed.receiptNo).toBe(posted.receiptNo);
+    expect(await balance('customer_receivable')).toBe(before);
+    const again = await reversePayment(database.db, cashier, {
+      idempotencyKey: 'counter:R-0003',
+      reason: 'again',
+      businessDate: '2026-11-07' as LocalDate,
+    }).catch((e) => e);
+    expect(codeOf(again)).toBe('payment_already_reversed');
+    const entry = await database.db
+      .selectFrom('journal_entry')
+      .select(['kind', 'reverses_entry_id'])
+      .where('customer_id', '=', customer.customer_id)
+      .where('kind', '=', 'payment_reversal')
+      .executeTakeFirstOrThrow();
+    expect(entry.reverses_entry_id).toBe(2_000_000_000 + posted.paymentId);
+    // Both the payment and its reversal stay in the journal.
+    const payments = await database.db
+      .selectFrom('payment')
+      .select('payment_id')
+      .where('customer_id', '=', customer.customer_id)
+      .execute();
+    expect(payments.length).toBe(3);
   });
 
   it('agrees with itself: every entry balances and matches its bill or payment', async () => {

@@ -17,6 +17,7 @@ const MESSAGES = {
     noRows: '(无记录)',
     startEmpty: '数据库为空, 先生成示范县 ({customers} 户 × {months} 个月)',
     billing: '电费核算',
+    paymentReversed: '已冲正: 收据 {receipt}',
     ledgerVerified: '账务核对: {entries} 笔分录, {postings} 条明细, 问题 {problems} 个',
     paymentPosted: '收费成功: 收据 {receipt}, 户号 {customer}, 金额 {amount} 元, 转预收 {prepaid} 元',
     rebilled: '退补完成: {old} ({oldAmount} 元) 已冲销, 新账单 {new} ({newAmount} 元)',
@@ -45,6 +46,7 @@ const MESSAGES = {
     startEmpty:
       'The database is empty: building the demo county first ({customers} customers × {months} months)',
     billing: 'Billing run',
+    paymentReversed: 'Reversed: receipt {receipt}',
     ledgerVerified: 'Ledger check: {entries} entries, {postings} postings, {problems} problem(s)',
     paymentPosted:
       'Payment posted: receipt {receipt}, customer {customer}, {amount} yuan, {prepaid} yuan to prepaid balance',

@@ -7,6 +7,7 @@ import { sql } from 'kysely';
 import { addChannel } from '../../app/add-channel.js';
 import { importReads } from '../../app/import-reads.js';
 import { postPayment } from '../../app/post-payment.js';
+import { reversePayment } from '../../app/reverse-payment.js';
 import { principalForLogin } from '../../app/log-in.js';
 import { approveRebill, requestRebill } from '../../jobs/billing/rebill-bill.js';
 import { importTariffs } from '../../app/import-tariffs.js';
@@ -510,6 +511,32 @@ export function buildProgram(io: CliIo): Command {
           io.out(
             `${message(lang(global), 'paymentPosted', { receipt: result.receiptNo, customer: result.customerNo, amount: shaped.amount, prepaid: shaped.prepaid })}\n`,
           );
+      });
+    });
+
+  payment
+    .command('reverse')
+    .description('reverse (冲正) a counter or collector payment by new entries; reversing twice is refused')
+    .requiredOption('--key <key>', 'the key the payment was posted with')
+    .requiredOption('--reason <text>', 'why it is reversed')
+    .requiredOption('--by <login>', 'the staff member reversing it')
+    .addOption(
+      new Option('--source <source>', 'where the money was taken')
+        .choices(['counter', 'collector'])
+        .default('counter'),
+    )
+    .option('--json', 'print one JSON document')
+    .action(async (options, command: Command) => {
+      const global = globals(command);
+      await withContext(async (context) => {
+        const staff = await principalForLogin(context.database.db, options.by);
+        const result = await reversePayment(context.database.db, staff, {
+          idempotencyKey: `${options.source}:${options.key}`,
+          reason: options.reason,
+          businessDate: context.clock.today(),
+        });
+        if (global.json) emitJson(result);
+        else io.out(`${message(lang(global), 'paymentReversed', { receipt: result.receiptNo })}\n`);
       });
     });
 

@@ -408,7 +408,18 @@ export interface AllocationTable {
   created_at: Timestamp;
 }
 
+export interface PaymentReversalTable {
+  customer_id: number;
+  payment_id: number;
+  reason: string;
+  reversed_at: Timestamp;
+  reversed_by: number | null;
+  approved_by: number | null;
+  journal_entry_id: number;
+}
+
 export interface DB {
+  payment_reversal: PaymentReversalTable;
   payment: PaymentTable;
   payment_key: PaymentKeyTable;
   allocation: AllocationTable;

@@ -22,6 +22,7 @@ const STATUS: Readonly<Record<ErrorCode, number>> = {
   rebill_reads_held: 422,
   pdf_font_missing: 503,
   payment_key_conflict: 409,
+  payment_already_reversed: 409,
   tariff_overlap: 409,
   tariff_version_conflict: 409,
 };

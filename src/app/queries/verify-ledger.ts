@@ -53,7 +53,7 @@ export async function verifyLedger(db: Kysely<DB>): Promise<LedgerVerification> 
         left join lateral (select sum(amount_fen) as amount from posting p
           where p.customer_id = y.customer_id and p.journal_entry_id = y.journal_entry_id and p.amount_fen > 0) p on true
         left join lateral (select sum(amount_fen) as amount from allocation a
-          where a.customer_id = y.customer_id and a.payment_id = y.payment_id) a on true
+          where a.customer_id = y.customer_id and a.payment_id = y.payment_id and a.reverses_allocation_id is null) a on true
         where coalesce(p.amount, 0) <> y.amount_fen or coalesce(a.amount, 0) <> y.amount_fen`,
     },
     {

@@ -5,6 +5,7 @@ import { type Principal, requirePermission } from '../../../app/principal.js';
 import { areaBillList, billDocument } from '../../../app/queries/bill-document.js';
 import { listCustomerBills } from '../../../app/queries/list-bills.js';
 import { postPayment } from '../../../app/post-payment.js';
+import { reversePayment } from '../../../app/reverse-payment.js';
 import { renderAreaBillListPdf, renderBillPdf } from '../../files/bill-pdf.js';
 import { findPdfFont } from '../../files/pdf-font.js';
 import { listReadExceptions } from '../../../app/queries/list-read-exceptions.js';
@@ -389,6 +390,45 @@ export function billingRoutes(deps: ServerDeps): FastifyPluginAsync {
           prepaid: formatYuan(result.prepaidFen),
           allocations: result.allocations.map((a) => ({ ...a, amount: formatYuan(a.amountFen) })),
         };
+      },
+    );
+
+    app.post<{ Body: { receiptKey: string; reason: string; source?: 'counter' | 'collector' } }>(
+      '/payments/reverse',
+      {
+        schema: {
+          summary: 'Reverse (冲正) one of your own counter or collector payments by new entries',
+          tags: ['payments'],
+          body: {
+            type: 'object',
+            required: ['receiptKey', 'reason'],
+            additionalProperties: false,
+            properties: {
+              receiptKey: { type: 'string', minLength: 1, maxLength: 64 },
+              reason: { type: 'string', minLength: 2, maxLength: 500 },
+              source: { type: 'string', enum: ['counter', 'collector'], default: 'counter' },
+            },
+          },
+          response: {
+            200: {
+              type: 'object',
+              properties: {
+                receiptNo: { type: 'string' },
+                reversedAt: { type: 'string', format: 'date-time' },
+              },
+            },
+            ...errorResponses,
+          },
+        },
+      },
+      async (request) => {
+        const principal = requirePrincipal(request);
+        const result = await reversePayment(deps.db, principal, {
+          idempotencyKey: `${request.body.source ?? 'counter'}:${principal.staffId}:${request.body.receiptKey}`,
+          reason: request.body.reason,
+          businessDate: deps.clock.today(),
+        });
+        return { receiptNo: result.receiptNo, reversedAt: result.reversedAt.toISOString() };
       },
     );
 

@@ -1,0 +1,148 @@
+import { sql } from 'kysely';
+import type { Kysely } from 'kysely';
+import type { DB } from '../adapters/db/schema.js';
+import { assertBalanced } from '../domain/ledger/bill-release-entry.js';
+import type { LocalDate } from '../domain/local-date.js';
+import { fen } from '../domain/money.js';
+import { AppError } from './errors.js';
+import { type Principal, requirePermission } from './principal.js';
+import { recordAudit } from './record-audit.js';
+
+/** Reversal entries of payments live above this offset. */
+export const PAYMENT_REVERSAL_ENTRY_OFFSET = 3_000_000_000;
+
+/**
+ * Reverses (冲正) a payment by new entries: the journal entry is negated line by line, each
+ * allocation gets a negative twin that references it, and the payment is marked reversed with
+ * the reason. Nothing is deleted or edited; the bills are open again as before the payment.
+ * Errors: forbidden, not_found, payment_already_reversed.
+ */
+export async function reversePayment(
+  db: Kysely<DB>,
+  principal: Principal,
+  input: { readonly idempotencyKey: string; readonly reason: string; readonly businessDate: LocalDate },
+): Promise<{ receiptNo: string; reversedAt: Date }> {
+  requirePermission(principal, 'payment.reverse');
+  if (input.reason.trim().length < 2)
+    throw new AppError('validation_failed', 'reason: say why the payment is reversed');
+  return db.transaction().execute(async (trx) => {
+    const key = await trx
+      .selectFrom('payment_key')
+      .selectAll()
+      .where('idempotency_key', '=', input.idempotencyKey)
+      .executeTakeFirst();
+    if (!key) throw new AppError('not_found', `no payment ${input.idempotencyKey}`);
+    const customerId = key.customer_id;
+    const scope = await trx
+      .selectFrom('customer')
+      .innerJoin('org_unit', 'org_unit.org_unit_id', 'customer.station_id')
+      .select('org_unit.path')
+      .where('customer.customer_id', '=', customerId)
+      .executeTakeFirstOrThrow();
+    if (!scope.path.startsWith(principal.scopePath))
+      throw new AppError('not_found', `no payment ${input.idempotencyKey}`);
+    // One change at a time per customer, as for posting.
+    await sql`select customer_id from customer where customer_id = ${customerId} for update`.execute(trx);
+    const payment = await trx
+      .selectFrom('payment')
+      .selectAll()
+      .where('customer_id', '=', customerId)
+      .where('payment_id', '=', key.payment_id)
+      .executeTakeFirstOrThrow();
+    const reversed = await trx
+      .selectFrom('payment_reversal')
+      .select('reversed_at')
+      .where('customer_id', '=', customerId)
+      .where('payment_id', '=', payment.payment_id)
+      .executeTakeFirst();
+    if (reversed)
+      throw new AppError('payment_already_reversed', `${payment.receipt_no} was reversed already`);
+
+    const postings = await trx
+      .selectFrom('posting')
+      .select(['line_no', 'ledger_account_code', 'sub_key', 'amount_fen'])
+      .where('customer_id', '=', customerId)
+      .where('journal_entry_id', '=', payment.journal_entry_id)
+      .orderBy('line_no')
+      .execute();
+    assertBalanced(
+      postings.map((posting) => ({
+        account: posting.ledger_account_code as never,
+        amountFen: fen(-posting.amount_fen),
+      })),
+    );
+    const entryId = PAYMENT_REVERSAL_ENTRY_OFFSET + payment.payment_id;
+    await trx
+      .insertInto('journal_entry')
+      .values({
+        customer_id: customerId,
+        journal_entry_id: entryId,
+        kind: 'payment_reversal',
+        effective_on: input.businessDate,
+        reverses_entry_id: payment.journal_entry_id,
+        idempotency_key: `payment-reversal:${input.idempotencyKey}`,
+        source_type: 'payment',
+        source_id: String(payment.payment_id),
+        memo: input.reason.trim(),
+        created_by: principal.staffId,
+      })
+      .execute();
+    await trx
+      .insertInto('posting')
+      .values(
+        postings.map((posting) => ({
+          customer_id: customerId,
+          journal_entry_id: entryId,
+          line_no: posting.line_no,
+          ledger_account_code: posting.ledger_account_code,
+          sub_key: posting.sub_key,
+          amount_fen: -posting.amount_fen,
+        })),
+      )
+      .execute();
+    const allocations = await trx
+      .selectFrom('allocation')
+      .selectAll()
+      .where('customer_id', '=', customerId)
+      .where('payment_id', '=', payment.payment_id)
+      .orderBy('allocation_id')
+      .execute();
+    if (allocations.length > 0) {
+      await trx
+        .insertInto('allocation')
+        .values(
+          allocations.map((allocation, k) => ({
+            customer_id: customerId,
+            allocation_id: payment.payment_id * 100 + 50 + k + 1,
+            payment_id: payment.payment_id,
+            bill_id: allocation.bill_id,
+            kind: allocation.kind,
+            amount_fen: -allocation.amount_fen,
+            reverses_allocation_id: allocation.allocation_id,
+            journal_entry_id: entryId,
+          })),
+        )
+        .execute();
+    }
+    const reversedAt = new Date();
+    await trx
+      .insertInto('payment_reversal')
+      .values({
+        customer_id: customerId,
+        payment_id: payment.payment_id,
+        reason: input.reason.trim(),
+        reversed_at: reversedAt,
+        reversed_by: principal.staffId,
+        journal_entry_id: entryId,
+      })
+      .execute();
+    await recordAudit(trx, principal, {
+      action: 'payment.reverse',
+      objectType: 'payment',
+      objectId: payment.receipt_no,
+      customerId,
+      details: { reason: input.reason.trim(), amountFen: payment.amount_fen },
+    });
+    return { receiptNo: payment.receipt_no, reversedAt };
+  });
+}

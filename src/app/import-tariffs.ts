@@ -37,96 +37,103 @@ export async function importTariffs(
   principal: Principal,
   document: unknown,
 ): Promise<ImportTariffsResult> {
+  return db.transaction().execute((trx) => storeTariffs(trx, principal, document));
+}
+
+/** importTariffs inside the caller's transaction (the demo county writes its tariff table this way). */
+export async function storeTariffs(
+  trx: Kysely<DB>,
+  principal: Principal,
+  document: unknown,
+): Promise<ImportTariffsResult> {
   requirePermission(principal, 'tariff.manage');
   const tariffs = parseDocument(document);
-  return db.transaction().execute(async (trx) => {
-    let versionsAdded = 0;
-    let versionsUnchanged = 0;
-    for (const tariff of tariffs) {
+  let versionsAdded = 0;
+  let versionsUnchanged = 0;
+  for (const tariff of tariffs) {
+    await trx
+      .insertInto('tariff')
+      .values({
+        tariff_code: tariff.code,
+        name: tariff.name,
+        name_en: tariff.nameEn,
+        category: tariff.category,
+        structure: tariff.structure,
+      })
+      .onConflict((conflict) =>
+        conflict.column('tariff_code').doUpdateSet({ name: tariff.name, name_en: tariff.nameEn }),
+      )
+      .execute();
+    const stored = await trx
+      .selectFrom('tariff_version')
+      .selectAll()
+      .where('tariff_code', '=', tariff.code)
+      .orderBy('effective_from')
+      .execute();
+    for (const version of tariff.versions) {
+      const same = stored.find((row) => row.effective_from === version.effectiveFrom);
+      if (same) {
+        if (
+          canonical(same.definition) !== canonical(version.definition) ||
+          same.effective_to !== version.effectiveTo
+        ) {
+          throw new AppError(
+            'tariff_version_conflict',
+            `${version.field}: ${tariff.code} from ${version.effectiveFrom} is already stored with another definition; add a new version instead`,
+          );
+        }
+        versionsUnchanged += 1;
+        continue;
+      }
+      const start = dayNumber(version.effectiveFrom as never);
+      const end = version.effectiveTo ? dayNumber(version.effectiveTo as never) : Number.POSITIVE_INFINITY;
+      for (const row of stored) {
+        const rowStart = dayNumber(row.effective_from as never);
+        const rowEnd = row.effective_to ? dayNumber(row.effective_to as never) : Number.POSITIVE_INFINITY;
+        const closable = row.effective_to === null && rowStart < start;
+        if (start < rowEnd && rowStart < end && !closable) {
+          throw new AppError(
+            'tariff_overlap',
+            `${version.field}: overlaps ${tariff.code} ${row.effective_from}–${row.effective_to ?? '…'}`,
+          );
+        }
+        if (closable) {
+          await trx
+            .updateTable('tariff_version')
+            .set({ effective_to: version.effectiveFrom })
+            .where('tariff_version_id', '=', row.tariff_version_id)
+            .execute();
+        }
+      }
       await trx
-        .insertInto('tariff')
+        .insertInto('tariff_version')
         .values({
           tariff_code: tariff.code,
-          name: tariff.name,
-          name_en: tariff.nameEn,
-          category: tariff.category,
-          structure: tariff.structure,
+          effective_from: version.effectiveFrom,
+          effective_to: version.effectiveTo,
+          jurisdiction: version.jurisdiction,
+          source: version.source,
+          definition: JSON.stringify(version.definition),
         })
-        .onConflict((conflict) =>
-          conflict.column('tariff_code').doUpdateSet({ name: tariff.name, name_en: tariff.nameEn }),
-        )
         .execute();
-      const stored = await trx
-        .selectFrom('tariff_version')
-        .selectAll()
-        .where('tariff_code', '=', tariff.code)
-        .orderBy('effective_from')
-        .execute();
-      for (const version of tariff.versions) {
-        const same = stored.find((row) => row.effective_from === version.effectiveFrom);
-        if (same) {
-          if (
-            canonical(same.definition) !== canonical(version.definition) ||
-            same.effective_to !== version.effectiveTo
-          ) {
-            throw new AppError(
-              'tariff_version_conflict',
-              `${version.field}: ${tariff.code} from ${version.effectiveFrom} is already stored with another definition; add a new version instead`,
-            );
-          }
-          versionsUnchanged += 1;
-          continue;
-        }
-        const start = dayNumber(version.effectiveFrom as never);
-        const end = version.effectiveTo ? dayNumber(version.effectiveTo as never) : Number.POSITIVE_INFINITY;
-        for (const row of stored) {
-          const rowStart = dayNumber(row.effective_from as never);
-          const rowEnd = row.effective_to ? dayNumber(row.effective_to as never) : Number.POSITIVE_INFINITY;
-          const closable = row.effective_to === null && rowStart < start;
-          if (start < rowEnd && rowStart < end && !closable) {
-            throw new AppError(
-              'tariff_overlap',
-              `${version.field}: overlaps ${tariff.code} ${row.effective_from}–${row.effective_to ?? '…'}`,
-            );
-          }
-          if (closable) {
-            await trx
-              .updateTable('tariff_version')
-              .set({ effective_to: version.effectiveFrom })
-              .where('tariff_version_id', '=', row.tariff_version_id)
-              .execute();
-          }
-        }
-        await trx
-          .insertInto('tariff_version')
-          .values({
-            tariff_code: tariff.code,
-            effective_from: version.effectiveFrom,
-            effective_to: version.effectiveTo,
-            jurisdiction: version.jurisdiction,
-            source: version.source,
-            definition: JSON.stringify(version.definition),
-          })
-          .execute();
-        versionsAdded += 1;
-        stored.push(
-          ...(await trx
-            .selectFrom('tariff_version')
-            .selectAll()
-            .where('tariff_code', '=', tariff.code)
-            .where('effective_from', '=', version.effectiveFrom)
-            .execute()),
-        );
-      }
+      versionsAdded += 1;
+      stored.push(
+        ...(await trx
+          .selectFrom('tariff_version')
+          .selectAll()
+          .where('tariff_code', '=', tariff.code)
+          .where('effective_from', '=', version.effectiveFrom)
+          .execute()),
+      );
     }
-    await recordAudit(trx, principal, {
-      action: 'tariff.import',
-      objectType: 'tariff',
-      objectId: tariffs.map((tariff) => tariff.code).join(','),
-      details: { versionsAdded, versionsUnchanged },
-    });
-    return { tariffs: tariffs.length, versionsAdded, versionsUnchanged };
+  }
+  await recordAudit(trx, principal, {
+    action: 'tariff.import',
+    objectType: 'tariff',
+    objectId: tariffs.map((tariff) => tariff.code).join(','),
+    details: { versionsAdded, versionsUnchanged },
   });
+  return { tariffs: tariffs.length, versionsAdded, versionsUnchanged };
 }
 
 function parseDocument(document: unknown) {

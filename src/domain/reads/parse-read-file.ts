@@ -49,15 +49,19 @@ export function parseReadRecords(
     const index = header.indexOf(column);
     return index < 0 ? '' : (row[index] ?? '').trim();
   };
+  const meterNoOf = (row: readonly string[], line: number) => {
+    const meterNo = cell(row, 'meter_no');
+    if (!/^[0-9A-Za-z-]{4,32}$/.test(meterNo))
+      problems.push({ line, field: 'meter_no', reason: 'missing or not a meter number' });
+    return meterNo;
+  };
   const reads: ParsedRead[] = [];
   if (format === 'manual') {
     const seen = new Map<string, number>();
     rows.forEach((row, k) => {
       const line = k + 2;
       if (row.every((value) => value.trim() === '')) return;
-      const meterNo = cell(row, 'meter_no');
-      if (!/^[0-9A-Za-z-]{4,32}$/.test(meterNo))
-        problems.push({ line, field: 'meter_no', reason: 'missing or not a meter number' });
+      const meterNo = meterNoOf(row, line);
       const period = parsePeriod(cell(row, 'period'));
       if (!period) problems.push({ line, field: 'period', reason: 'must be YYYY-MM' });
       const readOn = parseLocalDate(cell(row, 'read_on'));
@@ -111,9 +115,7 @@ export function parseReadRecords(
   rows.forEach((row, k) => {
     const line = k + 2;
     if (row.every((value) => value.trim() === '')) return;
-    const meterNo = cell(row, 'meter_no');
-    if (!/^[0-9A-Za-z-]{4,32}$/.test(meterNo))
-      problems.push({ line, field: 'meter_no', reason: 'missing or not a meter number' });
+    const meterNo = meterNoOf(row, line);
     const date = parseLocalDate(cell(row, 'date'));
     if (!date) problems.push({ line, field: 'date', reason: 'must be a date YYYY-MM-DD' });
     const register = cell(row, 'register').toLowerCase();

@@ -2,6 +2,8 @@ import { type Kysely, type Transaction, sql } from 'kysely';
 import { copyRows } from '../../adapters/db/raw-commands.js';
 import type { DB } from '../../adapters/db/schema.js';
 import { AppError } from '../../app/errors.js';
+import { storeTariffs } from '../../app/import-tariffs.js';
+import { CLI_PRINCIPAL } from '../../app/principal.js';
 import { createRun, pendingPartitions, runPartitions } from '../partitioned-run.js';
 import { DEMO_JURISDICTION, DEMO_TARIFFS, DEMO_TARIFF_SOURCE } from './demo-tariffs.js';
 import {
@@ -270,31 +272,19 @@ async function writeRegistry(trx: Transaction<DB>, plan: CountyPlan, passwordHas
       assignment.note,
     ]),
   );
-  for (const tariff of DEMO_TARIFFS) {
-    await trx
-      .insertInto('tariff')
-      .values({
-        tariff_code: tariff.code,
-        name: tariff.name,
-        name_en: tariff.nameEn,
-        category: tariff.category,
-        structure: tariff.structure,
-      })
-      .execute();
-    for (const [k, version] of tariff.versions.entries()) {
-      await trx
-        .insertInto('tariff_version')
-        .values({
-          tariff_code: tariff.code,
-          effective_from: version.effectiveFrom,
-          effective_to: tariff.versions[k + 1]?.effectiveFrom ?? null,
-          jurisdiction: DEMO_JURISDICTION,
-          source: DEMO_TARIFF_SOURCE,
-          definition: JSON.stringify(version.definition),
-        })
-        .execute();
-    }
-  }
+  // The demo's tariff table goes in through the same validated path as an imported one.
+  await storeTariffs(trx, CLI_PRINCIPAL, {
+    tariffs: DEMO_TARIFFS.map((tariff) => ({
+      ...tariff,
+      versions: tariff.versions.map((version, k) => ({
+        effectiveFrom: version.effectiveFrom,
+        effectiveTo: tariff.versions[k + 1]?.effectiveFrom ?? null,
+        jurisdiction: DEMO_JURISDICTION,
+        source: DEMO_TARIFF_SOURCE,
+        definition: version.definition,
+      })),
+    })),
+  });
 }
 
 async function writeCustomerPartition(

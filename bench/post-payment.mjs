@@ -56,7 +56,7 @@ await Promise.all(
         amountFen: 500 + (k % 5000),
         paidAt: new Date(),
         businessDate: '2026-11-10',
-        source: { kind: 'channel', channelCode: 'BENCH' },
+        source: { kind: 'channel', channelCode: 'BENCH', txnId: `bench:${k}` },
       });
       latencies.push(Number(process.hrtime.bigint() - t0) / 1e6);
     }

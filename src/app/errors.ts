@@ -25,6 +25,22 @@ export const ERROR_CODES = {
   payment_already_reversed: 'the payment has already been reversed; reversing twice is refused',
   tariff_overlap: 'a tariff version overlaps another version of the same tariff',
   tariff_version_conflict: 'a tariff version with this start date is already stored with another definition',
+  channel_headers_missing:
+    'a channel request lacks X-Channel-Id, X-Timestamp, X-Nonce or X-Signature, or the nonce is malformed',
+  channel_unknown: 'no channel with this id',
+  channel_disabled: 'the channel is disabled',
+  channel_timestamp_out_of_window: 'X-Timestamp is more than 300 s away from server time',
+  channel_signature_invalid: 'X-Signature does not match the request and any valid secret of the channel',
+  channel_nonce_reused: 'the channel used this X-Nonce within the last 600 s',
+  rate_limited: 'the channel sends more requests per second than its agreement allows',
+  service_unavailable: 'the server cannot take the request now; nothing was recorded, retry later',
+  reversal_closed:
+    'the reconciliation of the payment’s business day is accepted; reversal is closed (refund instead)',
+  business_day_closed: 'the reconciliation of this business day is accepted; no more payments on it',
+  reconciliation_closed: 'the day’s reconciliation was accepted with other lines; it cannot be replaced',
+  bank_file_rejected: 'a bank file fails a check of the contract; nothing from it was posted',
+  case_already_resolved: 'the reconciliation case already has a resolution',
+  case_not_requested: 'the reconciliation case has no resolution waiting for approval',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

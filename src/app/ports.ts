@@ -5,6 +5,8 @@ export interface Clock {
   now(): Date;
   /** Today's date in the utility's time zone. */
   today(): LocalDate;
+  /** The calendar date of an instant in the utility's time zone (the business day). */
+  dateOf(at: Date): LocalDate;
 }
 
 /** Secrets and tokens come from here so that use cases stay deterministic under test. */

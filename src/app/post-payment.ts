@@ -8,6 +8,7 @@ import type { LocalDate } from '../domain/local-date.js';
 import { type Fen, fen } from '../domain/money.js';
 import { customerInScope } from './customer-in-scope.js';
 import { AppError } from './errors.js';
+import { inTransaction } from './in-transaction.js';
 import { type Principal, requirePermission } from './principal.js';
 import { recordAudit } from './record-audit.js';
 
@@ -15,7 +16,14 @@ import { recordAudit } from './record-audit.js';
 export type PaymentSource =
   | { readonly kind: 'counter'; readonly staffId: number }
   | { readonly kind: 'collector'; readonly staffId: number }
-  | { readonly kind: 'channel'; readonly channelCode: string };
+  | {
+      readonly kind: 'channel';
+      readonly channelCode: string;
+      /** The channel's own transaction id (its serial), kept for reconciliation. */
+      readonly txnId: string;
+      /** The channel's fee on this payment, booked as channel fee expense (default 0). */
+      readonly feeFen?: Fen;
+    };
 
 export interface PostPaymentInput {
   /** The channel's transaction id or the cashier's receipt number, made unique by its source. */
@@ -35,6 +43,7 @@ export interface PostedPayment {
   readonly amountFen: Fen;
   readonly allocations: readonly {
     readonly billId: number;
+    readonly billNo: string;
     readonly period: string;
     readonly kind: 'principal' | 'late_fee';
     readonly amountFen: Fen;
@@ -68,6 +77,10 @@ export async function postPayment(
   db: Kysely<DB>,
   principal: Principal,
   input: PostPaymentInput,
+  options: {
+    /** Checked inside the transaction before a new payment is posted (not on a replay); throws to refuse. */
+    readonly guard?: (trx: Kysely<DB>) => Promise<void>;
+  } = {},
 ): Promise<PostedPayment> {
   requirePermission(principal, 'payment.post');
   if (!Number.isSafeInteger(input.amountFen) || input.amountFen <= 0)
@@ -75,7 +88,7 @@ export async function postPayment(
   const inputHash = createHash('sha256')
     .update(JSON.stringify([input.customerNo, input.amountFen, input.source.kind, sourceKey(input.source)]))
     .digest('hex');
-  return db.transaction().execute(async (trx) => {
+  return inTransaction(db, async (trx) => {
     const found = await customerInScope(trx, principal, input.customerNo);
     const customer = { customer_id: found.customerId, category: found.category };
     const next = await sql<{ id: number }>`select nextval('payment_id_seq') as id`.execute(trx);
@@ -106,20 +119,18 @@ export async function postPayment(
       }
       return { ...(await loadPayment(trx, existing.customer_id, existing.payment_id)), replayed: true };
     }
+    await options.guard?.(trx);
     // One payment at a time per customer, so allocations never race.
     await sql`select customer_id from customer where customer_id = ${customer.customer_id} for update`.execute(
       trx,
     );
-    const items = await openItems(
+    const bills = await openBills(
       trx,
       customer.customer_id,
       customer.category === 'residential' ? 'residential' : 'other',
       input.businessDate,
     );
-    const { allocations, prepaidFen } = allocatePayment(
-      items.map((entry) => entry.item),
-      input.amountFen,
-    );
+    const { allocations, prepaidFen } = allocatePayment(openItemsOf(bills), input.amountFen);
 
     const principalFen = allocations
       .filter((a) => a.kind === 'principal')
@@ -127,7 +138,13 @@ export async function postPayment(
     const lateFeeFen = allocations
       .filter((a) => a.kind === 'late_fee')
       .reduce((sum, a) => sum + a.amountFen, 0);
-    const postings: Posting[] = [{ account: SOURCE_ACCOUNT[input.source.kind], amountFen: input.amountFen }];
+    const feeFen = input.source.kind === 'channel' ? (input.source.feeFen ?? 0) : 0;
+    if (feeFen < 0 || feeFen > input.amountFen)
+      throw new AppError('validation_failed', 'fee: 0 up to the amount');
+    const postings: Posting[] = [
+      { account: SOURCE_ACCOUNT[input.source.kind], amountFen: fen(input.amountFen - feeFen) },
+    ];
+    if (feeFen > 0) postings.push({ account: 'channel_fee_expense', amountFen: fen(feeFen) });
     if (principalFen > 0) postings.push({ account: 'customer_receivable', amountFen: fen(-principalFen) });
     if (lateFeeFen > 0) postings.push({ account: 'late_fee_revenue', amountFen: fen(-lateFeeFen) });
     if (prepaidFen > 0) postings.push({ account: 'customer_prepaid', amountFen: fen(-prepaidFen) });
@@ -157,7 +174,10 @@ export async function postPayment(
           journal_entry_id: entryId,
           line_no: k + 1,
           ledger_account_code: posting.account,
-          sub_key: posting.account === SOURCE_ACCOUNT[input.source.kind] ? sourceKey(input.source) : '',
+          sub_key:
+            posting.account === SOURCE_ACCOUNT[input.source.kind] || posting.account === 'channel_fee_expense'
+              ? sourceKey(input.source)
+              : '',
           amount_fen: posting.amountFen,
         })),
       )
@@ -170,7 +190,7 @@ export async function postPayment(
         idempotency_key: input.idempotencyKey,
         input_hash: inputHash,
         channel_code: input.source.kind === 'channel' ? input.source.channelCode : input.source.kind,
-        channel_txn_id: input.source.kind === 'channel' ? input.idempotencyKey : null,
+        channel_txn_id: input.source.kind === 'channel' ? input.source.txnId : null,
         amount_fen: input.amountFen,
         paid_at: input.paidAt,
         business_date: input.businessDate,
@@ -209,7 +229,7 @@ export async function postPayment(
       details: { amountFen: input.amountFen, source: input.source, principalFen, lateFeeFen, prepaidFen },
     });
     // The result of a new post is known here; only a replay reads it back.
-    const periodOf = new Map(items.map((entry) => [entry.item.billId, entry.item.period]));
+    const billOf = new Map(bills.map((bill) => [bill.billId, bill]));
     return {
       paymentId,
       receiptNo,
@@ -217,7 +237,8 @@ export async function postPayment(
       amountFen: input.amountFen,
       allocations: allocations.map((allocation) => ({
         ...allocation,
-        period: periodOf.get(allocation.billId)!,
+        period: billOf.get(allocation.billId)!.period,
+        billNo: billOf.get(allocation.billId)!.billNo,
       })),
       prepaidFen,
       replayed: false,
@@ -225,27 +246,48 @@ export async function postPayment(
   });
 }
 
+/** A released bill with what is still open on it on a date. */
+export interface OpenBill {
+  readonly billId: number;
+  readonly billNo: string;
+  readonly period: string;
+  readonly dueOn: string;
+  readonly amountFen: Fen;
+  readonly principalPaidFen: Fen;
+  /** Late fee accrued up to the date and not yet paid. */
+  readonly lateFeeFen: Fen;
+  readonly openPrincipalFen: Fen;
+}
+
 /**
- * What a customer owes on a date: each released bill's open principal (latest revision) and the
- * late fee it has accrued but not yet been charged, oldest first.
+ * What a customer owes on a date: each released bill (latest revision) with its open principal
+ * and the late fee it has accrued but not yet been charged, oldest first. Bills settled in full
+ * are left out.
  */
-export async function openItems(
+export async function openBills(
   trx: Transaction<DB> | Kysely<DB>,
   customerId: number,
   category: 'residential' | 'other',
   asOf: LocalDate,
-) {
-  const bills = await sql<{ bill_id: number; period: string; due_on: string; amount_fen: number }>`
-    select b.bill_id, b.period, r.due_on, b.amount_fen from bill b
+): Promise<OpenBill[]> {
+  const bills = await sql<{
+    bill_id: number;
+    bill_no: string;
+    period: string;
+    due_on: string;
+    amount_fen: number;
+  }>`
+    select b.bill_id, r.bill_no, b.period, r.due_on, b.amount_fen from bill b
     join bill_release r on r.customer_id = b.customer_id and r.bill_id = b.bill_id
     where b.customer_id = ${customerId}
       and not exists (select 1 from bill n where n.customer_id = b.customer_id and n.replaces_bill_id = b.bill_id)
     order by r.due_on, b.bill_id`.execute(trx);
+  if (bills.rows.length === 0) return [];
   const paid = await sql<{ bill_id: number; kind: string; amount_fen: number; business_date: string }>`
     select a.bill_id, a.kind, a.amount_fen, p.business_date from allocation a
     join payment p on p.customer_id = a.customer_id and p.payment_id = a.payment_id
     where a.customer_id = ${customerId} and a.bill_id is not null`.execute(trx);
-  const result: { item: OpenItem }[] = [];
+  const result: OpenBill[] = [];
   for (const bill of bills.rows) {
     const mine = paid.rows.filter((row) => row.bill_id === bill.bill_id);
     const principalPaid = mine
@@ -255,6 +297,7 @@ export async function openItems(
       .filter((row) => row.kind === 'late_fee')
       .reduce((sum, row) => sum + Number(row.amount_fen), 0);
     const open = Number(bill.amount_fen) - principalPaid;
+    let lateFee = 0;
     if (bill.due_on < asOf) {
       const accrued = accruedLateFeeOnBill(
         {
@@ -267,30 +310,40 @@ export async function openItems(
         asOf,
         { category, holds: [], interpretation: 'A' },
       );
-      const lateFee = lateFeeToCharge(accrued, fen(lateFeePaid), asOf);
-      if (lateFee > 0)
-        result.push({
-          item: {
-            billId: bill.bill_id,
-            period: bill.period,
-            dueOn: bill.due_on,
-            kind: 'late_fee',
-            openFen: lateFee,
-          },
-        });
+      lateFee = lateFeeToCharge(accrued, fen(lateFeePaid), asOf);
     }
-    if (open > 0)
-      result.push({
-        item: {
-          billId: bill.bill_id,
-          period: bill.period,
-          dueOn: bill.due_on,
-          kind: 'principal',
-          openFen: fen(open),
-        },
-      });
+    if (open <= 0 && lateFee <= 0) continue;
+    result.push({
+      billId: bill.bill_id,
+      billNo: bill.bill_no,
+      period: bill.period,
+      dueOn: bill.due_on,
+      amountFen: fen(Number(bill.amount_fen)),
+      principalPaidFen: fen(principalPaid),
+      lateFeeFen: fen(Math.max(0, lateFee)),
+      openPrincipalFen: fen(Math.max(0, open)),
+    });
   }
   return result;
+}
+
+/** The open bills as the items a payment settles: each bill's late fee and its principal. */
+export function openItemsOf(bills: readonly OpenBill[]): OpenItem[] {
+  const items: OpenItem[] = [];
+  for (const bill of bills) {
+    const base = { billId: bill.billId, period: bill.period, dueOn: bill.dueOn };
+    if (bill.lateFeeFen > 0) items.push({ ...base, kind: 'late_fee', openFen: bill.lateFeeFen });
+    if (bill.openPrincipalFen > 0) items.push({ ...base, kind: 'principal', openFen: bill.openPrincipalFen });
+  }
+  return items;
+}
+
+/** A customer's prepaid balance (预收): the credit on the customer_prepaid account. */
+export async function prepaidBalance(trx: Transaction<DB> | Kysely<DB>, customerId: number): Promise<Fen> {
+  const row = await sql<{ balance: number | null }>`
+    select -coalesce(sum(amount_fen), 0)::bigint as balance from posting
+    where customer_id = ${customerId} and ledger_account_code = 'customer_prepaid'`.execute(trx);
+  return fen(Number(row.rows[0]?.balance ?? 0));
 }
 
 async function loadPayment(
@@ -308,11 +361,13 @@ async function loadPayment(
   const allocations = await sql<{
     bill_id: number | null;
     period: string | null;
+    bill_no: string | null;
     kind: string;
     amount_fen: number;
   }>`
-    select a.bill_id, b.period, a.kind, a.amount_fen from allocation a
+    select a.bill_id, b.period, r.bill_no, a.kind, a.amount_fen from allocation a
     left join bill b on b.customer_id = a.customer_id and b.bill_id = a.bill_id
+    left join bill_release r on r.customer_id = a.customer_id and r.bill_id = a.bill_id
     where a.customer_id = ${customerId} and a.payment_id = ${paymentId} order by a.allocation_id`.execute(
     trx,
   );
@@ -325,6 +380,7 @@ async function loadPayment(
       .filter((row) => row.kind !== 'prepaid')
       .map((row) => ({
         billId: row.bill_id!,
+        billNo: row.bill_no!,
         period: row.period!,
         kind: row.kind as 'principal' | 'late_fee',
         amountFen: fen(Number(row.amount_fen)),

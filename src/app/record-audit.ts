@@ -16,8 +16,8 @@ export async function recordAudit(executor: Kysely<DB>, actor: Principal, entry:
   await executor
     .insertInto('audit_log')
     .values({
-      actor_kind: actor.kind === 'cli' ? 'cli' : 'staff',
-      actor_id: actor.kind === 'cli' ? 'cli' : String(actor.staffId),
+      actor_kind: actor.kind,
+      actor_id: actor.kind === 'staff' ? String(actor.staffId) : actor.login,
       action: entry.action,
       object_type: entry.objectType ?? null,
       object_id: entry.objectId ?? null,

@@ -5,6 +5,7 @@ import { assertBalanced } from '../domain/ledger/bill-release-entry.js';
 import type { LocalDate } from '../domain/local-date.js';
 import { fen } from '../domain/money.js';
 import { AppError } from './errors.js';
+import { inTransaction } from './in-transaction.js';
 import { type Principal, requirePermission } from './principal.js';
 import { recordAudit } from './record-audit.js';
 
@@ -20,12 +21,22 @@ export const PAYMENT_REVERSAL_ENTRY_OFFSET = 3_000_000_000;
 export async function reversePayment(
   db: Kysely<DB>,
   principal: Principal,
-  input: { readonly idempotencyKey: string; readonly reason: string; readonly businessDate: LocalDate },
-): Promise<{ receiptNo: string; reversedAt: Date }> {
+  input: {
+    readonly idempotencyKey: string;
+    readonly reason: string;
+    /** The reversal's day; 'payment_day' books it on the payment's own business day (channel 冲正). */
+    readonly businessDate: LocalDate | 'payment_day';
+    /** Checked inside the transaction with the payment locked; throws to refuse the reversal. */
+    readonly guard?: (
+      trx: Kysely<DB>,
+      payment: { readonly businessDate: string; readonly channelCode: string },
+    ) => Promise<void>;
+  },
+): Promise<{ receiptNo: string; reversedAt: Date; businessDate: string }> {
   requirePermission(principal, 'payment.reverse');
   if (input.reason.trim().length < 2)
     throw new AppError('validation_failed', 'reason: say why the payment is reversed');
-  return db.transaction().execute(async (trx) => {
+  return inTransaction(db, async (trx) => {
     const key = await trx
       .selectFrom('payment_key')
       .selectAll()
@@ -57,6 +68,8 @@ export async function reversePayment(
       .executeTakeFirst();
     if (reversed)
       throw new AppError('payment_already_reversed', `${payment.receipt_no} was reversed already`);
+    await input.guard?.(trx, { businessDate: payment.business_date, channelCode: payment.channel_code });
+    const effectiveOn = input.businessDate === 'payment_day' ? payment.business_date : input.businessDate;
 
     const postings = await trx
       .selectFrom('posting')
@@ -78,7 +91,7 @@ export async function reversePayment(
         customer_id: customerId,
         journal_entry_id: entryId,
         kind: 'payment_reversal',
-        effective_on: input.businessDate,
+        effective_on: effectiveOn,
         reverses_entry_id: payment.journal_entry_id,
         idempotency_key: `payment-reversal:${input.idempotencyKey}`,
         source_type: 'payment',
@@ -143,6 +156,6 @@ export async function reversePayment(
       customerId,
       details: { reason: input.reason.trim(), amountFen: payment.amount_fen },
     });
-    return { receiptNo: payment.receipt_no, reversedAt };
+    return { receiptNo: payment.receipt_no, reversedAt, businessDate: effectiveOn };
   });
 }

@@ -30,13 +30,29 @@ export const PERMISSIONS = [
   'billing.release',
   'audit.read',
   'channel.manage',
+  'reconciliation.read',
+  'reconciliation.resolve',
+  'withholding.run',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
-const ROLE_PERMISSIONS: Readonly<Record<StaffRole, readonly Permission[]>> = {
+/** Staff roles, plus the role a collection channel acts in through the channel API. */
+export type ActorRole = StaffRole | 'channel_partner';
+
+const ROLE_PERMISSIONS: Readonly<Record<ActorRole, readonly Permission[]>> = {
   admin: PERMISSIONS,
+  channel_partner: ['customer.read', 'payment.post', 'payment.reverse'],
   marketing_manager: ['registry.read', 'customer.read', 'reads.read', 'tariff.manage', 'audit.read'],
-  finance_manager: ['registry.read', 'customer.read', 'billing.approve', 'audit.read'],
+  finance_manager: [
+    'registry.read',
+    'customer.read',
+    'billing.approve',
+    'audit.read',
+    'reconciliation.read',
+    'reconciliation.resolve',
+    'withholding.run',
+    'channel.manage',
+  ],
   station_head: [
     'registry.read',
     'registry.write',
@@ -64,7 +80,7 @@ export function isStaffRole(value: string): value is StaffRole {
   return (STAFF_ROLES as readonly string[]).includes(value);
 }
 
-export function hasPermission(roles: readonly StaffRole[], permission: Permission): boolean {
+export function hasPermission(roles: readonly ActorRole[], permission: Permission): boolean {
   return roles.some((role) => ROLE_PERMISSIONS[role].includes(permission));
 }
 

@@ -72,7 +72,7 @@ describeEachDatabase('payment sequences (property)', (kind) => {
               amountFen: fen(amount),
               paidAt: new Date('2026-11-05T10:00:00+08:00'),
               businessDate: '2026-11-05' as LocalDate,
-              source: { kind: 'channel', channelCode: 'SEQ' },
+              source: { kind: 'channel', channelCode: 'SEQ', txnId: key },
             });
           if (action.kind === 'pay') {
             const previous = posted.get(action.key);

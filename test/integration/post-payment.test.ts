@@ -74,6 +74,7 @@ describeEachDatabase('posting a payment', (kind) => {
     expect(fee!.amountFen).toBeGreaterThanOrEqual(100);
     expect(principal).toEqual({
       billId: 20260901,
+      billNo: expect.stringMatching(/^\d+/),
       period: '2026-09',
       kind: 'principal',
       amountFen: 1000 - fee!.amountFen,
@@ -211,7 +212,7 @@ describeEachDatabase('posting a payment', (kind) => {
             amountFen: fen(2500),
             paidAt: new Date('2026-11-06T09:00:00+08:00'),
             businessDate: '2026-11-06' as LocalDate,
-            source: { kind: 'channel', channelCode: 'BANK01' },
+            source: { kind: 'channel', channelCode: 'BANK01', txnId: 'T-42' },
           }),
         ),
       );

@@ -1,17 +1,26 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
+import type { Clock } from '../../src/app/ports.js';
 import { fixedClock } from '../../src/adapters/clock/system-clock.js';
+import { createFieldCipher } from '../../src/adapters/crypto/field-cipher.js';
 import { verifyPassword } from '../../src/adapters/crypto/password-hash.js';
 import type { Database } from '../../src/adapters/db/database.js';
 import { buildServer } from '../../src/adapters/http/server.js';
 
 export const TEST_NOW = new Date('2026-11-27T02:00:00Z');
 
-export async function buildTestServer(database: Database): Promise<FastifyInstance> {
+/** The field cipher of test servers: channels added with it can sign requests to them. */
+export const TEST_CIPHER = createFieldCipher(Buffer.alloc(32, 7));
+
+export async function buildTestServer(
+  database: Database,
+  options: { readonly clock?: Clock } = {},
+): Promise<FastifyInstance> {
   return buildServer({
     db: database.db,
     databaseKind: database.kind,
-    clock: fixedClock(TEST_NOW, 'Asia/Shanghai'),
+    clock: options.clock ?? fixedClock(TEST_NOW, 'Asia/Shanghai'),
+    cipher: TEST_CIPHER,
     tokens: { newToken: () => randomBytes(24).toString('base64url') },
     passwords: { verify: verifyPassword },
     sessionHours: 12,

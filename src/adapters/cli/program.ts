@@ -926,6 +926,7 @@ async function serve(
     logLevel: context.config.logLevel,
     version: context.version,
     pdfFontPath: context.config.pdfFontPath,
+    cipher: context.cipher,
   });
   const host = options.host ?? context.config.host;
   await app.listen({ port: options.port ?? context.config.port, host });

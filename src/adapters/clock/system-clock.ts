@@ -12,6 +12,7 @@ export function systemClock(timeZone: string): Clock {
   return {
     now: () => new Date(),
     today: () => localDateIn(format, new Date()),
+    dateOf: (at) => localDateIn(format, at),
   };
 }
 
@@ -23,7 +24,11 @@ export function fixedClock(at: Date, timeZone: string): Clock {
     month: '2-digit',
     day: '2-digit',
   });
-  return { now: () => new Date(at), today: () => localDateIn(format, at) };
+  return {
+    now: () => new Date(at),
+    today: () => localDateIn(format, at),
+    dateOf: (when) => localDateIn(format, when),
+  };
 }
 
 function localDateIn(format: Intl.DateTimeFormat, at: Date): LocalDate {

@@ -96,6 +96,119 @@ export interface ChannelTable {
   secret_encrypted: string | null;
   created_at: Timestamp;
   updated_at: Timestamp;
+  file_encoding: Generated<'utf-8' | 'gbk'>;
+  fee_per_txn_fen: Generated<number>;
+  fee_rate: Generated<Numeric>;
+  rate_limit_per_second: Generated<number>;
+  withholding_retry_rounds: Generated<number>;
+}
+
+export interface ChannelSecretTable {
+  channel_code: string;
+  secret_no: number;
+  secret_encrypted: string;
+  valid_from: Timestamp;
+  valid_until: Timestamp | null;
+}
+
+export interface ChannelNonceTable {
+  nonce_key: string;
+  seen_at: Timestamp;
+}
+
+export interface ChannelReconciliationTable {
+  channel_code: string;
+  business_date: string;
+  submission_no: number;
+  lines_hash: string;
+  line_count: number;
+  total_fen: number;
+  lines: Json;
+  matched: number;
+  matched_total_fen: number;
+  discrepancy_count: number;
+  submitted_at: Timestamp;
+}
+
+export interface ChannelDayAcceptedTable {
+  channel_code: string;
+  business_date: string;
+  submission_no: number;
+  accepted_at: Timestamp;
+  how: 'clean_match' | 'cases_resolved';
+}
+
+export interface ReconciliationCaseTable {
+  case_id: Generated<number>;
+  channel_code: string;
+  business_date: string;
+  submission_no: number;
+  txn_id: string;
+  kind: 'missing_at_utility' | 'missing_at_channel' | 'amount_mismatch' | 'status_mismatch';
+  channel_line: Json | null;
+  utility_line: Json | null;
+  created_at: Timestamp;
+}
+
+export interface ReconciliationCaseActionTable {
+  case_id: number;
+  action: 'post_missing' | 'reverse' | 'escalate' | 'no_action';
+  reason: string;
+  requested_by: number | null;
+  requested_at: Timestamp;
+  approved_by: number | null;
+  approved_at: Timestamp | null;
+  receipt_no: string | null;
+}
+
+export interface WithholdingBatchTable {
+  bank_code: string;
+  batch_no: string;
+  batch_date: string;
+  file_name: string;
+  line_count: number;
+  total_fen: number;
+  created_at: Timestamp;
+}
+
+export interface WithholdingLineTable {
+  customer_id: number;
+  bank_code: string;
+  batch_no: string;
+  seq: number;
+  account_no_masked: string;
+  account_name: string;
+  amount_fen: number;
+}
+
+export interface WithholdingLineBillTable {
+  customer_id: number;
+  bank_code: string;
+  batch_no: string;
+  bill_id: number;
+}
+
+export interface WithholdingResultFileTable {
+  bank_code: string;
+  batch_no: string;
+  file_hash: string;
+  file_name: string;
+  success_count: number;
+  success_total_fen: number;
+  failed_count: number;
+  imported_at: Timestamp;
+}
+
+export interface WithholdingResultTable {
+  customer_id: number;
+  bank_code: string;
+  batch_no: string;
+  seq: number;
+  amount_fen: number;
+  result_code: string;
+  bank_txn_id: string;
+  message: string;
+  receipt_no: string | null;
 }
 
 export interface JobRunTable {
@@ -446,6 +559,17 @@ export interface DB {
   tariff_version: TariffVersionTable;
   ledger_account: LedgerAccountTable;
   channel: ChannelTable;
+  channel_secret: ChannelSecretTable;
+  channel_nonce: ChannelNonceTable;
+  channel_reconciliation: ChannelReconciliationTable;
+  channel_day_accepted: ChannelDayAcceptedTable;
+  reconciliation_case: ReconciliationCaseTable;
+  reconciliation_case_action: ReconciliationCaseActionTable;
+  withholding_batch: WithholdingBatchTable;
+  withholding_line: WithholdingLineTable;
+  withholding_line_bill: WithholdingLineBillTable;
+  withholding_result_file: WithholdingResultFileTable;
+  withholding_result: WithholdingResultTable;
   job_run: JobRunTable;
   job_partition: JobPartitionTable;
   customer: CustomerTable;

@@ -12,6 +12,13 @@ export const REFERENCE_TABLES = [
   'tariff_version',
   'ledger_account',
   'channel',
+  'channel_secret',
+  'channel_reconciliation',
+  'channel_day_accepted',
+  'reconciliation_case',
+  'reconciliation_case_action',
+  'withholding_batch',
+  'withholding_result_file',
   'job_run',
   'job_partition',
   'schema_migration',
@@ -27,7 +34,7 @@ export const LOOKUP_TABLES = {
 } as const;
 
 /** Append-only logs, distributed by their own id. */
-export const LOG_TABLES = { audit_log: 'audit_id' } as const;
+export const LOG_TABLES = { audit_log: 'audit_id', channel_nonce: 'nonce_key' } as const;
 
 export const DISTRIBUTION_COLUMN = 'customer_id';
 

@@ -2,7 +2,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, type ErrorCode } from '../../app/errors.js';
 
 /** The one place where error codes become HTTP statuses. */
-const STATUS: Readonly<Record<ErrorCode, number>> = {
+export const STATUS: Readonly<Record<ErrorCode, number>> = {
   validation_failed: 400,
   unauthenticated: 401,
   invalid_credentials: 401,
@@ -25,6 +25,20 @@ const STATUS: Readonly<Record<ErrorCode, number>> = {
   payment_already_reversed: 409,
   tariff_overlap: 409,
   tariff_version_conflict: 409,
+  channel_headers_missing: 401,
+  channel_unknown: 401,
+  channel_disabled: 401,
+  channel_timestamp_out_of_window: 401,
+  channel_signature_invalid: 401,
+  channel_nonce_reused: 401,
+  rate_limited: 429,
+  service_unavailable: 503,
+  reversal_closed: 422,
+  business_day_closed: 422,
+  reconciliation_closed: 422,
+  bank_file_rejected: 422,
+  case_already_resolved: 409,
+  case_not_requested: 409,
 };
 
 export function errorBody(code: string, message: string) {

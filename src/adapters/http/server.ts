@@ -5,14 +5,19 @@ import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
+import { ChannelDirectory } from '../../app/channel-directory.js';
 import { authenticate } from '../../app/log-in.js';
 import { AppError } from '../../app/errors.js';
 import type { Clock, PasswordVerifier, TokenGenerator } from '../../app/ports.js';
 import type { Principal } from '../../app/principal.js';
+import type { FieldCipher } from '../crypto/field-cipher.js';
 import type { DB } from '../db/schema.js';
 import { handleError } from './error-mapper.js';
 import { authRoutes } from './routes/auth-routes.js';
+import { RateLimiter } from './rate-limiter.js';
 import { billingRoutes } from './routes/billing-routes.js';
+import { channelAdminRoutes } from './routes/channel-admin-routes.js';
+import { channelRoutes } from './routes/channel-routes.js';
 import { healthRoutes } from './routes/health-routes.js';
 import { registryRoutes } from './routes/registry-routes.js';
 
@@ -27,6 +32,8 @@ export interface ServerDeps {
   readonly version: string;
   /** Font for Chinese PDF documents; system fonts are searched when unset. */
   readonly pdfFontPath?: string | undefined;
+  /** Seals and opens channel secrets and bank account numbers. */
+  readonly cipher: FieldCipher;
 }
 
 declare module 'fastify' {
@@ -78,6 +85,14 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   await app.register(authRoutes(deps), { prefix: '/api/v1' });
   await app.register(registryRoutes(deps), { prefix: '/api/v1' });
   await app.register(billingRoutes(deps), { prefix: '/api/v1' });
+  const channels = new ChannelDirectory(deps.db, deps.cipher.decrypt, deps.clock);
+  await app.register(channelAdminRoutes({ ...deps, channels }), { prefix: '/api/v1' });
+  await app.register(
+    channelRoutes({ db: deps.db, clock: deps.clock, channels, rateLimiter: new RateLimiter() }),
+    {
+      prefix: '/channel/v1',
+    },
+  );
   app.get('/openapi.json', { schema: { hide: true }, config: { public: true } }, async () => app.swagger());
 
   if (existsSync(WEB_DIST)) {

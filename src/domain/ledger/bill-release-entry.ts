@@ -13,6 +13,7 @@ export type LedgerAccountCode =
   | 'channel_clearing'
   | 'bank'
   | 'write_off_expense'
+  | 'channel_fee_expense'
   | 'refunds_payable';
 
 /** A posting: debits positive, credits negative. */

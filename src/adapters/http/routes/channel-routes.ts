@@ -1,0 +1,445 @@
+import { Ajv } from 'ajv';
+import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { Kysely } from 'kysely';
+import {
+  postChannelPayment,
+  queryCustomerDue,
+  reverseChannelPayment,
+} from '../../../app/channel-collection.js';
+import type { ChannelDirectory, ChannelRecord } from '../../../app/channel-directory.js';
+import { AppError, type ErrorCode } from '../../../app/errors.js';
+import type { Clock } from '../../../app/ports.js';
+import type { Principal } from '../../../app/principal.js';
+import { reconcileChannelDay } from '../../../app/reconcile-channel-day.js';
+import { parseLocalDate } from '../../../domain/local-date.js';
+import { parseYuan } from '../../../domain/money.js';
+import type { DB } from '../../db/schema.js';
+import { errorBody } from '../error-mapper.js';
+import type { RateLimiter } from '../rate-limiter.js';
+
+export interface ChannelRouteDeps {
+  readonly db: Kysely<DB>;
+  readonly clock: Clock;
+  readonly channels: ChannelDirectory;
+  readonly rateLimiter: RateLimiter;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    channel: { principal: Principal; record: ChannelRecord } | null;
+  }
+}
+
+/** Error codes of the channel contract (UPPER_SNAKE), by our catalogue code. */
+const CONTRACT_CODE: Partial<Record<ErrorCode, { status: number; code: string }>> = {
+  channel_headers_missing: { status: 401, code: 'AUTH_MISSING_HEADERS' },
+  channel_unknown: { status: 401, code: 'AUTH_UNKNOWN_CHANNEL' },
+  channel_disabled: { status: 401, code: 'AUTH_CHANNEL_DISABLED' },
+  channel_timestamp_out_of_window: { status: 401, code: 'AUTH_TIMESTAMP_EXPIRED' },
+  channel_signature_invalid: { status: 401, code: 'AUTH_BAD_SIGNATURE' },
+  channel_nonce_reused: { status: 401, code: 'AUTH_NONCE_REUSED' },
+  validation_failed: { status: 400, code: 'INVALID_REQUEST' },
+  not_found: { status: 404, code: 'NOT_FOUND' },
+  forbidden: { status: 401, code: 'AUTH_FORBIDDEN' },
+  payment_key_conflict: { status: 409, code: 'TXN_CONFLICT' },
+  reversal_closed: { status: 422, code: 'REVERSAL_CLOSED' },
+  business_day_closed: { status: 422, code: 'BUSINESS_DAY_CLOSED' },
+  reconciliation_closed: { status: 422, code: 'RECONCILIATION_CLOSED' },
+  rate_limited: { status: 429, code: 'RATE_LIMITED' },
+  service_unavailable: { status: 503, code: 'SERVICE_UNAVAILABLE' },
+};
+
+/** Database states in which the request was not recorded and a retry will do (503). */
+const RETRYABLE = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  '57P01',
+  '57P02',
+  '57P03',
+  '53300',
+  '40001',
+  '40P01',
+  '08000',
+  '08003',
+  '08006',
+]);
+
+function isRetryable(error: Error): boolean {
+  const code = (error as { code?: string }).code;
+  if (code && RETRYABLE.has(code)) return true;
+  return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(
+    error.message,
+  );
+}
+
+function handleChannelError(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): void {
+  if (error instanceof AppError) {
+    const mapped = CONTRACT_CODE[error.code] ?? { status: 500, code: 'INTERNAL_ERROR' };
+    const code = typeof error.details?.contractCode === 'string' ? error.details.contractCode : mapped.code;
+    if (mapped.status === 429) reply.header('retry-after', '1');
+    reply.status(mapped.status).send(errorBody(code, error.message));
+    return;
+  }
+  const fastifyError = error as FastifyError;
+  if (fastifyError.validation) {
+    const first = fastifyError.validation[0];
+    const field =
+      (first?.params as { missingProperty?: string } | undefined)?.missingProperty ??
+      first?.instancePath.replace(/^\//, '').replaceAll('/', '.') ??
+      'body';
+    const isAmount = /(^|\.)(amount|total)$/.test(field);
+    reply
+      .status(400)
+      .send(
+        errorBody(
+          isAmount ? 'INVALID_AMOUNT' : 'INVALID_REQUEST',
+          `${field || 'body'}: ${first?.message ?? 'invalid'}`,
+        ),
+      );
+    return;
+  }
+  if (fastifyError.statusCode === 413) {
+    reply.status(400).send(errorBody('BODY_TOO_LARGE', fastifyError.message));
+    return;
+  }
+  if (fastifyError.statusCode && fastifyError.statusCode < 500) {
+    reply.status(400).send(errorBody('INVALID_REQUEST', fastifyError.message));
+    return;
+  }
+  if (isRetryable(error)) {
+    request.log.warn({ err: error }, 'channel request refused for now');
+    reply
+      .header('retry-after', '1')
+      .status(503)
+      .send(errorBody('SERVICE_UNAVAILABLE', 'the server cannot take the request now; retry later'));
+    return;
+  }
+  request.log.error({ err: error }, 'unhandled error');
+  reply
+    .status(500)
+    .send(errorBody('INTERNAL_ERROR', 'internal error; nothing to retry until the utility answers'));
+}
+
+const AMOUNT = {
+  type: 'string',
+  pattern: '^[0-9]{1,13}(\\.[0-9]{1,2})?$',
+  description: 'yuan, at most 2 decimals',
+};
+const ISO_WITH_OFFSET =
+  '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]{1,9})?)?(Z|[+-][0-9]{2}:?[0-9]{2})$';
+const TXN_ID = { type: 'string', minLength: 1, maxLength: 64, pattern: '^[\\x21-\\x7e]+$' };
+const ERROR = {
+  type: 'object',
+  properties: {
+    error: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' } } },
+  },
+};
+const SIGNED_HEADERS = {
+  type: 'object',
+  properties: {
+    'x-channel-id': { type: 'string' },
+    'x-timestamp': { type: 'string', description: 'Unix seconds' },
+    'x-nonce': { type: 'string', description: '8–64 characters, never reused within 600 s' },
+    'x-signature': {
+      type: 'string',
+      description: 'hex HMAC-SHA256 of METHOD\\nPATH\\nX-Timestamp\\nX-Nonce\\nhex(SHA256(body))',
+    },
+  },
+};
+const errors = { 400: ERROR, 401: ERROR, 404: ERROR, 409: ERROR, 422: ERROR, 429: ERROR, 503: ERROR };
+
+function positiveAmount(text: string, field: string) {
+  const amount = parseYuan(text);
+  if (amount === null || amount <= 0)
+    throw new AppError('validation_failed', `${field}: must be more than 0.00 with at most 2 decimals`, {
+      contractCode: 'INVALID_AMOUNT',
+    });
+  return amount;
+}
+
+/**
+ * The real-time collection API for banks and payment platforms (contracts/channel-api.md), under
+ * /channel/v1. Every request is signed; bodies are read raw for the signature and parsed after it.
+ */
+export function channelRoutes(deps: ChannelRouteDeps): FastifyPluginAsync {
+  return async (app) => {
+    app.setErrorHandler(handleChannelError);
+    // Types are what the contract says: no coercion (an amount sent as a JSON number is refused).
+    const ajv = new Ajv({ coerceTypes: false, allErrors: false, removeAdditional: false, useDefaults: true });
+    app.setValidatorCompiler(({ schema }) => ajv.compile(schema));
+    app.decorateRequest('channel', null);
+    app.removeAllContentTypeParsers();
+    app.addContentTypeParser(
+      '*',
+      { parseAs: 'buffer', bodyLimit: 64 * 1024 * 1024 },
+      (_request, body, done) => done(null, body),
+    );
+
+    app.addHook('preValidation', async (request) => {
+      const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+      const path = request.url.split('?')[0]!;
+      const { principal, channel } = await deps.channels.authenticate(request.headers, {
+        method: request.method,
+        path,
+        body: raw,
+      });
+      if (!deps.rateLimiter.take(channel.code, channel.ratePerSecond))
+        throw new AppError('rate_limited', `more than ${channel.ratePerSecond} requests per second`);
+      request.channel = { principal, record: channel };
+      if (request.method === 'GET') return;
+      try {
+        request.body = JSON.parse(raw.toString('utf8'));
+      } catch {
+        throw new AppError('validation_failed', 'body: not valid JSON', { contractCode: 'MALFORMED_JSON' });
+      }
+    });
+
+    const channelOf = (request: FastifyRequest) => {
+      if (!request.channel) throw new AppError('channel_headers_missing', 'not authenticated');
+      return request.channel;
+    };
+
+    app.post<{ Body: { customerNo: string } }>(
+      '/bills/query',
+      {
+        schema: {
+          summary: '欠费查询: what a customer owes today',
+          tags: ['channel'],
+          headers: SIGNED_HEADERS,
+          body: {
+            type: 'object',
+            required: ['customerNo'],
+            properties: { customerNo: { type: 'string', minLength: 1, maxLength: 32 } },
+          },
+          response: {
+            200: {
+              type: 'object',
+              required: ['customerNo', 'name', 'bills', 'totalDue', 'prepaidBalance'],
+              properties: {
+                customerNo: { type: 'string' },
+                name: { type: 'string' },
+                bills: {
+                  type: 'array',
+                  items: {
+                    type: 'object',
+                    properties: {
+                      billId: { type: 'string' },
+                      period: { type: 'string' },
+                      amount: { type: 'string' },
+                      paid: { type: 'string' },
+                      lateFee: { type: 'string' },
+                      due: { type: 'string' },
+                    },
+                  },
+                },
+                totalDue: { type: 'string' },
+                prepaidBalance: { type: 'string' },
+              },
+            },
+            ...errors,
+          },
+        },
+      },
+      async (request) => {
+        const { principal } = channelOf(request);
+        try {
+          return await queryCustomerDue(deps.db, principal, deps.clock, request.body.customerNo);
+        } catch (error) {
+          throw notFoundAs(error, 'CUSTOMER_NOT_FOUND');
+        }
+      },
+    );
+
+    app.post<{ Body: { txnId: string; customerNo: string; amount: string; paidAt: string } }>(
+      '/payments',
+      {
+        schema: {
+          summary: '缴费: pay, exactly once per (channel, txnId)',
+          tags: ['channel'],
+          headers: SIGNED_HEADERS,
+          body: {
+            type: 'object',
+            required: ['txnId', 'customerNo', 'amount', 'paidAt'],
+            properties: {
+              txnId: TXN_ID,
+              customerNo: { type: 'string', minLength: 1, maxLength: 32 },
+              amount: AMOUNT,
+              paidAt: { type: 'string', pattern: ISO_WITH_OFFSET, description: 'ISO-8601 with offset' },
+            },
+          },
+          response: {
+            200: {
+              type: 'object',
+              required: ['txnId', 'receiptNo', 'status', 'allocations', 'prepaidBalance'],
+              properties: {
+                txnId: { type: 'string' },
+                receiptNo: { type: 'string' },
+                status: { type: 'string', enum: ['posted', 'reversed'] },
+                allocations: {
+                  type: 'array',
+                  items: {
+                    type: 'object',
+                    properties: {
+                      billId: { type: 'string' },
+                      principal: { type: 'string' },
+                      lateFee: { type: 'string' },
+                    },
+                  },
+                },
+                prepaidBalance: { type: 'string' },
+                businessDate: { type: 'string' },
+              },
+            },
+            ...errors,
+          },
+        },
+      },
+      async (request) => {
+        const { principal, record } = channelOf(request);
+        const paidAt = new Date(request.body.paidAt);
+        if (Number.isNaN(paidAt.getTime()))
+          throw new AppError('validation_failed', 'paidAt: not a valid instant');
+        try {
+          return await postChannelPayment(deps.db, principal, record, deps.clock, {
+            txnId: request.body.txnId,
+            customerNo: request.body.customerNo,
+            amountFen: positiveAmount(request.body.amount, 'amount'),
+            paidAt,
+          });
+        } catch (error) {
+          throw notFoundAs(error, 'CUSTOMER_NOT_FOUND');
+        }
+      },
+    );
+
+    app.post<{ Params: { txnId: string }; Body: { reason?: string } }>(
+      '/payments/:txnId/reverse',
+      {
+        schema: {
+          summary: '冲正: reverse a payment until the day is reconciled',
+          tags: ['channel'],
+          headers: SIGNED_HEADERS,
+          params: { type: 'object', properties: { txnId: TXN_ID } },
+          body: { type: 'object', properties: { reason: { type: 'string', maxLength: 500 } } },
+          response: {
+            200: {
+              type: 'object',
+              required: ['txnId', 'status'],
+              properties: {
+                txnId: { type: 'string' },
+                status: { type: 'string' },
+                receiptNo: { type: 'string' },
+              },
+            },
+            ...errors,
+          },
+        },
+      },
+      async (request) => {
+        const { principal, record } = channelOf(request);
+        const reason = request.body.reason?.trim() || '渠道冲正';
+        try {
+          const result = await reverseChannelPayment(deps.db, principal, record, {
+            txnId: request.params.txnId,
+            reason: reason.length >= 2 ? reason : `渠道冲正: ${reason}`,
+          });
+          return { txnId: result.txnId, status: result.status, receiptNo: result.receiptNo };
+        } catch (error) {
+          throw notFoundAs(error, 'TXN_NOT_FOUND');
+        }
+      },
+    );
+
+    app.post<{
+      Body: {
+        businessDate: string;
+        count: number;
+        total: string;
+        lines: { txnId: string; customerNo: string; amount: string; status: 'posted' | 'reversed' }[];
+      };
+    }>(
+      '/reconciliation',
+      {
+        bodyLimit: 64 * 1024 * 1024,
+        schema: {
+          summary: '对账: the channel’s lines of one business day',
+          tags: ['channel'],
+          headers: SIGNED_HEADERS,
+          body: {
+            type: 'object',
+            required: ['businessDate', 'count', 'total', 'lines'],
+            properties: {
+              businessDate: { type: 'string', pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}$' },
+              count: { type: 'integer', minimum: 0 },
+              total: AMOUNT,
+              lines: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  required: ['txnId', 'customerNo', 'amount', 'status'],
+                  properties: {
+                    txnId: TXN_ID,
+                    customerNo: { type: 'string', minLength: 1, maxLength: 32 },
+                    amount: AMOUNT,
+                    status: { type: 'string', enum: ['posted', 'reversed'] },
+                  },
+                },
+              },
+            },
+          },
+          response: {
+            200: {
+              type: 'object',
+              required: ['businessDate', 'matched', 'total', 'discrepancies'],
+              properties: {
+                businessDate: { type: 'string' },
+                matched: { type: 'integer' },
+                total: { type: 'string' },
+                discrepancies: {
+                  type: 'array',
+                  items: {
+                    type: 'object',
+                    properties: {
+                      txnId: { type: 'string' },
+                      kind: { type: 'string' },
+                      channel: { type: 'object', nullable: true, additionalProperties: true },
+                      utility: { type: 'object', nullable: true, additionalProperties: true },
+                    },
+                  },
+                },
+                submissionNo: { type: 'integer' },
+                accepted: { type: 'boolean' },
+              },
+            },
+            ...errors,
+          },
+        },
+      },
+      async (request) => {
+        const { principal, record } = channelOf(request);
+        const businessDate = parseLocalDate(request.body.businessDate);
+        if (!businessDate) throw new AppError('validation_failed', 'businessDate: not a calendar date');
+        const totalFen = parseYuan(request.body.total);
+        if (totalFen === null) throw new AppError('validation_failed', 'total: yuan with 2 decimals');
+        return reconcileChannelDay(deps.db, principal, record.code, deps.clock, {
+          businessDate,
+          count: request.body.count,
+          totalFen,
+          lines: request.body.lines.map((line, k) => ({
+            txnId: line.txnId,
+            customerNo: line.customerNo,
+            amountFen: positiveAmount(line.amount, `lines[${k}].amount`),
+            status: line.status,
+          })),
+        });
+      },
+    );
+  };
+}
+
+function notFoundAs(error: unknown, contractCode: string): unknown {
+  if (error instanceof AppError && error.code === 'not_found')
+    return new AppError('not_found', error.message, { contractCode });
+  return error;
+}

@@ -1,0 +1,252 @@
+import { type Kysely, sql } from 'kysely';
+import type { DB } from '../adapters/db/schema.js';
+import { channelFee } from '../domain/channel/channel-fee.js';
+import { type Fen, fen, formatYuan } from '../domain/money.js';
+import type { ChannelRecord } from './channel-directory.js';
+import { customerInScope } from './customer-in-scope.js';
+import { AppError } from './errors.js';
+import type { Clock } from './ports.js';
+import { openBills, postPayment, prepaidBalance } from './post-payment.js';
+import { type Principal, requirePermission } from './principal.js';
+import { reversePayment } from './reverse-payment.js';
+
+/** The idempotency key of a channel transaction: unique per (channel, txnId). */
+export function channelPaymentKey(channelCode: string, txnId: string): string {
+  return `channel:${channelCode}:${txnId}`;
+}
+
+/** "张三丰" → "张*": the first character, then one star (channel-api.md §1). */
+export function maskName(name: string): string {
+  const first = Array.from(name)[0] ?? '';
+  return `${first}*`;
+}
+
+/**
+ * Serialises a channel's business day: payments and reversals of the day take the lock shared,
+ * the day's reconciliation takes it exclusive, so a day is never accepted while a payment on it
+ * is being posted. Returns whether the day's reconciliation has been accepted.
+ */
+export async function lockChannelDay(
+  trx: Kysely<DB>,
+  channelCode: string,
+  businessDate: string,
+  mode: 'shared' | 'exclusive',
+): Promise<boolean> {
+  const key = `${channelCode}:${businessDate}`;
+  const lock =
+    mode === 'shared'
+      ? sql`pg_advisory_xact_lock_shared(hashtext(${key}))`
+      : sql`pg_advisory_xact_lock(hashtext(${key}))`;
+  const result = await sql<{ accepted: boolean }>`
+    select ${lock} is not null as locked,
+      exists (select 1 from channel_day_accepted
+              where channel_code = ${channelCode} and business_date = ${businessDate}::date) as accepted`.execute(
+    trx,
+  );
+  return Boolean(result.rows[0]?.accepted);
+}
+
+export interface CustomerDue {
+  readonly customerNo: string;
+  readonly name: string;
+  readonly bills: readonly {
+    readonly billId: string;
+    readonly period: string;
+    readonly amount: string;
+    readonly paid: string;
+    readonly lateFee: string;
+    readonly due: string;
+  }[];
+  readonly totalDue: string;
+  readonly prepaidBalance: string;
+}
+
+/**
+ * What a customer owes today (channel-api.md §1): open released bills with the late fee as of
+ * today, and the prepaid balance. Errors: forbidden, not_found.
+ */
+export async function queryCustomerDue(
+  db: Kysely<DB>,
+  principal: Principal,
+  clock: Clock,
+  customerNo: string,
+): Promise<CustomerDue> {
+  requirePermission(principal, 'customer.read');
+  const found = await customerInScope(db, principal, customerNo);
+  const [customer, bills, prepaid] = await Promise.all([
+    db
+      .selectFrom('customer')
+      .select('name')
+      .where('customer_id', '=', found.customerId)
+      .executeTakeFirstOrThrow(),
+    openBills(
+      db,
+      found.customerId,
+      found.category === 'residential' ? 'residential' : 'other',
+      clock.today(),
+    ),
+    prepaidBalance(db, found.customerId),
+  ]);
+  let total = 0;
+  const rows = bills.map((bill) => {
+    const due = bill.openPrincipalFen + bill.lateFeeFen;
+    total += due;
+    return {
+      billId: bill.billNo,
+      period: bill.period,
+      amount: formatYuan(bill.amountFen),
+      paid: formatYuan(bill.principalPaidFen),
+      lateFee: formatYuan(bill.lateFeeFen),
+      due: formatYuan(fen(due)),
+    };
+  });
+  return {
+    customerNo: found.customerNo,
+    name: maskName(customer.name),
+    bills: rows,
+    totalDue: formatYuan(fen(total)),
+    prepaidBalance: formatYuan(prepaid),
+  };
+}
+
+export interface ChannelPaymentInput {
+  readonly txnId: string;
+  readonly customerNo: string;
+  readonly amountFen: Fen;
+  readonly paidAt: Date;
+}
+
+export interface ChannelPaymentResult {
+  readonly txnId: string;
+  readonly receiptNo: string;
+  readonly status: 'posted' | 'reversed';
+  readonly allocations: readonly { billId: string; principal: string; lateFee: string }[];
+  readonly prepaidBalance: string;
+  readonly businessDate: string;
+  readonly replayed: boolean;
+}
+
+/** How far a channel's paidAt may lie ahead of server time (clock skew). */
+const PAID_AT_SKEW_MS = 300_000;
+
+/**
+ * A channel payment (channel-api.md §2), exactly once per (channel, txnId): through the one
+ * posting path, on the business day of paidAt in the utility's zone, with the channel's fee
+ * booked as channel fee expense. A day whose reconciliation is accepted takes no more payments.
+ * Errors: forbidden, not_found, validation_failed, payment_key_conflict, business_day_closed.
+ */
+export async function postChannelPayment(
+  db: Kysely<DB>,
+  principal: Principal,
+  channel: ChannelRecord,
+  clock: Clock,
+  input: ChannelPaymentInput,
+): Promise<ChannelPaymentResult> {
+  if (input.paidAt.getTime() > clock.now().getTime() + PAID_AT_SKEW_MS)
+    throw new AppError('validation_failed', 'paidAt: lies in the future');
+  const businessDate = clock.dateOf(input.paidAt);
+  const posted = await postPayment(
+    db,
+    principal,
+    {
+      idempotencyKey: channelPaymentKey(channel.code, input.txnId),
+      customerNo: input.customerNo,
+      amountFen: input.amountFen,
+      paidAt: input.paidAt,
+      businessDate,
+      source: {
+        kind: 'channel',
+        channelCode: channel.code,
+        txnId: input.txnId,
+        feeFen: channelFee(channel.fee, input.amountFen),
+      },
+    },
+    {
+      guard: async (trx) => {
+        if (await lockChannelDay(trx, channel.code, businessDate, 'shared'))
+          throw new AppError('business_day_closed', `business day ${businessDate} is reconciled and closed`);
+      },
+    },
+  );
+  const customer = await db
+    .selectFrom('customer_number')
+    .select('customer_id')
+    .where('customer_no', '=', posted.customerNo)
+    .executeTakeFirstOrThrow();
+  const [prepaid, reversed] = await Promise.all([
+    prepaidBalance(db, customer.customer_id),
+    posted.replayed
+      ? db
+          .selectFrom('payment_reversal')
+          .select('payment_id')
+          .where('customer_id', '=', customer.customer_id)
+          .where('payment_id', '=', posted.paymentId)
+          .executeTakeFirst()
+      : undefined,
+  ]);
+  const perBill = new Map<string, { principal: number; lateFee: number }>();
+  for (const allocation of posted.allocations) {
+    const entry = perBill.get(allocation.billNo) ?? { principal: 0, lateFee: 0 };
+    if (allocation.kind === 'principal') entry.principal += allocation.amountFen;
+    else entry.lateFee += allocation.amountFen;
+    perBill.set(allocation.billNo, entry);
+  }
+  return {
+    txnId: input.txnId,
+    receiptNo: posted.receiptNo,
+    status: reversed ? 'reversed' : 'posted',
+    allocations: [...perBill].map(([billId, amounts]) => ({
+      billId,
+      principal: formatYuan(fen(amounts.principal)),
+      lateFee: formatYuan(fen(amounts.lateFee)),
+    })),
+    prepaidBalance: formatYuan(prepaid),
+    businessDate,
+    replayed: posted.replayed,
+  };
+}
+
+/**
+ * Reverses (冲正) a channel payment by new entries booked on the payment's business day
+ * (channel-api.md §3). Idempotent: a reversed payment answers "reversed" again. Refused once the
+ * day's reconciliation has been accepted. Errors: not_found, reversal_closed.
+ */
+export async function reverseChannelPayment(
+  db: Kysely<DB>,
+  principal: Principal,
+  channel: ChannelRecord,
+  input: { readonly txnId: string; readonly reason: string },
+): Promise<{ txnId: string; status: 'reversed'; receiptNo: string; replayed: boolean }> {
+  try {
+    const reversed = await reversePayment(db, principal, {
+      idempotencyKey: channelPaymentKey(channel.code, input.txnId),
+      reason: input.reason,
+      businessDate: 'payment_day',
+      guard: async (trx, payment) => {
+        if (await lockChannelDay(trx, channel.code, payment.businessDate, 'shared'))
+          throw new AppError(
+            'reversal_closed',
+            `the reconciliation of ${payment.businessDate} is accepted; ask for a refund instead`,
+          );
+      },
+    });
+    return { txnId: input.txnId, status: 'reversed', receiptNo: reversed.receiptNo, replayed: false };
+  } catch (error) {
+    if (error instanceof AppError && error.code === 'payment_already_reversed') {
+      const payment = await db
+        .selectFrom('payment_key')
+        .innerJoin('payment', (join) =>
+          join
+            .onRef('payment.customer_id', '=', 'payment_key.customer_id')
+            .onRef('payment.payment_id', '=', 'payment_key.payment_id'),
+        )
+        .select('payment.receipt_no')
+        .where('payment_key.idempotency_key', '=', channelPaymentKey(channel.code, input.txnId))
+        .executeTakeFirstOrThrow();
+      return { txnId: input.txnId, status: 'reversed', receiptNo: payment.receipt_no, replayed: true };
+    }
+    if (error instanceof AppError && error.code === 'not_found')
+      throw new AppError('not_found', `no transaction ${input.txnId} of channel ${channel.code}`);
+    throw error;
+  }
+}

@@ -42,7 +42,7 @@ async function batchBank(db: Kysely<DB>, bankCode: string) {
     .select(['channel_code', 'name', 'kind', 'enabled', 'file_encoding', 'withholding_retry_rounds'])
     .where('channel_code', '=', bankCode)
     .executeTakeFirst();
-  if (!bank || bank.kind !== 'bank_batch')
+  if (bank?.kind !== 'bank_batch')
     throw new AppError(
       'not_found',
       `bank ${bankCode} is not registered for batch withholding (gridcollect channel add --id ${bankCode} --kind bank_batch)`,

@@ -4,7 +4,6 @@ import path from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { sql } from 'kysely';
-import { addChannel } from '../../app/add-channel.js';
 import { importReads } from '../../app/import-reads.js';
 import { postPayment } from '../../app/post-payment.js';
 import { reversePayment } from '../../app/reverse-payment.js';
@@ -41,6 +40,8 @@ import { describeSchema, renderSchema } from '../db/describe-schema.js';
 import { migrateToLatest, migrationStatus } from '../db/migrate.js';
 import { citusPlan } from '../db/table-classes.js';
 import { buildServer } from '../http/server.js';
+import { registerChannelCommands } from './channel-commands.js';
+import { InputError, ItemsFailed, UsageError } from './cli-errors.js';
 import { type Lang, message } from './messages.js';
 import { formatTable, progressBar } from './output.js';
 
@@ -48,14 +49,6 @@ export const DEMO_LOGIN = { login: 'admin', password: 'gridcollect' } as const;
 
 /** Exit codes of the scripting contract: 0 ok, 1 some items failed, 2 usage or configuration error. */
 export const EXIT = { ok: 0, itemsFailed: 1, usage: 2 } as const;
-
-class UsageError extends Error {}
-
-/** The command ran but some items failed (reported in its output): exit 1. */
-class ItemsFailed extends Error {}
-
-/** Bad input data (a file that does not satisfy its contract): exit 1, one line naming the field. */
-class InputError extends Error {}
 
 async function readJsonInput(file: string): Promise<unknown> {
   let text: string;
@@ -86,12 +79,12 @@ export interface CliIo {
   readonly config?: () => Config;
 }
 
-interface GlobalOptions {
+export interface GlobalOptions {
   json?: boolean;
   lang?: Lang;
 }
 
-function positiveInt(name: string) {
+export function positiveInt(name: string) {
   return (value: string) => {
     const parsed = Number(value);
     if (!Number.isInteger(parsed) || parsed < 1)
@@ -678,32 +671,7 @@ export function buildProgram(io: CliIo): Command {
       });
     });
 
-  const channel = program.command('channel').description('collection channels');
-  channel
-    .command('add')
-    .description('register (or re-enable) a real-time collection channel with its secret')
-    .requiredOption('--id <id>', 'channel id')
-    .requiredOption('--secret <secret>', 'shared secret for request signatures (16+ characters)')
-    .option('--name <name>', 'display name')
-    .option('--json', 'print one JSON document')
-    .action(async (options, command: Command) => {
-      const global = globals(command);
-      await withContext(async (context) => {
-        const result = await addChannel(
-          context.database.db,
-          CLI_PRINCIPAL,
-          context.cipher.encrypt,
-          {
-            channelCode: options.id,
-            secret: options.secret,
-            ...(options.name ? { name: options.name } : {}),
-          },
-          context.clock.now(),
-        );
-        if (global.json) emitJson(result);
-        else io.out(`${message(lang(global), 'channelSaved', { id: result.channelCode })}\n`);
-      });
-    });
+  registerChannelCommands(program, { io, lang, emitJson, withContext, globals });
 
   program
     .command('audit')

@@ -71,7 +71,9 @@ export async function exportWithholdingBatch(
   const bank = await batchBank(db, input.bankCode);
   return db.transaction().execute(async (trx) => {
     // One exporter per bank at a time.
-    await sql`select pg_advisory_xact_lock(hashtext(${`withholding:${input.bankCode}`}))`.execute(trx);
+    await sql`select pg_advisory_xact_lock(hashtext('withholding'), hashtext(${input.bankCode}))`.execute(
+      trx,
+    );
     const open = await trx
       .selectFrom('withholding_batch as b')
       .selectAll('b')

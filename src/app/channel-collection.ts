@@ -6,7 +6,7 @@ import type { ChannelRecord } from './channel-directory.js';
 import { customerInScope } from './customer-in-scope.js';
 import { AppError } from './errors.js';
 import type { Clock } from './ports.js';
-import { openBills, postPayment, prepaidBalance } from './post-payment.js';
+import { lockChannelDaySql, openBills, postPayment, prepaidBalance } from './post-payment.js';
 import { type Principal, requirePermission } from './principal.js';
 import { reversePayment } from './reverse-payment.js';
 
@@ -32,11 +32,7 @@ export async function lockChannelDay(
   businessDate: string,
   mode: 'shared' | 'exclusive',
 ): Promise<boolean> {
-  const key = `${channelCode}:${businessDate}`;
-  const lock =
-    mode === 'shared'
-      ? sql`pg_advisory_xact_lock_shared(hashtext(${key}))`
-      : sql`pg_advisory_xact_lock(hashtext(${key}))`;
+  const lock = lockChannelDaySql(channelCode, businessDate, mode);
   const result = await sql<{ accepted: boolean }>`
     select ${lock} is not null as locked,
       exists (select 1 from channel_day_accepted
@@ -161,29 +157,16 @@ export async function postChannelPayment(
         feeFen: channelFee(channel.fee, input.amountFen),
       },
     },
-    {
-      guard: async (trx) => {
-        if (await lockChannelDay(trx, channel.code, businessDate, 'shared'))
-          throw new AppError('business_day_closed', `business day ${businessDate} is reconciled and closed`);
-      },
-    },
+    { channelDay: { channelCode: channel.code, businessDate } },
   );
-  const customer = await db
-    .selectFrom('customer_number')
-    .select('customer_id')
-    .where('customer_no', '=', posted.customerNo)
-    .executeTakeFirstOrThrow();
-  const [prepaid, reversed] = await Promise.all([
-    prepaidBalance(db, customer.customer_id),
-    posted.replayed
-      ? db
-          .selectFrom('payment_reversal')
-          .select('payment_id')
-          .where('customer_id', '=', customer.customer_id)
-          .where('payment_id', '=', posted.paymentId)
-          .executeTakeFirst()
-      : undefined,
-  ]);
+  const reversed = posted.replayed
+    ? await db
+        .selectFrom('payment_reversal')
+        .select('payment_id')
+        .where('customer_id', '=', posted.customerId)
+        .where('payment_id', '=', posted.paymentId)
+        .executeTakeFirst()
+    : undefined;
   const perBill = new Map<string, { principal: number; lateFee: number }>();
   for (const allocation of posted.allocations) {
     const entry = perBill.get(allocation.billNo) ?? { principal: 0, lateFee: 0 };
@@ -200,7 +183,7 @@ export async function postChannelPayment(
       principal: formatYuan(fen(amounts.principal)),
       lateFee: formatYuan(fen(amounts.lateFee)),
     })),
-    prepaidBalance: formatYuan(prepaid),
+    prepaidBalance: formatYuan(posted.prepaidBalanceFen),
     businessDate,
     replayed: posted.replayed,
   };

@@ -6,11 +6,9 @@ import { type LedgerAccountCode, type Posting, assertBalanced } from '../domain/
 import { accruedLateFeeOnBill, lateFeeToCharge } from '../domain/late-fee.js';
 import type { LocalDate } from '../domain/local-date.js';
 import { type Fen, fen } from '../domain/money.js';
-import { customerInScope } from './customer-in-scope.js';
 import { AppError } from './errors.js';
 import { inTransaction } from './in-transaction.js';
 import { type Principal, requirePermission } from './principal.js';
-import { recordAudit } from './record-audit.js';
 
 /** Where the money is until it reaches the bank: the source account of a payment. */
 export type PaymentSource =
@@ -38,6 +36,7 @@ export interface PostPaymentInput {
 
 export interface PostedPayment {
   readonly paymentId: number;
+  readonly customerId: number;
   readonly receiptNo: string;
   readonly customerNo: string;
   readonly amountFen: Fen;
@@ -49,6 +48,8 @@ export interface PostedPayment {
     readonly amountFen: Fen;
   }[];
   readonly prepaidFen: Fen;
+  /** The customer's prepaid balance after this payment (at the time of the first post, on a replay: now). */
+  readonly prepaidBalanceFen: Fen;
   /** True when this call returned the result of an earlier post with the same key. */
   readonly replayed: boolean;
 }
@@ -71,41 +72,59 @@ function sourceKey(source: PaymentSource): string {
  * the policy's order, the rest becomes prepaid balance, and one balanced journal entry moves the
  * money from its source (counter or collector cash, a channel's clearing account). The same key
  * with the same input returns the first result; with a different input it is refused.
- * Errors: forbidden, not_found, validation_failed, payment_key_conflict.
+ *
+ * Five round trips for a new payment: the key is claimed (a concurrent post of the same key waits
+ * for the first to commit and then replays it) and the customer locked in one statement, the
+ * customer's open items read in a second, every row written by a third, between BEGIN and COMMIT.
+ * Errors: forbidden, not_found, validation_failed, payment_key_conflict, business_day_closed.
  */
 export async function postPayment(
   db: Kysely<DB>,
   principal: Principal,
   input: PostPaymentInput,
   options: {
-    /** Checked inside the transaction before a new payment is posted (not on a replay); throws to refuse. */
-    readonly guard?: (trx: Kysely<DB>) => Promise<void>;
+    /** A channel's business day: refused once its reconciliation is accepted (not on a replay). */
+    readonly channelDay?: { readonly channelCode: string; readonly businessDate: string };
   } = {},
 ): Promise<PostedPayment> {
   requirePermission(principal, 'payment.post');
   if (!Number.isSafeInteger(input.amountFen) || input.amountFen <= 0)
     throw new AppError('validation_failed', 'amount: must be more than 0.00');
+  const feeFen = input.source.kind === 'channel' ? (input.source.feeFen ?? 0) : 0;
+  if (!Number.isSafeInteger(feeFen) || feeFen < 0 || feeFen > input.amountFen)
+    throw new AppError('validation_failed', 'fee: 0 up to the amount');
   const inputHash = createHash('sha256')
     .update(JSON.stringify([input.customerNo, input.amountFen, input.source.kind, sourceKey(input.source)]))
     .digest('hex');
   return inTransaction(db, async (trx) => {
-    const found = await customerInScope(trx, principal, input.customerNo);
-    const customer = { customer_id: found.customerId, category: found.category };
-    const next = await sql<{ id: number }>`select nextval('payment_id_seq') as id`.execute(trx);
-    const paymentId = Number(next.rows[0]!.id);
-    // The key is claimed first: a concurrent post of the same key waits here for the first one
-    // to commit and then finds it.
-    const claimed = await trx
-      .insertInto('payment_key')
-      .values({
-        idempotency_key: input.idempotencyKey,
-        customer_id: customer.customer_id,
-        payment_id: paymentId,
-        input_hash: inputHash,
-      })
-      .onConflict((conflict) => conflict.column('idempotency_key').doNothing())
-      .executeTakeFirst();
-    if (Number(claimed.numInsertedOrUpdatedRows ?? 0) === 0) {
+    // The lock on the customer depends on the claim's result, so it is always taken after it.
+    const head = await sql<{
+      customer_id: number;
+      customer_no: string;
+      category: string;
+      in_scope: boolean;
+      claimed_payment_id: number | null;
+      locked: boolean | null;
+    }>`
+      with c as (
+        select cu.customer_id, cu.customer_no, cu.category, o.path like ${`${principal.scopePath}%`} as in_scope
+        from customer_number n
+        join customer cu on cu.customer_id = n.customer_id
+        join org_unit o on o.org_unit_id = cu.station_id
+        where n.customer_no = ${input.customerNo}
+      ), claim as (
+        insert into payment_key (idempotency_key, customer_id, payment_id, input_hash)
+        select ${input.idempotencyKey}, c.customer_id, nextval('payment_id_seq'), ${inputHash} from c where c.in_scope
+        on conflict (idempotency_key) do nothing
+        returning customer_id, payment_id
+      )
+      select c.customer_id, c.customer_no, c.category, c.in_scope,
+        (select payment_id from claim) as claimed_payment_id,
+        (select pg_advisory_xact_lock(customer_id) is not null from claim) as locked
+      from c`.execute(trx);
+    const found = head.rows[0];
+    if (!found?.in_scope) throw new AppError('not_found', `customer ${input.customerNo} not found`);
+    if (found.claimed_payment_id === null) {
       const existing = await trx
         .selectFrom('payment_key')
         .selectAll()
@@ -119,15 +138,17 @@ export async function postPayment(
       }
       return { ...(await loadPayment(trx, existing.customer_id, existing.payment_id)), replayed: true };
     }
-    await options.guard?.(trx);
-    // One payment at a time per customer, so allocations never race.
-    await sql`select customer_id from customer where customer_id = ${customer.customer_id} for update`.execute(
-      trx,
-    );
-    const bills = await openBills(
-      trx,
-      customer.customer_id,
-      customer.category === 'residential' ? 'residential' : 'other',
+    const paymentId = Number(found.claimed_payment_id);
+    const customerId = Number(found.customer_id);
+    const state = await loadCustomerState(trx, customerId, options.channelDay);
+    if (state.dayClosed)
+      throw new AppError(
+        'business_day_closed',
+        `business day ${options.channelDay?.businessDate} is reconciled and closed`,
+      );
+    const bills = openBillsOf(
+      state,
+      found.category === 'residential' ? 'residential' : 'other',
       input.businessDate,
     );
     const { allocations, prepaidFen } = allocatePayment(openItemsOf(bills), input.amountFen);
@@ -138,9 +159,6 @@ export async function postPayment(
     const lateFeeFen = allocations
       .filter((a) => a.kind === 'late_fee')
       .reduce((sum, a) => sum + a.amountFen, 0);
-    const feeFen = input.source.kind === 'channel' ? (input.source.feeFen ?? 0) : 0;
-    if (feeFen < 0 || feeFen > input.amountFen)
-      throw new AppError('validation_failed', 'fee: 0 up to the amount');
     const postings: Posting[] = [
       { account: SOURCE_ACCOUNT[input.source.kind], amountFen: fen(input.amountFen - feeFen) },
     ];
@@ -152,88 +170,65 @@ export async function postPayment(
 
     const entryId = PAYMENT_ENTRY_OFFSET + paymentId;
     const receiptNo = `R${input.businessDate.replaceAll('-', '')}${String(paymentId).padStart(9, '0')}`;
-    await trx
-      .insertInto('journal_entry')
-      .values({
-        customer_id: customer.customer_id,
-        journal_entry_id: entryId,
-        kind: 'payment',
-        effective_on: input.businessDate,
-        idempotency_key: `payment:${input.idempotencyKey}`,
-        source_type: input.source.kind,
-        source_id: sourceKey(input.source),
-        memo: receiptNo,
-        created_by: principal.staffId,
-      })
-      .execute();
-    await trx
-      .insertInto('posting')
-      .values(
-        postings.map((posting, k) => ({
-          customer_id: customer.customer_id,
-          journal_entry_id: entryId,
-          line_no: k + 1,
-          ledger_account_code: posting.account,
-          sub_key:
-            posting.account === SOURCE_ACCOUNT[input.source.kind] || posting.account === 'channel_fee_expense'
-              ? sourceKey(input.source)
-              : '',
-          amount_fen: posting.amountFen,
-        })),
-      )
-      .execute();
-    await trx
-      .insertInto('payment')
-      .values({
-        customer_id: customer.customer_id,
-        payment_id: paymentId,
-        idempotency_key: input.idempotencyKey,
-        input_hash: inputHash,
-        channel_code: input.source.kind === 'channel' ? input.source.channelCode : input.source.kind,
-        channel_txn_id: input.source.kind === 'channel' ? input.source.txnId : null,
-        amount_fen: input.amountFen,
-        paid_at: input.paidAt,
-        business_date: input.businessDate,
-        operator_staff_id: principal.staffId,
-        receipt_no: receiptNo,
-        journal_entry_id: entryId,
-      })
-      .execute();
-    const rows = [
+    const key = sourceKey(input.source);
+    const postingRows = postings.map((posting, k) => ({
+      line_no: k + 1,
+      ledger_account_code: posting.account,
+      sub_key:
+        posting.account === SOURCE_ACCOUNT[input.source.kind] || posting.account === 'channel_fee_expense'
+          ? key
+          : '',
+      amount_fen: posting.amountFen,
+    }));
+    const allocationRows = [
       ...allocations.map((allocation) => ({
-        bill_id: allocation.billId,
-        kind: allocation.kind,
-        amount_fen: allocation.amountFen,
+        bill_id: allocation.billId as number | null,
+        kind: allocation.kind as string,
+        amount_fen: allocation.amountFen as number,
       })),
-      ...(prepaidFen > 0 ? [{ bill_id: null, kind: 'prepaid' as const, amount_fen: prepaidFen }] : []),
-    ];
-    if (rows.length > 0) {
-      await trx
-        .insertInto('allocation')
-        .values(
-          rows.map((row, k) => ({
-            customer_id: customer.customer_id,
-            allocation_id: paymentId * 100 + k + 1,
-            payment_id: paymentId,
-            ...row,
-            journal_entry_id: entryId,
-          })),
-        )
-        .execute();
-    }
-    await recordAudit(trx, principal, {
-      action: 'payment.post',
-      objectType: 'payment',
-      objectId: receiptNo,
-      customerId: customer.customer_id,
-      details: { amountFen: input.amountFen, source: input.source, principalFen, lateFeeFen, prepaidFen },
-    });
-    // The result of a new post is known here; only a replay reads it back.
+      ...(prepaidFen > 0 ? [{ bill_id: null, kind: 'prepaid', amount_fen: prepaidFen as number }] : []),
+    ].map((row, k) => ({ ...row, allocation_id: paymentId * 100 + k + 1 }));
+    const audit = {
+      amountFen: input.amountFen,
+      source: input.source,
+      principalFen,
+      lateFeeFen,
+      prepaidFen,
+    };
+    await sql`
+      with entry as (
+        insert into journal_entry (customer_id, journal_entry_id, kind, effective_on, idempotency_key, source_type, source_id, memo, created_by)
+        values (${customerId}, ${entryId}, 'payment', ${input.businessDate}::date, ${`payment:${input.idempotencyKey}`},
+          ${input.source.kind}, ${key}, ${receiptNo}, ${principal.staffId})
+      ), lines as (
+        insert into posting (customer_id, journal_entry_id, line_no, ledger_account_code, sub_key, amount_fen)
+        select ${customerId}, ${entryId}, x.line_no, x.ledger_account_code, x.sub_key, x.amount_fen
+        from jsonb_to_recordset(${JSON.stringify(postingRows)}::jsonb)
+          as x(line_no int, ledger_account_code text, sub_key text, amount_fen bigint)
+      ), paid as (
+        insert into payment (customer_id, payment_id, idempotency_key, input_hash, channel_code, channel_txn_id,
+          amount_fen, paid_at, business_date, operator_staff_id, receipt_no, journal_entry_id)
+        values (${customerId}, ${paymentId}, ${input.idempotencyKey}, ${inputHash},
+          ${input.source.kind === 'channel' ? input.source.channelCode : input.source.kind},
+          ${input.source.kind === 'channel' ? input.source.txnId : null}, ${input.amountFen}, ${input.paidAt}::timestamptz,
+          ${input.businessDate}::date, ${principal.staffId}, ${receiptNo}, ${entryId})
+      ), settled as (
+        insert into allocation (customer_id, allocation_id, payment_id, bill_id, kind, amount_fen, journal_entry_id)
+        select ${customerId}, x.allocation_id, ${paymentId}, x.bill_id, x.kind, x.amount_fen, ${entryId}
+        from jsonb_to_recordset(${JSON.stringify(allocationRows)}::jsonb)
+          as x(allocation_id bigint, bill_id bigint, kind text, amount_fen bigint)
+      )
+      insert into audit_log (actor_kind, actor_id, action, object_type, object_id, customer_id, org_unit_id, details)
+      values (${principal.kind}, ${principal.kind === 'staff' ? String(principal.staffId) : principal.login},
+        'payment.post', 'payment', ${receiptNo}, ${customerId}, ${principal.orgUnitId}, ${JSON.stringify(audit)}::jsonb)`.execute(
+      trx,
+    );
     const billOf = new Map(bills.map((bill) => [bill.billId, bill]));
     return {
       paymentId,
+      customerId,
       receiptNo,
-      customerNo: found.customerNo,
+      customerNo: found.customer_no,
       amountFen: input.amountFen,
       allocations: allocations.map((allocation) => ({
         ...allocation,
@@ -241,9 +236,76 @@ export async function postPayment(
         billNo: billOf.get(allocation.billId)!.billNo,
       })),
       prepaidFen,
+      prepaidBalanceFen: fen(state.prepaidFen + prepaidFen),
       replayed: false,
     };
   });
+}
+
+/** What the posting path reads about a customer, in one statement. */
+interface CustomerState {
+  readonly bills: readonly {
+    bill_id: number;
+    bill_no: string;
+    period: string;
+    due_on: string;
+    amount_fen: number;
+  }[];
+  readonly paid: readonly { bill_id: number; kind: string; amount_fen: number; business_date: string }[];
+  readonly prepaidFen: Fen;
+  readonly dayClosed: boolean;
+}
+
+/**
+ * Released bills (latest revision), what was allocated to them, and the prepaid balance; with a
+ * channel day, the day's lock is taken shared and its acceptance read.
+ */
+async function loadCustomerState(
+  trx: Kysely<DB>,
+  customerId: number,
+  channelDay?: { readonly channelCode: string; readonly businessDate: string },
+): Promise<CustomerState> {
+  const dayClosed = channelDay
+    ? sql<boolean>`(select ${lockChannelDaySql(channelDay.channelCode, channelDay.businessDate, 'shared')} is not null
+        and exists (select 1 from channel_day_accepted
+                    where channel_code = ${channelDay.channelCode} and business_date = ${channelDay.businessDate}::date))`
+    : sql<boolean>`false`;
+  const result = await sql<{
+    bills: CustomerState['bills'] | null;
+    paid: CustomerState['paid'] | null;
+    prepaid: number;
+    day_closed: boolean;
+  }>`
+    select
+      (select json_agg(json_build_object('bill_id', b.bill_id, 'bill_no', r.bill_no, 'period', b.period,
+                'due_on', r.due_on, 'amount_fen', b.amount_fen) order by r.due_on, b.bill_id)
+       from bill b
+       join bill_release r on r.customer_id = b.customer_id and r.bill_id = b.bill_id
+       where b.customer_id = ${customerId}
+         and not exists (select 1 from bill n where n.customer_id = b.customer_id and n.replaces_bill_id = b.bill_id)) as bills,
+      (select json_agg(json_build_object('bill_id', a.bill_id, 'kind', a.kind, 'amount_fen', a.amount_fen,
+                'business_date', p.business_date))
+       from allocation a
+       join payment p on p.customer_id = a.customer_id and p.payment_id = a.payment_id
+       where a.customer_id = ${customerId} and a.bill_id is not null) as paid,
+      (select -coalesce(sum(amount_fen), 0) from posting
+       where customer_id = ${customerId} and ledger_account_code = 'customer_prepaid')::bigint as prepaid,
+      ${dayClosed} as day_closed`.execute(trx);
+  const row = result.rows[0]!;
+  return {
+    bills: row.bills ?? [],
+    paid: row.paid ?? [],
+    prepaidFen: fen(Number(row.prepaid)),
+    dayClosed: Boolean(row.day_closed),
+  };
+}
+
+/** The lock of a channel's business day (two-key advisory lock: its own key space). */
+export function lockChannelDaySql(channelCode: string, businessDate: string, mode: 'shared' | 'exclusive') {
+  const key = `${channelCode}:${businessDate}`;
+  return mode === 'shared'
+    ? sql`pg_advisory_xact_lock_shared(hashtext('channel-day'), hashtext(${key}))`
+    : sql`pg_advisory_xact_lock(hashtext('channel-day'), hashtext(${key}))`;
 }
 
 /** A released bill with what is still open on it on a date. */
@@ -270,26 +332,13 @@ export async function openBills(
   category: 'residential' | 'other',
   asOf: LocalDate,
 ): Promise<OpenBill[]> {
-  const bills = await sql<{
-    bill_id: number;
-    bill_no: string;
-    period: string;
-    due_on: string;
-    amount_fen: number;
-  }>`
-    select b.bill_id, r.bill_no, b.period, r.due_on, b.amount_fen from bill b
-    join bill_release r on r.customer_id = b.customer_id and r.bill_id = b.bill_id
-    where b.customer_id = ${customerId}
-      and not exists (select 1 from bill n where n.customer_id = b.customer_id and n.replaces_bill_id = b.bill_id)
-    order by r.due_on, b.bill_id`.execute(trx);
-  if (bills.rows.length === 0) return [];
-  const paid = await sql<{ bill_id: number; kind: string; amount_fen: number; business_date: string }>`
-    select a.bill_id, a.kind, a.amount_fen, p.business_date from allocation a
-    join payment p on p.customer_id = a.customer_id and p.payment_id = a.payment_id
-    where a.customer_id = ${customerId} and a.bill_id is not null`.execute(trx);
+  return openBillsOf(await loadCustomerState(trx, customerId), category, asOf);
+}
+
+function openBillsOf(state: CustomerState, category: 'residential' | 'other', asOf: LocalDate): OpenBill[] {
   const result: OpenBill[] = [];
-  for (const bill of bills.rows) {
-    const mine = paid.rows.filter((row) => row.bill_id === bill.bill_id);
+  for (const bill of state.bills) {
+    const mine = state.paid.filter((row) => row.bill_id === bill.bill_id);
     const principalPaid = mine
       .filter((row) => row.kind === 'principal')
       .reduce((sum, row) => sum + Number(row.amount_fen), 0);
@@ -314,7 +363,7 @@ export async function openBills(
     }
     if (open <= 0 && lateFee <= 0) continue;
     result.push({
-      billId: bill.bill_id,
+      billId: Number(bill.bill_id),
       billNo: bill.bill_no,
       period: bill.period,
       dueOn: bill.due_on,
@@ -368,11 +417,12 @@ async function loadPayment(
     select a.bill_id, b.period, r.bill_no, a.kind, a.amount_fen from allocation a
     left join bill b on b.customer_id = a.customer_id and b.bill_id = a.bill_id
     left join bill_release r on r.customer_id = a.customer_id and r.bill_id = a.bill_id
-    where a.customer_id = ${customerId} and a.payment_id = ${paymentId} order by a.allocation_id`.execute(
-    trx,
-  );
+    where a.customer_id = ${customerId} and a.payment_id = ${paymentId} and a.reverses_allocation_id is null
+    order by a.allocation_id`.execute(trx);
   return {
     paymentId: payment.payment_id,
+    customerId,
+    prepaidBalanceFen: await prepaidBalance(trx, customerId),
     receiptNo: payment.receipt_no,
     customerNo: payment.customer_no,
     amountFen: fen(payment.amount_fen),

@@ -53,7 +53,7 @@ export async function reversePayment(
     if (!scope.path.startsWith(principal.scopePath))
       throw new AppError('not_found', `no payment ${input.idempotencyKey}`);
     // One change at a time per customer, as for posting.
-    await sql`select customer_id from customer where customer_id = ${customerId} for update`.execute(trx);
+    await sql`select pg_advisory_xact_lock(${customerId}::bigint)`.execute(trx);
     const payment = await trx
       .selectFrom('payment')
       .selectAll()

@@ -90,6 +90,8 @@ export async function approveRebill(
   return db.transaction().execute(async (trx) => {
     const customer = await customerInScope(trx, principal, input.customerNo);
     const customerId = customer.customerId;
+    // The same per-customer lock as payments: a payment never allocates to a bill being replaced.
+    await sql`select pg_advisory_xact_lock(${customerId}::bigint)`.execute(trx);
     const request = await trx
       .selectFrom('rebill_request')
       .selectAll()

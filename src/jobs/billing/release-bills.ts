@@ -40,7 +40,9 @@ export async function releaseBills(db: Kysely<DB>, options: ReleaseBillsOptions)
   for (;;) {
     const batch = await db.transaction().execute(async (trx) => {
       // One releaser per period at a time; a second one waits and then finds nothing left.
-      await sql`select pg_advisory_xact_lock(hashtext(${`bill-release:${options.period}`}))`.execute(trx);
+      await sql`select pg_advisory_xact_lock(hashtext('bill-release'), hashtext(${options.period}))`.execute(
+        trx,
+      );
       const drafts = await sql<{
         customer_id: number;
         bill_id: number;

@@ -178,7 +178,7 @@ async function startOrResumeRun(
   options: RunBillingOptions,
 ): Promise<string> {
   return db.transaction().execute(async (trx) => {
-    await sql`select pg_advisory_xact_lock(hashtext(${base}))`.execute(trx);
+    await sql`select pg_advisory_xact_lock(hashtext('billing-run'), hashtext(${base}))`.execute(trx);
     const runs = await trx
       .selectFrom('job_run')
       .select(['run_key', 'status'])

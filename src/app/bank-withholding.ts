@@ -13,7 +13,7 @@ import { type LocalDate, parseLocalDate } from '../domain/local-date.js';
 import { type Fen, fen, formatYuan } from '../domain/money.js';
 import { AppError } from './errors.js';
 import type { Clock } from './ports.js';
-import { postPayment } from './post-payment.js';
+import { postPaymentsInBulk } from './post-payments-in-bulk.js';
 import { type Principal, requirePermission } from './principal.js';
 import { recordAudit } from './record-audit.js';
 
@@ -313,7 +313,8 @@ export async function importWithholdingResult(
   input: {
     readonly fileName: string;
     readonly bytes: Buffer;
-    readonly concurrency?: number;
+    /** Payments posted per transaction (default 5000). */
+    readonly chunkSize?: number;
     readonly onProgress?: (done: number, total: number) => void;
   },
 ): Promise<ImportedResult> {
@@ -398,28 +399,26 @@ export async function importWithholdingResult(
     parseLocalDate(`${file.date.slice(0, 4)}-${file.date.slice(4, 6)}-${file.date.slice(6, 8)}`) ??
     clock.today();
   const successes = file.lines.filter((line) => line.code === SUCCESS_CODE);
-  const receipts = new Map<number, string>();
-  let posted = 0;
-  let next = 0;
-  const post = async () => {
-    for (;;) {
-      const k = next++;
-      if (k >= successes.length) return;
-      const line = successes[k]!;
-      const result = await postPayment(db, principal, {
-        idempotencyKey: `bank:${file.bankCode}:${file.batchNo}:${line.seq}`,
-        customerNo: line.customerNo,
-        amountFen: line.amountFen as Fen,
-        paidAt: clock.now(),
-        businessDate: businessDate as LocalDate,
-        source: { kind: 'channel', channelCode: file.bankCode, txnId: line.bankTxnId },
-      });
-      receipts.set(line.seq, result.receiptNo);
-      if (!result.replayed) posted += 1;
-      input.onProgress?.(receipts.size, successes.length);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, input.concurrency ?? 1) }, post));
+  const bulk = await postPaymentsInBulk(
+    db,
+    principal,
+    successes.map((line) => ({
+      idempotencyKey: `bank:${file.bankCode}:${file.batchNo}:${line.seq}`,
+      customerNo: line.customerNo,
+      amountFen: line.amountFen as Fen,
+      paidAt: clock.now(),
+      businessDate: businessDate as LocalDate,
+      source: { kind: 'channel' as const, channelCode: file.bankCode, txnId: line.bankTxnId },
+    })),
+    { chunkSize: input.chunkSize ?? 5000, ...(input.onProgress ? { onProgress: input.onProgress } : {}) },
+  );
+  const posted = bulk.posted;
+  const receipts = new Map(
+    successes.map((line) => [
+      line.seq,
+      bulk.receipts.get(`bank:${file.bankCode}:${file.batchNo}:${line.seq}`),
+    ]),
+  );
   await db.transaction().execute(async (trx) => {
     for (let k = 0; k < file.lines.length; k += 1000) {
       await trx

@@ -2,7 +2,7 @@ import { type Kysely, sql } from 'kysely';
 import type { DB } from '../adapters/db/schema.js';
 import { channelFee } from '../domain/channel/channel-fee.js';
 import { type Fen, fen, formatYuan } from '../domain/money.js';
-import type { ChannelRecord } from './channel-directory.js';
+import type { ChannelRecord, RequestNonce } from './channel-directory.js';
 import { customerInScope } from './customer-in-scope.js';
 import { AppError } from './errors.js';
 import type { Clock } from './ports.js';
@@ -137,6 +137,7 @@ export async function postChannelPayment(
   channel: ChannelRecord,
   clock: Clock,
   input: ChannelPaymentInput,
+  requestNonce?: RequestNonce,
 ): Promise<ChannelPaymentResult> {
   if (input.paidAt.getTime() > clock.now().getTime() + PAID_AT_SKEW_MS)
     throw new AppError('validation_failed', 'paidAt: lies in the future');
@@ -157,7 +158,7 @@ export async function postChannelPayment(
         feeFen: channelFee(channel.fee, input.amountFen),
       },
     },
-    { channelDay: { channelCode: channel.code, businessDate } },
+    { channelDay: { channelCode: channel.code, businessDate }, ...(requestNonce ? { requestNonce } : {}) },
   );
   const reversed = posted.replayed
     ? await db

@@ -12,6 +12,13 @@ import { AppError } from './errors.js';
 import type { Clock } from './ports.js';
 import { type Principal, channelPrincipal } from './principal.js';
 
+/** A signed request's nonce as stored: "<channel>:<nonce>", when seen, and the replay window's start. */
+export interface RequestNonce {
+  readonly key: string;
+  readonly at: Date;
+  readonly windowStart: Date;
+}
+
 /** A channel as the API needs it: its terms and the secrets valid now (decrypted). */
 export interface ChannelRecord {
   readonly code: string;
@@ -99,7 +106,8 @@ export class ChannelDirectory {
   async authenticate(
     headers: Readonly<Record<string, string | string[] | undefined>>,
     request: Omit<SignedRequest, 'timestamp' | 'nonce'>,
-  ): Promise<{ principal: Principal; channel: ChannelRecord }> {
+    options: { readonly deferNonce?: boolean } = {},
+  ): Promise<{ principal: Principal; channel: ChannelRecord; nonce: RequestNonce }> {
     const header = (name: string) => {
       const value = headers[name];
       return typeof value === 'string' ? value : undefined;
@@ -127,16 +135,30 @@ export class ChannelDirectory {
     const signed: SignedRequest = { ...request, timestamp, nonce };
     if (!channel.secrets.some((secret) => signatureMatches(secret, signed, signature.toLowerCase())))
       throw new AppError('channel_signature_invalid', 'X-Signature does not match the request');
-    await this.recordNonce(channelId, nonce);
-    return { principal: channelPrincipal(channel.code, channel.name), channel };
+    const now = this.clock.now();
+    const requestNonce: RequestNonce = {
+      key: `${channelId}:${nonce}`,
+      at: now,
+      windowStart: new Date(now.getTime() - NONCE_WINDOW_SECONDS * 1000),
+    };
+    if (!options.deferNonce) await this.recordNonce(requestNonce);
+    if (now.getTime() - this.lastPrune > 60_000) {
+      this.lastPrune = now.getTime();
+      await this.db.deleteFrom('channel_nonce').where('seen_at', '<', requestNonce.windowStart).execute();
+    }
+    return { principal: channelPrincipal(channel.code, channel.name), channel, nonce: requestNonce };
   }
 
-  private async recordNonce(channelId: string, nonce: string): Promise<void> {
-    const now = this.clock.now();
-    const windowStart = new Date(now.getTime() - NONCE_WINDOW_SECONDS * 1000);
+  /**
+   * Records a nonce without waiting for the disk (it is not financial); refused when seen within
+   * the window. A request that defers its nonce records it in its own transaction instead, and
+   * here only when that transaction failed.
+   */
+  async recordNonce(requestNonce: RequestNonce): Promise<void> {
+    const { key, at: now, windowStart } = requestNonce;
     const result = await sql<{ nonce_key: string }>`
       insert into channel_nonce (nonce_key, seen_at)
-      select ${`${channelId}:${nonce}`}, ${now}::timestamptz
+      select ${key}, ${now}::timestamptz
       from (select set_config('synchronous_commit', 'off', true)) as relaxed
       on conflict (nonce_key) do update set seen_at = excluded.seen_at
         where channel_nonce.seen_at < ${windowStart}::timestamptz
@@ -144,11 +166,7 @@ export class ChannelDirectory {
     if (result.rows.length === 0)
       throw new AppError(
         'channel_nonce_reused',
-        `X-Nonce ${nonce} was used within the last ${NONCE_WINDOW_SECONDS} s`,
+        `X-Nonce ${key.slice(key.indexOf(':') + 1)} was used within the last ${NONCE_WINDOW_SECONDS} s`,
       );
-    if (now.getTime() - this.lastPrune > 60_000) {
-      this.lastPrune = now.getTime();
-      await this.db.deleteFrom('channel_nonce').where('seen_at', '<', windowStart).execute();
-    }
   }
 }

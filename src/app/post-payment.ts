@@ -57,13 +57,13 @@ export interface PostedPayment {
 /** Entry ids of payments live above this offset (bill releases use bill ids, reversals 1e9+). */
 export const PAYMENT_ENTRY_OFFSET = 2_000_000_000;
 
-const SOURCE_ACCOUNT: Readonly<Record<PaymentSource['kind'], LedgerAccountCode>> = {
+export const SOURCE_ACCOUNT: Readonly<Record<PaymentSource['kind'], LedgerAccountCode>> = {
   counter: 'counter_cash',
   collector: 'collector_cash',
   channel: 'channel_clearing',
 };
 
-function sourceKey(source: PaymentSource): string {
+export function sourceKey(source: PaymentSource): string {
   return source.kind === 'channel' ? source.channelCode : String(source.staffId);
 }
 
@@ -85,6 +85,11 @@ export async function postPayment(
   options: {
     /** A channel's business day: refused once its reconciliation is accepted (not on a replay). */
     readonly channelDay?: { readonly channelCode: string; readonly businessDate: string };
+    /**
+     * A signed request's nonce, recorded in the payment's own transaction (one commit instead of
+     * two); refused when it was seen after `windowStart`.
+     */
+    readonly requestNonce?: { readonly key: string; readonly at: Date; readonly windowStart: Date };
   } = {},
 ): Promise<PostedPayment> {
   requirePermission(principal, 'payment.post');
@@ -105,8 +110,16 @@ export async function postPayment(
       in_scope: boolean;
       claimed_payment_id: number | null;
       locked: boolean | null;
+      nonce_fresh: boolean;
     }>`
-      with c as (
+      with nonce as (
+        insert into channel_nonce (nonce_key, seen_at)
+        select ${options.requestNonce?.key ?? null}::text, ${options.requestNonce?.at ?? null}::timestamptz
+        where ${options.requestNonce?.key ?? null}::text is not null
+        on conflict (nonce_key) do update set seen_at = excluded.seen_at
+          where channel_nonce.seen_at < ${options.requestNonce?.windowStart ?? null}::timestamptz
+        returning nonce_key
+      ), c as (
         select cu.customer_id, cu.customer_no, cu.category, o.path like ${`${principal.scopePath}%`} as in_scope
         from customer_number n
         join customer cu on cu.customer_id = n.customer_id
@@ -120,9 +133,12 @@ export async function postPayment(
       )
       select c.customer_id, c.customer_no, c.category, c.in_scope,
         (select payment_id from claim) as claimed_payment_id,
-        (select pg_advisory_xact_lock(customer_id) is not null from claim) as locked
+        (select pg_advisory_xact_lock(customer_id) is not null from claim) as locked,
+        (${options.requestNonce?.key ?? null}::text is null or exists (select 1 from nonce)) as nonce_fresh
       from c`.execute(trx);
     const found = head.rows[0];
+    if (found && !found.nonce_fresh)
+      throw new AppError('channel_nonce_reused', 'X-Nonce was used within the last 600 s');
     if (!found?.in_scope) throw new AppError('not_found', `customer ${input.customerNo} not found`);
     if (found.claimed_payment_id === null) {
       const existing = await trx
@@ -146,55 +162,15 @@ export async function postPayment(
         'business_day_closed',
         `business day ${options.channelDay?.businessDate} is reconciled and closed`,
       );
-    const bills = openBillsOf(
+    const plan = planPayment(input, {
+      paymentId,
+      customerId,
+      category: found.category,
       state,
-      found.category === 'residential' ? 'residential' : 'other',
-      input.businessDate,
-    );
-    const { allocations, prepaidFen } = allocatePayment(openItemsOf(bills), input.amountFen);
-
-    const principalFen = allocations
-      .filter((a) => a.kind === 'principal')
-      .reduce((sum, a) => sum + a.amountFen, 0);
-    const lateFeeFen = allocations
-      .filter((a) => a.kind === 'late_fee')
-      .reduce((sum, a) => sum + a.amountFen, 0);
-    const postings: Posting[] = [
-      { account: SOURCE_ACCOUNT[input.source.kind], amountFen: fen(input.amountFen - feeFen) },
-    ];
-    if (feeFen > 0) postings.push({ account: 'channel_fee_expense', amountFen: fen(feeFen) });
-    if (principalFen > 0) postings.push({ account: 'customer_receivable', amountFen: fen(-principalFen) });
-    if (lateFeeFen > 0) postings.push({ account: 'late_fee_revenue', amountFen: fen(-lateFeeFen) });
-    if (prepaidFen > 0) postings.push({ account: 'customer_prepaid', amountFen: fen(-prepaidFen) });
-    assertBalanced(postings);
-
-    const entryId = PAYMENT_ENTRY_OFFSET + paymentId;
-    const receiptNo = `R${input.businessDate.replaceAll('-', '')}${String(paymentId).padStart(9, '0')}`;
+      inputHash,
+    });
+    const { entryId, receiptNo, postingRows, allocationRows, audit, allocations, prepaidFen } = plan;
     const key = sourceKey(input.source);
-    const postingRows = postings.map((posting, k) => ({
-      line_no: k + 1,
-      ledger_account_code: posting.account,
-      sub_key:
-        posting.account === SOURCE_ACCOUNT[input.source.kind] || posting.account === 'channel_fee_expense'
-          ? key
-          : '',
-      amount_fen: posting.amountFen,
-    }));
-    const allocationRows = [
-      ...allocations.map((allocation) => ({
-        bill_id: allocation.billId as number | null,
-        kind: allocation.kind as string,
-        amount_fen: allocation.amountFen as number,
-      })),
-      ...(prepaidFen > 0 ? [{ bill_id: null, kind: 'prepaid', amount_fen: prepaidFen as number }] : []),
-    ].map((row, k) => ({ ...row, allocation_id: paymentId * 100 + k + 1 }));
-    const audit = {
-      amountFen: input.amountFen,
-      source: input.source,
-      principalFen,
-      lateFeeFen,
-      prepaidFen,
-    };
     await sql`
       with entry as (
         insert into journal_entry (customer_id, journal_entry_id, kind, effective_on, idempotency_key, source_type, source_id, memo, created_by)
@@ -223,18 +199,13 @@ export async function postPayment(
         'payment.post', 'payment', ${receiptNo}, ${customerId}, ${principal.orgUnitId}, ${JSON.stringify(audit)}::jsonb)`.execute(
       trx,
     );
-    const billOf = new Map(bills.map((bill) => [bill.billId, bill]));
     return {
       paymentId,
       customerId,
       receiptNo,
       customerNo: found.customer_no,
       amountFen: input.amountFen,
-      allocations: allocations.map((allocation) => ({
-        ...allocation,
-        period: billOf.get(allocation.billId)!.period,
-        billNo: billOf.get(allocation.billId)!.billNo,
-      })),
+      allocations,
       prepaidFen,
       prepaidBalanceFen: fen(state.prepaidFen + prepaidFen),
       replayed: false,
@@ -242,8 +213,96 @@ export async function postPayment(
   });
 }
 
+/** Everything a payment writes, computed from the customer's state without I/O. */
+export interface PaymentPlan {
+  readonly entryId: number;
+  readonly receiptNo: string;
+  readonly allocations: PostedPayment['allocations'];
+  readonly prepaidFen: Fen;
+  readonly postingRows: readonly {
+    line_no: number;
+    ledger_account_code: string;
+    sub_key: string;
+    amount_fen: number;
+  }[];
+  readonly allocationRows: readonly {
+    allocation_id: number;
+    bill_id: number | null;
+    kind: string;
+    amount_fen: number;
+  }[];
+  readonly audit: Record<string, unknown>;
+}
+
+/**
+ * The one allocation and journal rule of every posting path (single or bulk): late fees and bills
+ * in the policy's order, the rest prepaid, one balanced entry from the payment's source.
+ */
+export function planPayment(
+  input: PostPaymentInput,
+  context: {
+    readonly paymentId: number;
+    readonly customerId: number;
+    readonly category: string;
+    readonly state: CustomerState;
+    readonly inputHash: string;
+  },
+): PaymentPlan {
+  const feeFen = input.source.kind === 'channel' ? (input.source.feeFen ?? 0) : 0;
+  const bills = openBillsOf(
+    context.state,
+    context.category === 'residential' ? 'residential' : 'other',
+    input.businessDate,
+  );
+  const { allocations, prepaidFen } = allocatePayment(openItemsOf(bills), input.amountFen);
+  const principalFen = allocations
+    .filter((a) => a.kind === 'principal')
+    .reduce((sum, a) => sum + a.amountFen, 0);
+  const lateFeeFen = allocations
+    .filter((a) => a.kind === 'late_fee')
+    .reduce((sum, a) => sum + a.amountFen, 0);
+  const postings: Posting[] = [
+    { account: SOURCE_ACCOUNT[input.source.kind], amountFen: fen(input.amountFen - feeFen) },
+  ];
+  if (feeFen > 0) postings.push({ account: 'channel_fee_expense', amountFen: fen(feeFen) });
+  if (principalFen > 0) postings.push({ account: 'customer_receivable', amountFen: fen(-principalFen) });
+  if (lateFeeFen > 0) postings.push({ account: 'late_fee_revenue', amountFen: fen(-lateFeeFen) });
+  if (prepaidFen > 0) postings.push({ account: 'customer_prepaid', amountFen: fen(-prepaidFen) });
+  assertBalanced(postings);
+  const key = sourceKey(input.source);
+  const billOf = new Map(bills.map((bill) => [bill.billId, bill]));
+  return {
+    entryId: PAYMENT_ENTRY_OFFSET + context.paymentId,
+    receiptNo: `R${input.businessDate.replaceAll('-', '')}${String(context.paymentId).padStart(9, '0')}`,
+    allocations: allocations.map((allocation) => ({
+      ...allocation,
+      period: billOf.get(allocation.billId)!.period,
+      billNo: billOf.get(allocation.billId)!.billNo,
+    })),
+    prepaidFen,
+    postingRows: postings.map((posting, k) => ({
+      line_no: k + 1,
+      ledger_account_code: posting.account,
+      sub_key:
+        posting.account === SOURCE_ACCOUNT[input.source.kind] || posting.account === 'channel_fee_expense'
+          ? key
+          : '',
+      amount_fen: posting.amountFen,
+    })),
+    allocationRows: [
+      ...allocations.map((allocation) => ({
+        bill_id: allocation.billId as number | null,
+        kind: allocation.kind as string,
+        amount_fen: allocation.amountFen as number,
+      })),
+      ...(prepaidFen > 0 ? [{ bill_id: null, kind: 'prepaid', amount_fen: prepaidFen as number }] : []),
+    ].map((row, k) => ({ ...row, allocation_id: context.paymentId * 100 + k + 1 })),
+    audit: { amountFen: input.amountFen, source: input.source, principalFen, lateFeeFen, prepaidFen },
+  };
+}
+
 /** What the posting path reads about a customer, in one statement. */
-interface CustomerState {
+export interface CustomerState {
   readonly bills: readonly {
     bill_id: number;
     bill_no: string;

@@ -225,6 +225,26 @@ describeEachDatabase('channel API (contracts/channel-api.md)', (kind) => {
       { nonce: 'nonce-once-1' },
     );
     expect([first.status, again.status, again.body.error.code]).toEqual([200, 401, 'AUTH_NONCE_REUSED']);
+    // Also for a payment, whose nonce is recorded in its own transaction, and for a failed one.
+    const payment = { ...good, txnId: 'T-nonce-1', amount: '1.00' };
+    const paid = await send('/channel/v1/payments', payment, { nonce: 'nonce-pay-1' });
+    const replayed = await send('/channel/v1/payments', payment, { nonce: 'nonce-pay-1' });
+    expect([paid.status, replayed.status, replayed.body.error?.code]).toEqual([
+      200,
+      401,
+      'AUTH_NONCE_REUSED',
+    ]);
+    const refused = await send(
+      '/channel/v1/payments',
+      { ...payment, customerNo: '9999999999' },
+      { nonce: 'nonce-pay-2' },
+    );
+    const refusedAgain = await send(
+      '/channel/v1/payments',
+      { ...payment, customerNo: '9999999999' },
+      { nonce: 'nonce-pay-2' },
+    );
+    expect([refused.status, refusedAgain.body.error?.code]).toEqual([404, 'AUTH_NONCE_REUSED']);
   });
 
   it('reverses a payment by new entries, idempotently, and answers 404 for an unknown txnId', async () => {

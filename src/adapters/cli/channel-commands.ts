@@ -338,7 +338,7 @@ export function registerChannelCommands(program: Command, kit: CommandKit): void
     .command('import')
     .description('validate a bank result file and post its debited lines (re-import is a no-op)')
     .argument('<file>', 'WR_<bank>_<yyyymmdd>_<batchNo>.txt')
-    .option('--concurrency <n>', 'payments posted at once (PostgreSQL)', positive)
+    .option('--chunk <n>', 'payments posted per transaction', positive)
     .option('--json', 'print one JSON document')
     .action(async (file: string, options, command: Command) => {
       const global = globals(command);
@@ -358,7 +358,7 @@ export function registerChannelCommands(program: Command, kit: CommandKit): void
           {
             fileName: file,
             bytes,
-            concurrency: options.concurrency ?? (context.database.kind === 'postgres' ? 8 : 1),
+            ...(options.chunk ? { chunkSize: options.chunk } : {}),
             onProgress: (done, total) => bar.update(done, total),
           },
         );

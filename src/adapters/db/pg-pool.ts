@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { PostgresPool, PostgresPoolClient } from 'kysely';
@@ -11,6 +12,24 @@ const types = {
     return pg.types.getTypeParser(oid, format);
   },
 };
+
+/**
+ * Statements with few parameters are the hot transactional ones (posting a payment, a query by
+ * customer): they are prepared once per connection, named by a hash of their text, so the server
+ * parses and plans them once. Bulk statements (many rows, many parameters) vary in shape and are
+ * not kept.
+ */
+const PREPARE_MAX_PARAMETERS = 48;
+const statementNames = new Map<string, string>();
+
+function statementName(sqlText: string): string {
+  let name = statementNames.get(sqlText);
+  if (!name) {
+    name = `gc_${createHash('sha1').update(sqlText).digest('hex').slice(0, 24)}`;
+    if (statementNames.size < 10_000) statementNames.set(sqlText, name);
+  }
+  return name;
+}
 
 /**
  * A pg pool whose clients understand the two raw commands of raw-commands.ts: a COPY … FROM STDIN
@@ -33,6 +52,17 @@ export function createPgPool(connectionString: string, max: number): PostgresPoo
           if (typeof sqlText === 'string' && COPY_FROM_STDIN.test(sqlText) && parameters?.length === 1) {
             return copyIn(client, sqlText, parameters[0] as string | Uint8Array);
           }
+          if (
+            typeof sqlText === 'string' &&
+            parameters &&
+            parameters.length > 0 &&
+            parameters.length <= PREPARE_MAX_PARAMETERS
+          )
+            return client.query({
+              name: statementName(sqlText),
+              text: sqlText,
+              values: parameters as unknown[],
+            });
           return client.query(sqlText, parameters as unknown[]);
         }) as unknown as PostgresPoolClient['query'],
         release: () => client.release(),

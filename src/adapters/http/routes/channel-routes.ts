@@ -6,7 +6,7 @@ import {
   queryCustomerDue,
   reverseChannelPayment,
 } from '../../../app/channel-collection.js';
-import type { ChannelDirectory, ChannelRecord } from '../../../app/channel-directory.js';
+import type { ChannelDirectory, ChannelRecord, RequestNonce } from '../../../app/channel-directory.js';
 import { AppError, type ErrorCode } from '../../../app/errors.js';
 import type { Clock } from '../../../app/ports.js';
 import type { Principal } from '../../../app/principal.js';
@@ -26,7 +26,7 @@ export interface ChannelRouteDeps {
 
 declare module 'fastify' {
   interface FastifyRequest {
-    channel: { principal: Principal; record: ChannelRecord } | null;
+    channel: { principal: Principal; record: ChannelRecord; nonce: RequestNonce | null } | null;
   }
 }
 
@@ -179,14 +179,16 @@ export function channelRoutes(deps: ChannelRouteDeps): FastifyPluginAsync {
     app.addHook('preValidation', async (request) => {
       const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
       const path = request.url.split('?')[0]!;
-      const { principal, channel } = await deps.channels.authenticate(request.headers, {
-        method: request.method,
-        path,
-        body: raw,
-      });
+      // A payment records its nonce in its own transaction (one durable commit per payment).
+      const deferNonce = request.method === 'POST' && path === '/channel/v1/payments';
+      const { principal, channel, nonce } = await deps.channels.authenticate(
+        request.headers,
+        { method: request.method, path, body: raw },
+        { deferNonce },
+      );
       if (!deps.rateLimiter.take(channel.code, channel.ratePerSecond))
         throw new AppError('rate_limited', `more than ${channel.ratePerSecond} requests per second`);
-      request.channel = { principal, record: channel };
+      request.channel = { principal, record: channel, nonce: deferNonce ? nonce : null };
       if (request.method === 'GET') return;
       try {
         request.body = JSON.parse(raw.toString('utf8'));
@@ -296,18 +298,28 @@ export function channelRoutes(deps: ChannelRouteDeps): FastifyPluginAsync {
         },
       },
       async (request) => {
-        const { principal, record } = channelOf(request);
-        const paidAt = new Date(request.body.paidAt);
-        if (Number.isNaN(paidAt.getTime()))
-          throw new AppError('validation_failed', 'paidAt: not a valid instant');
+        const { principal, record, nonce } = channelOf(request);
         try {
-          return await postChannelPayment(deps.db, principal, record, deps.clock, {
-            txnId: request.body.txnId,
-            customerNo: request.body.customerNo,
-            amountFen: positiveAmount(request.body.amount, 'amount'),
-            paidAt,
-          });
+          const paidAt = new Date(request.body.paidAt);
+          if (Number.isNaN(paidAt.getTime()))
+            throw new AppError('validation_failed', 'paidAt: not a valid instant');
+          return await postChannelPayment(
+            deps.db,
+            principal,
+            record,
+            deps.clock,
+            {
+              txnId: request.body.txnId,
+              customerNo: request.body.customerNo,
+              amountFen: positiveAmount(request.body.amount, 'amount'),
+              paidAt,
+            },
+            nonce ?? undefined,
+          );
         } catch (error) {
+          // The payment's transaction did not commit, so its nonce is recorded on its own.
+          if (nonce && !(error instanceof AppError && error.code === 'channel_nonce_reused'))
+            await deps.channels.recordNonce(nonce);
           throw notFoundAs(error, 'CUSTOMER_NOT_FOUND');
         }
       },

@@ -1,0 +1,314 @@
+import { createHash } from 'node:crypto';
+import { type Kysely, sql } from 'kysely';
+import { copyRows } from '../adapters/db/raw-commands.js';
+import type { DB } from '../adapters/db/schema.js';
+import { fen } from '../domain/money.js';
+import { AppError } from './errors.js';
+import { inTransaction } from './in-transaction.js';
+import { type CustomerState, type PostPaymentInput, planPayment, sourceKey } from './post-payment.js';
+import { type Principal, requirePermission } from './principal.js';
+
+export interface BulkPostResult {
+  /** Payments posted by this call. */
+  readonly posted: number;
+  /** Inputs whose key had been posted before (same input): nothing new. */
+  readonly replayed: number;
+  /** Receipt number per idempotency key, for every input. */
+  readonly receipts: ReadonlyMap<string, string>;
+}
+
+const inputHashOf = (input: PostPaymentInput) =>
+  createHash('sha256')
+    .update(JSON.stringify([input.customerNo, input.amountFen, input.source.kind, sourceKey(input.source)]))
+    .digest('hex');
+
+/**
+ * Posts many payments (a bank's result file, a month of the demo county) by the same rule as
+ * postPayment — planPayment allocates and builds the entry — in chunks of one transaction each:
+ * keys claimed in one statement, the chunk's customers locked in id order, their state read in
+ * one statement, every row written by COPY. Keys posted before are replays (a rerun after a
+ * crash posts only what is missing); the same key with another input is refused.
+ * Errors: forbidden, not_found, validation_failed, payment_key_conflict.
+ */
+export async function postPaymentsInBulk(
+  db: Kysely<DB>,
+  principal: Principal,
+  inputs: readonly PostPaymentInput[],
+  options: { readonly chunkSize?: number; readonly onProgress?: (done: number, total: number) => void } = {},
+): Promise<BulkPostResult> {
+  requirePermission(principal, 'payment.post');
+  const receipts = new Map<string, string>();
+  let posted = 0;
+  let replayed = 0;
+  const chunkSize = options.chunkSize ?? 2000;
+  for (let start = 0; start < inputs.length; start += chunkSize) {
+    const chunk = inputs.slice(start, start + chunkSize);
+    const result = await postChunk(db, principal, chunk);
+    for (const [key, receipt] of result.receipts) receipts.set(key, receipt);
+    posted += result.posted;
+    replayed += result.replayed;
+    options.onProgress?.(Math.min(inputs.length, start + chunkSize), inputs.length);
+  }
+  return { posted, replayed, receipts };
+}
+
+async function postChunk(db: Kysely<DB>, principal: Principal, chunk: readonly PostPaymentInput[]) {
+  const hashes = new Map<string, string>();
+  const unique: PostPaymentInput[] = [];
+  for (const input of chunk) {
+    if (!Number.isSafeInteger(input.amountFen) || input.amountFen <= 0)
+      throw new AppError('validation_failed', `${input.idempotencyKey}: amount must be more than 0.00`);
+    const hash = inputHashOf(input);
+    const earlier = hashes.get(input.idempotencyKey);
+    if (earlier !== undefined) {
+      if (earlier !== hash)
+        throw new AppError(
+          'payment_key_conflict',
+          `${input.idempotencyKey} appears twice with different inputs`,
+        );
+      continue;
+    }
+    hashes.set(input.idempotencyKey, hash);
+    unique.push(input);
+  }
+  return inTransaction(db, async (trx) => {
+    const customerNos = [...new Set(unique.map((input) => input.customerNo))];
+    const customers = await sql<{ customer_no: string; customer_id: number; category: string; path: string }>`
+      select n.customer_no, cu.customer_id, cu.category, o.path from customer_number n
+      join customer cu on cu.customer_id = n.customer_id
+      join org_unit o on o.org_unit_id = cu.station_id
+      where n.customer_no = any(${customerNos}::text[])`.execute(trx);
+    const byNo = new Map(customers.rows.map((row) => [row.customer_no, row]));
+    for (const customerNo of customerNos) {
+      if (!byNo.get(customerNo)?.path.startsWith(principal.scopePath))
+        throw new AppError('not_found', `customer ${customerNo} not found`);
+    }
+    const claims = await sql<{ idempotency_key: string; payment_id: number }>`
+      insert into payment_key (idempotency_key, customer_id, payment_id, input_hash)
+      select x.k, x.c, nextval('payment_id_seq'), x.h
+      from jsonb_to_recordset(${JSON.stringify(
+        unique.map((input) => ({
+          k: input.idempotencyKey,
+          c: byNo.get(input.customerNo)!.customer_id,
+          h: hashes.get(input.idempotencyKey),
+        })),
+      )}::jsonb) as x(k text, c bigint, h text)
+      on conflict (idempotency_key) do nothing
+      returning idempotency_key, payment_id`.execute(trx);
+    const claimed = new Map(claims.rows.map((row) => [row.idempotency_key, Number(row.payment_id)]));
+    const receipts = new Map<string, string>();
+    const earlier = unique
+      .filter((input) => !claimed.has(input.idempotencyKey))
+      .map((input) => input.idempotencyKey);
+    if (earlier.length > 0) {
+      const existing = await sql<{ idempotency_key: string; input_hash: string; receipt_no: string }>`
+        select k.idempotency_key, k.input_hash, p.receipt_no from payment_key k
+        join payment p on p.customer_id = k.customer_id and p.payment_id = k.payment_id
+        where k.idempotency_key = any(${earlier}::text[])`.execute(trx);
+      for (const row of existing.rows) {
+        if (row.input_hash !== hashes.get(row.idempotency_key))
+          throw new AppError(
+            'payment_key_conflict',
+            `${row.idempotency_key} was already used for another customer or amount`,
+          );
+        receipts.set(row.idempotency_key, row.receipt_no);
+      }
+    }
+    const fresh = unique.filter((input) => claimed.has(input.idempotencyKey));
+    if (fresh.length === 0) return { posted: 0, replayed: receipts.size, receipts };
+
+    const customerIds = [
+      ...new Set(fresh.map((input) => Number(byNo.get(input.customerNo)!.customer_id))),
+    ].sort((a, b) => a - b);
+    // The same per-customer lock as postPayment, taken in id order so that chunks never deadlock.
+    await sql`select count(pg_advisory_xact_lock(id)) from (select unnest(${customerIds}::bigint[]) as id order by 1) ids`.execute(
+      trx,
+    );
+    const states = await sql<{
+      customer_id: number;
+      bills: CustomerState['bills'] | null;
+      paid: CustomerState['paid'] | null;
+      prepaid: number;
+    }>`
+      select c.id as customer_id,
+        (select json_agg(json_build_object('bill_id', b.bill_id, 'bill_no', r.bill_no, 'period', b.period,
+                  'due_on', r.due_on, 'amount_fen', b.amount_fen) order by r.due_on, b.bill_id)
+         from bill b
+         join bill_release r on r.customer_id = b.customer_id and r.bill_id = b.bill_id
+         where b.customer_id = c.id
+           and not exists (select 1 from bill n where n.customer_id = b.customer_id and n.replaces_bill_id = b.bill_id)) as bills,
+        (select json_agg(json_build_object('bill_id', a.bill_id, 'kind', a.kind, 'amount_fen', a.amount_fen,
+                  'business_date', p.business_date))
+         from allocation a
+         join payment p on p.customer_id = a.customer_id and p.payment_id = a.payment_id
+         where a.customer_id = c.id and a.bill_id is not null) as paid,
+        (select -coalesce(sum(amount_fen), 0) from posting
+         where customer_id = c.id and ledger_account_code = 'customer_prepaid')::bigint as prepaid
+      from unnest(${customerIds}::bigint[]) as c(id)`.execute(trx);
+    const stateOf = new Map<number, CustomerState>(
+      states.rows.map((row) => [
+        Number(row.customer_id),
+        {
+          bills: row.bills ?? [],
+          paid: row.paid ?? [],
+          prepaidFen: fen(Number(row.prepaid)),
+          dayClosed: false,
+        },
+      ]),
+    );
+
+    const entries: unknown[][] = [];
+    const postings: unknown[][] = [];
+    const payments: unknown[][] = [];
+    const allocations: unknown[][] = [];
+    const audits: unknown[][] = [];
+    for (const input of fresh) {
+      const customer = byNo.get(input.customerNo)!;
+      const customerId = Number(customer.customer_id);
+      const paymentId = claimed.get(input.idempotencyKey)!;
+      const state = stateOf.get(customerId)!;
+      const plan = planPayment(input, {
+        paymentId,
+        customerId,
+        category: customer.category,
+        state,
+        inputHash: hashes.get(input.idempotencyKey)!,
+      });
+      // Later payments of the same customer in this chunk see this one's allocations.
+      stateOf.set(customerId, {
+        ...state,
+        paid: [
+          ...state.paid,
+          ...plan.allocationRows
+            .filter((row) => row.bill_id !== null)
+            .map((row) => ({
+              bill_id: row.bill_id!,
+              kind: row.kind,
+              amount_fen: row.amount_fen,
+              business_date: input.businessDate,
+            })),
+        ],
+        prepaidFen: fen(state.prepaidFen + plan.prepaidFen),
+      });
+      const key = sourceKey(input.source);
+      entries.push([
+        customerId,
+        plan.entryId,
+        'payment',
+        input.businessDate,
+        `payment:${input.idempotencyKey}`,
+        input.source.kind,
+        key,
+        plan.receiptNo,
+        principal.staffId,
+      ]);
+      for (const row of plan.postingRows)
+        postings.push([
+          customerId,
+          plan.entryId,
+          row.line_no,
+          row.ledger_account_code,
+          row.sub_key,
+          row.amount_fen,
+        ]);
+      payments.push([
+        customerId,
+        paymentId,
+        input.idempotencyKey,
+        hashes.get(input.idempotencyKey)!,
+        input.source.kind === 'channel' ? input.source.channelCode : input.source.kind,
+        input.source.kind === 'channel' ? input.source.txnId : null,
+        input.amountFen,
+        input.paidAt.toISOString(),
+        input.businessDate,
+        principal.staffId,
+        plan.receiptNo,
+        plan.entryId,
+      ]);
+      for (const row of plan.allocationRows)
+        allocations.push([
+          customerId,
+          row.allocation_id,
+          paymentId,
+          row.bill_id,
+          row.kind,
+          row.amount_fen,
+          plan.entryId,
+        ]);
+      audits.push([
+        principal.kind,
+        principal.kind === 'staff' ? String(principal.staffId) : principal.login,
+        'payment.post',
+        'payment',
+        plan.receiptNo,
+        customerId,
+        principal.orgUnitId,
+        JSON.stringify(plan.audit),
+      ]);
+      receipts.set(input.idempotencyKey, plan.receiptNo);
+    }
+    await copyRows(
+      trx,
+      'journal_entry',
+      [
+        'customer_id',
+        'journal_entry_id',
+        'kind',
+        'effective_on',
+        'idempotency_key',
+        'source_type',
+        'source_id',
+        'memo',
+        'created_by',
+      ],
+      entries,
+    );
+    await copyRows(
+      trx,
+      'posting',
+      ['customer_id', 'journal_entry_id', 'line_no', 'ledger_account_code', 'sub_key', 'amount_fen'],
+      postings,
+    );
+    await copyRows(
+      trx,
+      'payment',
+      [
+        'customer_id',
+        'payment_id',
+        'idempotency_key',
+        'input_hash',
+        'channel_code',
+        'channel_txn_id',
+        'amount_fen',
+        'paid_at',
+        'business_date',
+        'operator_staff_id',
+        'receipt_no',
+        'journal_entry_id',
+      ],
+      payments,
+    );
+    await copyRows(
+      trx,
+      'allocation',
+      ['customer_id', 'allocation_id', 'payment_id', 'bill_id', 'kind', 'amount_fen', 'journal_entry_id'],
+      allocations,
+    );
+    await copyRows(
+      trx,
+      'audit_log',
+      [
+        'actor_kind',
+        'actor_id',
+        'action',
+        'object_type',
+        'object_id',
+        'customer_id',
+        'org_unit_id',
+        'details',
+      ],
+      audits,
+    );
+    return { posted: fresh.length, replayed: unique.length - fresh.length, receipts };
+  });
+}

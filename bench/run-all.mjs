@@ -1,6 +1,7 @@
 // Runs the benchmarks, each in its own process so that peak RSS is per run.
-//   npm run bench            quick set: COPY vs INSERT, demo 20k × 24 months and a 100k-customer
-//                            billing run on both backends
+//   npm run bench            quick set: COPY vs INSERT, demo 20k × 24 months on both backends,
+//                            payment posting, the channel API under 64 connections, and a bank
+//                            result file of ~200,000 lines
 //   npm run bench -- --full  adds 1,000,000 customers: demo × 12 months and a billing run, on PostgreSQL
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -10,6 +11,9 @@ const runs = [
   ['copy-vs-insert.mjs', '--rows', '200000'],
   ['demo-generation.mjs', '--backend', 'pglite', '--customers', '20000', '--months', '24'],
   ['demo-generation.mjs', '--backend', 'postgres', '--customers', '20000', '--months', '24'],
+  ['post-payment.mjs', '--payments', '20000', '--concurrency', '16'],
+  ['channel-api.mjs', '--payments', '30000', '--connections', '64'],
+  ['bank-import.mjs', '--customers', '207000'],
   ...(full
     ? [['demo-generation.mjs', '--backend', 'postgres', '--customers', '1000000', '--months', '12']]
     : []),

@@ -316,8 +316,8 @@ export interface CustomerState {
 }
 
 /**
- * Released bills (latest revision), what was allocated to them, and the prepaid balance; with a
- * channel day, the day's lock is taken shared and its acceptance read.
+ * The state of one customer (see loadCustomerStates); with a channel day, the day's lock is taken
+ * shared and its acceptance read in the same statement.
  */
 async function loadCustomerState(
   trx: Kysely<DB>,
@@ -329,34 +329,76 @@ async function loadCustomerState(
         and exists (select 1 from channel_day_accepted
                     where channel_code = ${channelDay.channelCode} and business_date = ${channelDay.businessDate}::date))`
     : sql<boolean>`false`;
+  const states = await loadCustomerStates(trx, [customerId], dayClosed);
+  return states.get(customerId)!;
+}
+
+/**
+ * Released bills (latest revision) that can still owe something, what was allocated to them, and
+ * the prepaid balance, for many customers in one statement. A bill whose principal was paid in
+ * full with every principal allocation dated on or before its due date owes neither principal
+ * nor late fee, so it is left out (its history is not needed to allocate).
+ */
+export async function loadCustomerStates(
+  trx: Kysely<DB>,
+  customerIds: readonly number[],
+  dayClosed: ReturnType<typeof sql<boolean>> = sql<boolean>`false`,
+): Promise<Map<number, CustomerState>> {
   const result = await sql<{
+    customer_id: number;
     bills: CustomerState['bills'] | null;
     paid: CustomerState['paid'] | null;
-    prepaid: number;
+    prepaid: number | null;
     day_closed: boolean;
   }>`
-    select
-      (select json_agg(json_build_object('bill_id', b.bill_id, 'bill_no', r.bill_no, 'period', b.period,
-                'due_on', r.due_on, 'amount_fen', b.amount_fen) order by r.due_on, b.bill_id)
-       from bill b
-       join bill_release r on r.customer_id = b.customer_id and r.bill_id = b.bill_id
-       where b.customer_id = ${customerId}
-         and not exists (select 1 from bill n where n.customer_id = b.customer_id and n.replaces_bill_id = b.bill_id)) as bills,
-      (select json_agg(json_build_object('bill_id', a.bill_id, 'kind', a.kind, 'amount_fen', a.amount_fen,
-                'business_date', p.business_date))
-       from allocation a
-       join payment p on p.customer_id = a.customer_id and p.payment_id = a.payment_id
-       where a.customer_id = ${customerId} and a.bill_id is not null) as paid,
-      (select -coalesce(sum(amount_fen), 0) from posting
-       where customer_id = ${customerId} and ledger_account_code = 'customer_prepaid')::bigint as prepaid,
-      ${dayClosed} as day_closed`.execute(trx);
-  const row = result.rows[0]!;
-  return {
-    bills: row.bills ?? [],
-    paid: row.paid ?? [],
-    prepaidFen: fen(Number(row.prepaid)),
-    dayClosed: Boolean(row.day_closed),
-  };
+    with ids as (select unnest(${customerIds}::bigint[]) as id),
+    live as (
+      select b.customer_id, b.bill_id, r.bill_no, b.period, r.due_on, b.amount_fen
+      from ids
+      join bill b on b.customer_id = ids.id
+      join bill_release r on r.customer_id = b.customer_id and r.bill_id = b.bill_id
+      left join lateral (
+        select sum(a.amount_fen) as paid, max(p.business_date) as last_on from allocation a
+        join payment p on p.customer_id = a.customer_id and p.payment_id = a.payment_id
+        where a.customer_id = b.customer_id and a.bill_id = b.bill_id and a.kind = 'principal'
+      ) x on true
+      where not exists (select 1 from bill n where n.customer_id = b.customer_id and n.replaces_bill_id = b.bill_id)
+        and not (coalesce(x.paid, 0) >= b.amount_fen and coalesce(x.last_on, r.due_on) <= r.due_on)
+    ),
+    live_bills as (
+      select customer_id, json_agg(json_build_object('bill_id', bill_id, 'bill_no', bill_no, 'period', period,
+          'due_on', due_on, 'amount_fen', amount_fen) order by due_on, bill_id) as bills
+      from live group by customer_id
+    ),
+    live_paid as (
+      select l.customer_id, json_agg(json_build_object('bill_id', a.bill_id, 'kind', a.kind, 'amount_fen', a.amount_fen,
+          'business_date', p.business_date)) as paid
+      from live l
+      join allocation a on a.customer_id = l.customer_id and a.bill_id = l.bill_id
+      join payment p on p.customer_id = a.customer_id and p.payment_id = a.payment_id
+      group by l.customer_id
+    ),
+    prepaid as (
+      select customer_id, -sum(amount_fen)::bigint as prepaid from posting
+      where customer_id = any(${customerIds}::bigint[]) and ledger_account_code = 'customer_prepaid'
+      group by customer_id
+    )
+    select ids.id as customer_id, live_bills.bills, live_paid.paid, prepaid.prepaid, ${dayClosed} as day_closed
+    from ids
+    left join live_bills on live_bills.customer_id = ids.id
+    left join live_paid on live_paid.customer_id = ids.id
+    left join prepaid on prepaid.customer_id = ids.id`.execute(trx);
+  return new Map(
+    result.rows.map((row) => [
+      Number(row.customer_id),
+      {
+        bills: row.bills ?? [],
+        paid: row.paid ?? [],
+        prepaidFen: fen(Number(row.prepaid ?? 0)),
+        dayClosed: Boolean(row.day_closed),
+      },
+    ]),
+  );
 }
 
 /** The lock of a channel's business day (two-key advisory lock: its own key space). */
@@ -396,8 +438,14 @@ export async function openBills(
 
 function openBillsOf(state: CustomerState, category: 'residential' | 'other', asOf: LocalDate): OpenBill[] {
   const result: OpenBill[] = [];
+  const paidByBill = new Map<number, CustomerState['paid'][number][]>();
+  for (const row of state.paid) {
+    const list = paidByBill.get(Number(row.bill_id));
+    if (list) list.push(row);
+    else paidByBill.set(Number(row.bill_id), [row]);
+  }
   for (const bill of state.bills) {
-    const mine = state.paid.filter((row) => row.bill_id === bill.bill_id);
+    const mine = paidByBill.get(Number(bill.bill_id)) ?? [];
     const principalPaid = mine
       .filter((row) => row.kind === 'principal')
       .reduce((sum, row) => sum + Number(row.amount_fen), 0);

@@ -5,7 +5,7 @@ import type { DB } from '../adapters/db/schema.js';
 import { fen } from '../domain/money.js';
 import { AppError } from './errors.js';
 import { inTransaction } from './in-transaction.js';
-import { type CustomerState, type PostPaymentInput, planPayment, sourceKey } from './post-payment.js';
+import { type PostPaymentInput, loadCustomerStates, planPayment, sourceKey } from './post-payment.js';
 import { type Principal, requirePermission } from './principal.js';
 
 export interface BulkPostResult {
@@ -124,38 +124,7 @@ async function postChunk(db: Kysely<DB>, principal: Principal, chunk: readonly P
     await sql`select count(pg_advisory_xact_lock(id)) from (select unnest(${customerIds}::bigint[]) as id order by 1) ids`.execute(
       trx,
     );
-    const states = await sql<{
-      customer_id: number;
-      bills: CustomerState['bills'] | null;
-      paid: CustomerState['paid'] | null;
-      prepaid: number;
-    }>`
-      select c.id as customer_id,
-        (select json_agg(json_build_object('bill_id', b.bill_id, 'bill_no', r.bill_no, 'period', b.period,
-                  'due_on', r.due_on, 'amount_fen', b.amount_fen) order by r.due_on, b.bill_id)
-         from bill b
-         join bill_release r on r.customer_id = b.customer_id and r.bill_id = b.bill_id
-         where b.customer_id = c.id
-           and not exists (select 1 from bill n where n.customer_id = b.customer_id and n.replaces_bill_id = b.bill_id)) as bills,
-        (select json_agg(json_build_object('bill_id', a.bill_id, 'kind', a.kind, 'amount_fen', a.amount_fen,
-                  'business_date', p.business_date))
-         from allocation a
-         join payment p on p.customer_id = a.customer_id and p.payment_id = a.payment_id
-         where a.customer_id = c.id and a.bill_id is not null) as paid,
-        (select -coalesce(sum(amount_fen), 0) from posting
-         where customer_id = c.id and ledger_account_code = 'customer_prepaid')::bigint as prepaid
-      from unnest(${customerIds}::bigint[]) as c(id)`.execute(trx);
-    const stateOf = new Map<number, CustomerState>(
-      states.rows.map((row) => [
-        Number(row.customer_id),
-        {
-          bills: row.bills ?? [],
-          paid: row.paid ?? [],
-          prepaidFen: fen(Number(row.prepaid)),
-          dayClosed: false,
-        },
-      ]),
-    );
+    const stateOf = await loadCustomerStates(trx, customerIds);
 
     const entries: unknown[][] = [];
     const postings: unknown[][] = [];

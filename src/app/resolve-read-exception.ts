@@ -79,12 +79,21 @@ export async function resolveReadException(
         .selectAll()
         .where('customer_id', '=', customerId)
         .where('installed_on', '<=', periodEnd(input.period))
-        .where((eb) => eb.or([eb('removed_on', 'is', null), eb('removed_on', '>', periodEnd(input.period))]))
+        // In service at some time in the period: a meter removed mid-period (closed account,
+        // meter change) still gets its final read estimated or corrected.
+        .where((eb) =>
+          eb.or([eb('removed_on', 'is', null), eb('removed_on', '>=', periodStart(input.period))]),
+        )
         .execute();
+      // An estimate goes to the meters in service at the period's end, or, for an account closed
+      // in the period, to the meter removed in it.
+      const atEnd = meters.filter((m) => m.removed_on === null || m.removed_on > periodEnd(input.period));
       const targets =
         input.resolution.kind === 'corrected'
           ? meters.filter((m) => m.meter_no === (input.resolution as { meterNo: string }).meterNo)
-          : meters;
+          : atEnd.length > 0
+            ? atEnd
+            : meters.slice(-1);
       if (targets.length === 0)
         throw new AppError(
           'validation_failed',

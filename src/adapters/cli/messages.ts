@@ -24,7 +24,8 @@ const MESSAGES = {
     tariffsImported: '电价导入: {tariffs} 个电价, 新增版本 {added} 个, 未变 {unchanged} 个',
     readsImported: '{file}: {rows} 条示数, 新导入 {imported} 条, 已导入过 {already} 条',
     demoBilling: '示范县逐月核算发行',
-    demoBilled: '已逐月核算并发行 {periods} 个月: {bills} 张电费单, 审核处理异常 {resolved} 条',
+    demoBilled:
+      '已逐月核算并发行 {periods} 个月: {bills} 张电费单, 审核处理异常 {resolved} 条; 收费 {payments} 笔 (其中银行代扣 {withheld} 笔)',
     billed: '{period} 核算完成: 出账 {billed} 户, 挂起待审 {held} 户, 失败 {failed} 户, 应收 {amount} 元',
     released: '{period} 电费发行: {released} 张电费单, 合计 {amount} 元',
   },
@@ -55,7 +56,7 @@ const MESSAGES = {
     readsImported: '{file}: {rows} reads, {imported} imported, {already} already imported',
     demoBilling: 'Billing the demo months',
     demoBilled:
-      'Billed and released {periods} months: {bills} bills, {resolved} read exceptions resolved by checkers',
+      'Billed and released {periods} months: {bills} bills, {resolved} read exceptions resolved by checkers; {payments} payments collected ({withheld} by bank withholding)',
     billed: '{period} billed: {billed} bills, {held} held for review, {failed} failed, {amount} yuan',
     released: '{period} released: {released} bills, {amount} yuan',
   },

@@ -40,6 +40,7 @@ import { describeSchema, renderSchema } from '../db/describe-schema.js';
 import { migrateToLatest, migrationStatus } from '../db/migrate.js';
 import { citusPlan } from '../db/table-classes.js';
 import { buildServer } from '../http/server.js';
+import { fileCodec } from '../files/file-codec.js';
 import { registerChannelCommands } from './channel-commands.js';
 import { InputError, ItemsFailed, UsageError } from './cli-errors.js';
 import { type Lang, message } from './messages.js';
@@ -166,7 +167,7 @@ export function buildProgram(io: CliIo): Command {
             io.out(`${summaryLine(lang(global), summary)}\n`);
             if (billing) {
               io.out(
-                `${message(lang(global), 'demoBilled', { periods: billing.periods, bills: billing.bills, resolved: billing.resolved })}\n`,
+                `${message(lang(global), 'demoBilled', { periods: billing.periods, bills: billing.bills, resolved: billing.resolved, payments: billing.payments, withheld: billing.withheld })}\n`,
               );
             }
           }
@@ -796,7 +797,7 @@ export function buildProgram(io: CliIo): Command {
         const billing = await runDemoBilling(context, true, lang(global));
         if (!billing.alreadyDone && billing.periods > 0) {
           io.err(
-            `${message(lang(global), 'demoBilled', { periods: billing.periods, bills: billing.bills, resolved: billing.resolved })}\n`,
+            `${message(lang(global), 'demoBilled', { periods: billing.periods, bills: billing.bills, resolved: billing.resolved, payments: billing.payments, withheld: billing.withheld })}\n`,
           );
         }
       } catch (error) {
@@ -851,9 +852,20 @@ async function runDemo(
 async function runDemoBilling(context: AppContext, progress: boolean, lang: Lang) {
   const bar = progressBar(message(lang, 'demoBilling'), progress);
   try {
+    const demo = await context.database.db.selectFrom('demo_county').select('seed').executeTakeFirst();
     return await billDemoHistory(context.database.db, {
       concurrency: context.database.kind === 'postgres' ? 2 : 1,
       worker: `${os.hostname()}:${process.pid}`,
+      collect: {
+        context: {
+          encrypt: context.cipher.encrypt,
+          decrypt: context.cipher.decrypt,
+          codec: fileCodec,
+          today: context.clock.today(),
+          seed: demo?.seed ?? 1,
+        },
+        clock: context.clock,
+      },
       onProgress: (done, total) => bar.update(done, total),
     });
   } finally {

@@ -6,18 +6,27 @@ import { periodEnd } from '../../domain/billing/bill-identity.js';
 import {
   type LocalDate,
   type Period,
+  addDays,
   addMonths,
   localDate,
   periodMonth,
   periodYear,
 } from '../../domain/local-date.js';
 import type { StaffRole } from '../../domain/staff-role.js';
+import type { Clock } from '../../app/ports.js';
 import { releaseBills } from '../billing/release-bills.js';
+import {
+  type DemoCollectionContext,
+  collectDemoMonth,
+  registerDemoChannels,
+} from './collect-demo-payments.js';
 import { runBilling } from '../billing/run-billing.js';
 
 export interface BillDemoHistoryOptions {
   readonly concurrency: number;
   readonly worker: string;
+  /** When given, each released month is also collected (collectDemoMonth) before the next is billed. */
+  readonly collect?: { readonly context: DemoCollectionContext; readonly clock: Clock };
   readonly onProgress?: (periodsDone: number, periodsTotal: number) => void;
 }
 
@@ -25,6 +34,8 @@ export interface DemoBillingSummary {
   readonly periods: number;
   readonly bills: number;
   readonly resolved: number;
+  readonly payments: number;
+  readonly withheld: number;
   readonly alreadyDone: boolean;
 }
 
@@ -40,14 +51,15 @@ export async function billDemoHistory(
   options: BillDemoHistoryOptions,
 ): Promise<DemoBillingSummary> {
   const demo = await db.selectFrom('demo_county').selectAll().executeTakeFirst();
-  if (!demo) return { periods: 0, bills: 0, resolved: 0, alreadyDone: false };
+  if (!demo) return { periods: 0, bills: 0, resolved: 0, payments: 0, withheld: 0, alreadyDone: false };
   const marker = `demo-billing:seed=${demo.seed}:until=${demo.last_period}`;
   const done = await db
     .selectFrom('job_run')
     .select('status')
     .where('run_key', '=', marker)
     .executeTakeFirst();
-  if (done?.status === 'done') return { periods: demo.months, bills: 0, resolved: 0, alreadyDone: true };
+  if (done?.status === 'done')
+    return { periods: demo.months, bills: 0, resolved: 0, payments: 0, withheld: 0, alreadyDone: true };
   if (!done) {
     await db
       .insertInto('job_run')
@@ -63,6 +75,20 @@ export async function billDemoHistory(
   const checkers = await stationCheckers(db);
   let bills = 0;
   let resolved = 0;
+  let payments = 0;
+  let withheld = 0;
+  if (options.collect) await registerDemoChannels(db, options.collect.context, options.collect.clock.now());
+  const collect = async (period: Period) => {
+    if (!options.collect) return;
+    const next = addMonths(period, 1);
+    const collected = await collectDemoMonth(db, options.collect.context, options.collect.clock, {
+      period,
+      from: addDaysToFirst(next, 2),
+      to: addDays(addDaysToFirst(addMonths(next, 1), 2), -1),
+    });
+    payments += collected.payments;
+    withheld += collected.withheld;
+  };
   const first = demo.first_period as Period;
   for (let k = 0; k < demo.months; k++) {
     const period = addMonths(first, k);
@@ -70,6 +96,7 @@ export async function billDemoHistory(
       select count(*)::int as n from bill b join bill_release r on r.customer_id = b.customer_id and r.bill_id = b.bill_id
       where b.period = ${period}`.execute(db);
     if (Number(released.rows[0]?.n ?? 0) > 0) {
+      await collect(period);
       options.onProgress?.(k + 1, demo.months);
       continue;
     }
@@ -109,14 +136,25 @@ export async function billDemoHistory(
     for (const [stationId, checker] of checkers) {
       await releaseBills(db, { period, stationId, releasedOn: addDaysToFirst(next, 2), actor: checker });
     }
+    await collect(period);
+    // Fresh statistics as the tables double: the embedded database has no autovacuum, and plans
+    // cached while a table was small (foreign-key checks) would scan it whole.
+    if (((k + 1) & k) === 0)
+      await sql`analyze bill, bill_release, bill_line, journal_entry, posting, payment, payment_key, allocation, meter_read, read_exception`.execute(
+        db,
+      );
     options.onProgress?.(k + 1, demo.months);
   }
   await db
     .updateTable('job_run')
-    .set({ status: 'done', finished_at: new Date(), summary: JSON.stringify({ bills, resolved }) })
+    .set({
+      status: 'done',
+      finished_at: new Date(),
+      summary: JSON.stringify({ bills, resolved, payments, withheld }),
+    })
     .where('run_key', '=', marker)
     .execute();
-  return { periods: demo.months, bills, resolved, alreadyDone: false };
+  return { periods: demo.months, bills, resolved, payments, withheld, alreadyDone: false };
 }
 
 function addDaysToFirst(period: Period, days: number): LocalDate {

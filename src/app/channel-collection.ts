@@ -6,7 +6,14 @@ import type { ChannelRecord, RequestNonce } from './channel-directory.js';
 import { customerInScope } from './customer-in-scope.js';
 import { AppError } from './errors.js';
 import type { Clock } from './ports.js';
-import { lockChannelDaySql, openBills, postPayment, prepaidBalance } from './post-payment.js';
+import {
+  type PostPaymentInput,
+  type PostedPayment,
+  lockChannelDaySql,
+  openBills,
+  postPayment,
+  prepaidBalance,
+} from './post-payment.js';
 import { type Principal, requirePermission } from './principal.js';
 import { reversePayment } from './reverse-payment.js';
 
@@ -138,12 +145,17 @@ export async function postChannelPayment(
   clock: Clock,
   input: ChannelPaymentInput,
   requestNonce?: RequestNonce,
+  /** How the payment is posted: postPayment, or a PaymentBatcher sharing commits between requests. */
+  poster: (
+    principal: Principal,
+    input: PostPaymentInput,
+    options: Parameters<typeof postPayment>[3],
+  ) => Promise<PostedPayment> = (who, what, options) => postPayment(db, who, what, options),
 ): Promise<ChannelPaymentResult> {
   if (input.paidAt.getTime() > clock.now().getTime() + PAID_AT_SKEW_MS)
     throw new AppError('validation_failed', 'paidAt: lies in the future');
   const businessDate = clock.dateOf(input.paidAt);
-  const posted = await postPayment(
-    db,
+  const posted = await poster(
     principal,
     {
       idempotencyKey: channelPaymentKey(channel.code, input.txnId),

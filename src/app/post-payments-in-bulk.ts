@@ -5,7 +5,13 @@ import type { DB } from '../adapters/db/schema.js';
 import { fen } from '../domain/money.js';
 import { AppError } from './errors.js';
 import { inTransaction } from './in-transaction.js';
-import { type PostPaymentInput, loadCustomerStates, planPayment, sourceKey } from './post-payment.js';
+import {
+  type PostPaymentInput,
+  type PostedPayment,
+  loadCustomerStates,
+  planPayment,
+  sourceKey,
+} from './post-payment.js';
 import { type Principal, requirePermission } from './principal.js';
 
 export interface BulkPostResult {
@@ -117,167 +123,197 @@ async function postChunk(db: Kysely<DB>, principal: Principal, chunk: readonly P
     const fresh = unique.filter((input) => claimed.has(input.idempotencyKey));
     if (fresh.length === 0) return { posted: 0, replayed: receipts.size, receipts };
 
-    const customerIds = [
-      ...new Set(fresh.map((input) => Number(byNo.get(input.customerNo)!.customer_id))),
-    ].sort((a, b) => a - b);
-    // The same per-customer lock as postPayment, taken in id order so that chunks never deadlock.
-    await sql`select count(pg_advisory_xact_lock(id)) from (select unnest(${customerIds}::bigint[]) as id order by 1) ids`.execute(
+    const written = await planAndWrite(
       trx,
+      principal,
+      fresh.map((input) => {
+        const customer = byNo.get(input.customerNo)!;
+        return {
+          input,
+          customerId: Number(customer.customer_id),
+          customerNo: customer.customer_no,
+          category: customer.category,
+          paymentId: claimed.get(input.idempotencyKey)!,
+          inputHash: hashes.get(input.idempotencyKey)!,
+        };
+      }),
     );
-    const stateOf = await loadCustomerStates(trx, customerIds);
-
-    const entries: unknown[][] = [];
-    const postings: unknown[][] = [];
-    const payments: unknown[][] = [];
-    const allocations: unknown[][] = [];
-    const audits: unknown[][] = [];
-    for (const input of fresh) {
-      const customer = byNo.get(input.customerNo)!;
-      const customerId = Number(customer.customer_id);
-      const paymentId = claimed.get(input.idempotencyKey)!;
-      const state = stateOf.get(customerId)!;
-      const plan = planPayment(input, {
-        paymentId,
-        customerId,
-        category: customer.category,
-        state,
-        inputHash: hashes.get(input.idempotencyKey)!,
-      });
-      // Later payments of the same customer in this chunk see this one's allocations.
-      stateOf.set(customerId, {
-        ...state,
-        paid: [
-          ...state.paid,
-          ...plan.allocationRows
-            .filter((row) => row.bill_id !== null)
-            .map((row) => ({
-              bill_id: row.bill_id!,
-              kind: row.kind,
-              amount_fen: row.amount_fen,
-              business_date: input.businessDate,
-            })),
-        ],
-        prepaidFen: fen(state.prepaidFen + plan.prepaidFen),
-      });
-      const key = sourceKey(input.source);
-      entries.push([
-        customerId,
-        plan.entryId,
-        'payment',
-        input.businessDate,
-        `payment:${input.idempotencyKey}`,
-        input.source.kind,
-        key,
-        plan.receiptNo,
-        principal.staffId,
-      ]);
-      for (const row of plan.postingRows)
-        postings.push([
-          customerId,
-          plan.entryId,
-          row.line_no,
-          row.ledger_account_code,
-          row.sub_key,
-          row.amount_fen,
-        ]);
-      payments.push([
-        customerId,
-        paymentId,
-        input.idempotencyKey,
-        hashes.get(input.idempotencyKey)!,
-        input.source.kind === 'channel' ? input.source.channelCode : input.source.kind,
-        input.source.kind === 'channel' ? input.source.txnId : null,
-        input.amountFen,
-        input.paidAt.toISOString(),
-        input.businessDate,
-        principal.staffId,
-        plan.receiptNo,
-        plan.entryId,
-      ]);
-      for (const row of plan.allocationRows)
-        allocations.push([
-          customerId,
-          row.allocation_id,
-          paymentId,
-          row.bill_id,
-          row.kind,
-          row.amount_fen,
-          plan.entryId,
-        ]);
-      audits.push([
-        principal.kind,
-        principal.kind === 'staff' ? String(principal.staffId) : principal.login,
-        'payment.post',
-        'payment',
-        plan.receiptNo,
-        customerId,
-        principal.orgUnitId,
-        JSON.stringify(plan.audit),
-      ]);
-      receipts.set(input.idempotencyKey, plan.receiptNo);
-    }
-    await copyRows(
-      trx,
-      'journal_entry',
-      [
-        'customer_id',
-        'journal_entry_id',
-        'kind',
-        'effective_on',
-        'idempotency_key',
-        'source_type',
-        'source_id',
-        'memo',
-        'created_by',
-      ],
-      entries,
-    );
-    await copyRows(
-      trx,
-      'posting',
-      ['customer_id', 'journal_entry_id', 'line_no', 'ledger_account_code', 'sub_key', 'amount_fen'],
-      postings,
-    );
-    await copyRows(
-      trx,
-      'payment',
-      [
-        'customer_id',
-        'payment_id',
-        'idempotency_key',
-        'input_hash',
-        'channel_code',
-        'channel_txn_id',
-        'amount_fen',
-        'paid_at',
-        'business_date',
-        'operator_staff_id',
-        'receipt_no',
-        'journal_entry_id',
-      ],
-      payments,
-    );
-    await copyRows(
-      trx,
-      'allocation',
-      ['customer_id', 'allocation_id', 'payment_id', 'bill_id', 'kind', 'amount_fen', 'journal_entry_id'],
-      allocations,
-    );
-    await copyRows(
-      trx,
-      'audit_log',
-      [
-        'actor_kind',
-        'actor_id',
-        'action',
-        'object_type',
-        'object_id',
-        'customer_id',
-        'org_unit_id',
-        'details',
-      ],
-      audits,
-    );
+    for (const [key, payment] of written) receipts.set(key, payment.receiptNo);
     return { posted: fresh.length, replayed: unique.length - fresh.length, receipts };
   });
+}
+
+/** A payment whose key this transaction has claimed, ready to be planned and written. */
+export interface ClaimedPayment {
+  readonly input: PostPaymentInput;
+  readonly customerId: number;
+  readonly customerNo: string;
+  readonly category: string;
+  readonly paymentId: number;
+  readonly inputHash: string;
+}
+
+/**
+ * Locks the customers (id order), reads their state in one statement, plans every payment by the
+ * one rule in input order (a customer's later payment sees the earlier one) and writes all rows
+ * by COPY. Runs inside the caller's transaction, after the keys were claimed.
+ */
+export async function planAndWrite(
+  trx: Kysely<DB>,
+  principal: Principal,
+  items: readonly ClaimedPayment[],
+): Promise<Map<string, PostedPayment>> {
+  const customerIds = [...new Set(items.map((item) => item.customerId))].sort((a, b) => a - b);
+  // The same per-customer lock as postPayment, taken in id order so that chunks never deadlock.
+  await sql`select count(pg_advisory_xact_lock(id)) from (select unnest(${customerIds}::bigint[]) as id order by 1) ids`.execute(
+    trx,
+  );
+  const stateOf = await loadCustomerStates(trx, customerIds);
+
+  const entries: unknown[][] = [];
+  const postings: unknown[][] = [];
+  const payments: unknown[][] = [];
+  const allocations: unknown[][] = [];
+  const audits: unknown[][] = [];
+  const results = new Map<string, PostedPayment>();
+  for (const { input, customerId, customerNo, category, paymentId, inputHash } of items) {
+    const state = stateOf.get(customerId)!;
+    const plan = planPayment(input, { paymentId, customerId, category, state, inputHash });
+    results.set(input.idempotencyKey, {
+      paymentId,
+      customerId,
+      receiptNo: plan.receiptNo,
+      customerNo,
+      amountFen: input.amountFen,
+      allocations: plan.allocations,
+      prepaidFen: plan.prepaidFen,
+      prepaidBalanceFen: fen(state.prepaidFen + plan.prepaidFen),
+      replayed: false,
+    });
+    // Later payments of the same customer in this chunk see this one's allocations.
+    stateOf.set(customerId, {
+      ...state,
+      paid: [
+        ...state.paid,
+        ...plan.allocationRows
+          .filter((row) => row.bill_id !== null)
+          .map((row) => ({
+            bill_id: row.bill_id!,
+            kind: row.kind,
+            amount_fen: row.amount_fen,
+            business_date: input.businessDate,
+          })),
+      ],
+      prepaidFen: fen(state.prepaidFen + plan.prepaidFen),
+    });
+    const key = sourceKey(input.source);
+    entries.push([
+      customerId,
+      plan.entryId,
+      'payment',
+      input.businessDate,
+      `payment:${input.idempotencyKey}`,
+      input.source.kind,
+      key,
+      plan.receiptNo,
+      principal.staffId,
+    ]);
+    for (const row of plan.postingRows)
+      postings.push([
+        customerId,
+        plan.entryId,
+        row.line_no,
+        row.ledger_account_code,
+        row.sub_key,
+        row.amount_fen,
+      ]);
+    payments.push([
+      customerId,
+      paymentId,
+      input.idempotencyKey,
+      inputHash,
+      input.source.kind === 'channel' ? input.source.channelCode : input.source.kind,
+      input.source.kind === 'channel' ? input.source.txnId : null,
+      input.amountFen,
+      input.paidAt.toISOString(),
+      input.businessDate,
+      principal.staffId,
+      plan.receiptNo,
+      plan.entryId,
+    ]);
+    for (const row of plan.allocationRows)
+      allocations.push([
+        customerId,
+        row.allocation_id,
+        paymentId,
+        row.bill_id,
+        row.kind,
+        row.amount_fen,
+        plan.entryId,
+      ]);
+    audits.push([
+      principal.kind,
+      principal.kind === 'staff' ? String(principal.staffId) : principal.login,
+      'payment.post',
+      'payment',
+      plan.receiptNo,
+      customerId,
+      principal.orgUnitId,
+      JSON.stringify(plan.audit),
+    ]);
+  }
+  await copyRows(
+    trx,
+    'journal_entry',
+    [
+      'customer_id',
+      'journal_entry_id',
+      'kind',
+      'effective_on',
+      'idempotency_key',
+      'source_type',
+      'source_id',
+      'memo',
+      'created_by',
+    ],
+    entries,
+  );
+  await copyRows(
+    trx,
+    'posting',
+    ['customer_id', 'journal_entry_id', 'line_no', 'ledger_account_code', 'sub_key', 'amount_fen'],
+    postings,
+  );
+  await copyRows(
+    trx,
+    'payment',
+    [
+      'customer_id',
+      'payment_id',
+      'idempotency_key',
+      'input_hash',
+      'channel_code',
+      'channel_txn_id',
+      'amount_fen',
+      'paid_at',
+      'business_date',
+      'operator_staff_id',
+      'receipt_no',
+      'journal_entry_id',
+    ],
+    payments,
+  );
+  await copyRows(
+    trx,
+    'allocation',
+    ['customer_id', 'allocation_id', 'payment_id', 'bill_id', 'kind', 'amount_fen', 'journal_entry_id'],
+    allocations,
+  );
+  await copyRows(
+    trx,
+    'audit_log',
+    ['actor_kind', 'actor_id', 'action', 'object_type', 'object_id', 'customer_id', 'org_unit_id', 'details'],
+    audits,
+  );
+  return results;
 }

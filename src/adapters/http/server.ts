@@ -7,6 +7,7 @@ import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import { ChannelDirectory } from '../../app/channel-directory.js';
 import { authenticate } from '../../app/log-in.js';
+import { PaymentBatcher } from '../../app/payment-batcher.js';
 import { AppError } from '../../app/errors.js';
 import type { Clock, PasswordVerifier, TokenGenerator } from '../../app/ports.js';
 import type { Principal } from '../../app/principal.js';
@@ -88,7 +89,17 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   const channels = new ChannelDirectory(deps.db, deps.cipher.decrypt, deps.clock);
   await app.register(channelAdminRoutes({ ...deps, channels }), { prefix: '/api/v1' });
   await app.register(
-    channelRoutes({ db: deps.db, clock: deps.clock, channels, rateLimiter: new RateLimiter() }),
+    channelRoutes({
+      db: deps.db,
+      clock: deps.clock,
+      channels,
+      rateLimiter: new RateLimiter(),
+      // On PostgreSQL concurrent payments share commits; the embedded database runs one statement
+      // at a time, where the single path is faster.
+      ...(deps.databaseKind === 'postgres'
+        ? { batcher: new PaymentBatcher(deps.db, { maxBatch: 32, maxInFlight: 8 }) }
+        : {}),
+    }),
     {
       prefix: '/channel/v1',
     },

@@ -10,6 +10,7 @@ import type { ChannelDirectory, ChannelRecord, RequestNonce } from '../../../app
 import { AppError, type ErrorCode } from '../../../app/errors.js';
 import type { Clock } from '../../../app/ports.js';
 import type { Principal } from '../../../app/principal.js';
+import type { PaymentBatcher } from '../../../app/payment-batcher.js';
 import { reconcileChannelDay } from '../../../app/reconcile-channel-day.js';
 import { parseLocalDate } from '../../../domain/local-date.js';
 import { parseYuan } from '../../../domain/money.js';
@@ -19,6 +20,8 @@ import type { RateLimiter } from '../rate-limiter.js';
 
 export interface ChannelRouteDeps {
   readonly db: Kysely<DB>;
+  /** Shares one commit among concurrent payments; without it each payment commits alone. */
+  readonly batcher?: PaymentBatcher;
   readonly clock: Clock;
   readonly channels: ChannelDirectory;
   readonly rateLimiter: RateLimiter;
@@ -315,10 +318,15 @@ export function channelRoutes(deps: ChannelRouteDeps): FastifyPluginAsync {
               paidAt,
             },
             nonce ?? undefined,
+            deps.batcher
+              ? (who, what, options) => deps.batcher!.submit(who, { input: what, ...options })
+              : undefined,
           );
         } catch (error) {
-          // The payment's transaction did not commit, so its nonce is recorded on its own.
-          if (nonce && !(error instanceof AppError && error.code === 'channel_nonce_reused'))
+          // A batch records every item's nonce, refused ones too. A single payment's transaction
+          // did not commit: its nonce is recorded now, and a nonce used before wins over the
+          // payment's own error (the request is a replay).
+          if (!deps.batcher && nonce && !(error instanceof AppError && error.code === 'channel_nonce_reused'))
             await deps.channels.recordNonce(nonce);
           throw notFoundAs(error, 'CUSTOMER_NOT_FOUND');
         }

@@ -1,0 +1,227 @@
+import { createHash } from 'node:crypto';
+import { type Kysely, sql } from 'kysely';
+import type { DB } from '../adapters/db/schema.js';
+import { AppError } from './errors.js';
+import { type ClaimedPayment, planAndWrite } from './post-payments-in-bulk.js';
+import { type PostPaymentInput, type PostedPayment, postPayment, sourceKey } from './post-payment.js';
+import { type Principal, requirePermission } from './principal.js';
+
+/** One payment request with the checks its channel needs (see postPayment's options). */
+export interface BatchItem {
+  readonly input: PostPaymentInput;
+  readonly channelDay?: { readonly channelCode: string; readonly businessDate: string };
+  readonly requestNonce?: { readonly key: string; readonly at: Date; readonly windowStart: Date };
+}
+
+const hashOf = (input: PostPaymentInput) =>
+  createHash('sha256')
+    .update(JSON.stringify([input.customerNo, input.amountFen, input.source.kind, sourceKey(input.source)]))
+    .digest('hex');
+
+/**
+ * Posts concurrent payment requests in one transaction and one durable commit (group commit in
+ * the application): the same checks and results as postPayment, item by item. Items that cannot
+ * go in the batch get their own answer: an unknown customer, a reused nonce or a closed day is
+ * refused; a key posted before (a retry) is answered by postPayment's replay.
+ */
+export async function postPaymentBatch(
+  db: Kysely<DB>,
+  principal: Principal,
+  items: readonly BatchItem[],
+): Promise<(PostedPayment | Error)[]> {
+  requirePermission(principal, 'payment.post');
+  const answers: (PostedPayment | Error | undefined)[] = new Array(items.length);
+  const replays: number[] = [];
+  await db.transaction().execute(async (trx) => {
+    // A nonce twice in one batch: the second use is a replay.
+    const seenNonces = new Set<string>();
+    const repeated = new Set<number>();
+    const nonces: NonNullable<BatchItem['requestNonce']>[] = [];
+    items.forEach((item, k) => {
+      if (!item.requestNonce) return;
+      if (seenNonces.has(item.requestNonce.key)) repeated.add(k);
+      else {
+        seenNonces.add(item.requestNonce.key);
+        nonces.push(item.requestNonce);
+      }
+    });
+    const fresh = new Set<string>();
+    if (nonces.length > 0) {
+      const recorded = await sql<{ nonce_key: string }>`
+        insert into channel_nonce (nonce_key, seen_at)
+        select x.k, x.at from jsonb_to_recordset(${JSON.stringify(
+          nonces.map((nonce) => ({ k: nonce.key, at: nonce.at.toISOString() })),
+        )}::jsonb) as x(k text, at timestamptz)
+        on conflict (nonce_key) do update set seen_at = excluded.seen_at
+          where channel_nonce.seen_at < ${nonces[0]!.windowStart}::timestamptz
+        returning nonce_key`.execute(trx);
+      for (const row of recorded.rows) fresh.add(row.nonce_key);
+    }
+    const days = [
+      ...new Set(
+        items.flatMap((item) =>
+          item.channelDay ? [`${item.channelDay.channelCode}|${item.channelDay.businessDate}`] : [],
+        ),
+      ),
+    ].sort();
+    const closed = new Set<string>();
+    for (const day of days) {
+      const [channelCode, businessDate] = day.split('|') as [string, string];
+      const key = `${channelCode}:${businessDate}`;
+      const row = await sql<{ accepted: boolean }>`
+        select pg_advisory_xact_lock_shared(hashtext('channel-day'), hashtext(${key})) is not null
+          and exists (select 1 from channel_day_accepted where channel_code = ${channelCode} and business_date = ${businessDate}::date) as accepted`.execute(
+        trx,
+      );
+      if (row.rows[0]?.accepted) closed.add(day);
+    }
+    const customerNos = [...new Set(items.map((item) => item.input.customerNo))];
+    const customers = await sql<{ customer_no: string; customer_id: number; category: string; path: string }>`
+      select n.customer_no, cu.customer_id, cu.category, o.path from customer_number n
+      join customer cu on cu.customer_id = n.customer_id
+      join org_unit o on o.org_unit_id = cu.station_id
+      where n.customer_no = any(${customerNos}::text[])`.execute(trx);
+    const byNo = new Map(
+      customers.rows
+        .filter((row) => row.path.startsWith(principal.scopePath))
+        .map((row) => [row.customer_no, row]),
+    );
+    const hashes = new Map<string, string>();
+    const candidates: number[] = [];
+    items.forEach((item, k) => {
+      const input = item.input;
+      if (item.requestNonce && (repeated.has(k) || !fresh.has(item.requestNonce.key))) {
+        answers[k] = new AppError('channel_nonce_reused', 'X-Nonce was used within the last 600 s');
+      } else if (!byNo.has(input.customerNo)) {
+        answers[k] = new AppError('not_found', `customer ${input.customerNo} not found`);
+      } else if (!Number.isSafeInteger(input.amountFen) || input.amountFen <= 0) {
+        answers[k] = new AppError('validation_failed', 'amount: must be more than 0.00');
+      } else if (hashes.has(input.idempotencyKey)) {
+        replays.push(k); // the same key twice in the batch: the second is a replay of the first
+      } else {
+        hashes.set(input.idempotencyKey, hashOf(input));
+        candidates.push(k);
+      }
+    });
+    const open = candidates.filter((k) => {
+      const day = items[k]!.channelDay;
+      if (day && closed.has(`${day.channelCode}|${day.businessDate}`)) {
+        answers[k] = new AppError(
+          'business_day_closed',
+          `business day ${day.businessDate} is reconciled and closed`,
+        );
+        return false;
+      }
+      return true;
+    });
+    if (open.length === 0) return;
+    const claims = await sql<{ idempotency_key: string; payment_id: number }>`
+      insert into payment_key (idempotency_key, customer_id, payment_id, input_hash)
+      select x.k, x.c, nextval('payment_id_seq'), x.h
+      from jsonb_to_recordset(${JSON.stringify(
+        open.map((k) => ({
+          k: items[k]!.input.idempotencyKey,
+          c: byNo.get(items[k]!.input.customerNo)!.customer_id,
+          h: hashes.get(items[k]!.input.idempotencyKey),
+        })),
+      )}::jsonb) as x(k text, c bigint, h text)
+      on conflict (idempotency_key) do nothing
+      returning idempotency_key, payment_id`.execute(trx);
+    const claimed = new Map(claims.rows.map((row) => [row.idempotency_key, Number(row.payment_id)]));
+    const toWrite: ClaimedPayment[] = [];
+    const indexOf = new Map<string, number>();
+    for (const k of open) {
+      const input = items[k]!.input;
+      const paymentId = claimed.get(input.idempotencyKey);
+      if (paymentId === undefined) {
+        replays.push(k);
+        continue;
+      }
+      const customer = byNo.get(input.customerNo)!;
+      indexOf.set(input.idempotencyKey, k);
+      toWrite.push({
+        input,
+        customerId: Number(customer.customer_id),
+        customerNo: customer.customer_no,
+        category: customer.category,
+        paymentId,
+        inputHash: hashes.get(input.idempotencyKey)!,
+      });
+    }
+    if (toWrite.length === 0) return;
+    const written = await planAndWrite(trx, principal, toWrite);
+    for (const [key, payment] of written) answers[indexOf.get(key)!] = payment;
+  });
+  // Retries and in-batch duplicates: the single path replays the committed result (or refuses
+  // the key with another input).
+  for (const k of replays) {
+    const item = items[k]!;
+    answers[k] = await postPayment(db, principal, item.input, {
+      ...(item.channelDay ? { channelDay: item.channelDay } : {}),
+    }).catch((error: Error) => error);
+  }
+  return answers.map((answer) => answer ?? new Error('payment batch left an item unanswered'));
+}
+
+/**
+ * Gathers concurrent payment requests into batches: a request waits while `maxInFlight` batches
+ * are being committed, then goes with whatever arrived meanwhile (up to `maxBatch`). Under light
+ * load every payment goes alone at once; under heavy load many share one commit.
+ */
+export class PaymentBatcher {
+  private queue: {
+    principal: Principal;
+    item: BatchItem;
+    resolve: (value: PostedPayment) => void;
+    reject: (error: Error) => void;
+  }[] = [];
+  private inFlight = 0;
+
+  constructor(
+    private readonly db: Kysely<DB>,
+    private readonly options: { readonly maxBatch: number; readonly maxInFlight: number } = {
+      maxBatch: 64,
+      maxInFlight: 4,
+    },
+  ) {}
+
+  submit(principal: Principal, item: BatchItem): Promise<PostedPayment> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ principal, item, resolve, reject });
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    while (this.inFlight < this.options.maxInFlight && this.queue.length > 0) {
+      const login = this.queue[0]!.principal.login;
+      const batch: typeof this.queue = [];
+      const rest: typeof this.queue = [];
+      for (const entry of this.queue) {
+        if (entry.principal.login === login && batch.length < this.options.maxBatch) batch.push(entry);
+        else rest.push(entry);
+      }
+      this.queue = rest;
+      this.inFlight += 1;
+      postPaymentBatch(
+        this.db,
+        batch[0]!.principal,
+        batch.map((entry) => entry.item),
+      )
+        .then(
+          (answers) =>
+            answers.forEach((answer, k) => {
+              if (answer instanceof Error) batch[k]!.reject(answer);
+              else batch[k]!.resolve(answer);
+            }),
+          (error: Error) => {
+            for (const entry of batch) entry.reject(error);
+          },
+        )
+        .finally(() => {
+          this.inFlight -= 1;
+          this.pump();
+        });
+    }
+  }
+}

@@ -6,6 +6,7 @@ import { exportWithholdingBatch, importWithholdingResult } from '../../src/app/b
 import { AppError } from '../../src/app/errors.js';
 import { postPayment } from '../../src/app/post-payment.js';
 import { CLI_PRINCIPAL } from '../../src/app/principal.js';
+import { getCustomer } from '../../src/app/queries/get-customer.js';
 import { verifyLedger } from '../../src/app/queries/verify-ledger.js';
 import { fixedClock } from '../../src/adapters/clock/system-clock.js';
 import { formatResultFile } from '../../src/domain/channel/bank-batch-file.js';
@@ -163,6 +164,14 @@ describeEachDatabase('bank batch withholding (contracts/bank-batch.md)', (kind) 
       message: string;
     }>`select message from withholding_result where result_code = '3001' limit 1`.execute(database.db);
     expect(stored.rows[0]!.message).toBe('余额不足');
+    const detail = await getCustomer(database.db, CLI_PRINCIPAL, failed.customerNo, '2026-11-04');
+    expect(detail.withholding?.recentDebits[0]).toMatchObject({
+      batchNo: batch!.batchNo,
+      debited: false,
+      code: '3001',
+      message: '余额不足',
+      receiptNo: null,
+    });
 
     // A retry round takes only the failed lines; one of them paid at the counter meanwhile is left out.
     const paidElsewhere = answer.filter((line) => line.code !== '0000')[1]!;

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { DB } from '../../adapters/db/schema.js';
+import { fen, formatYuan } from '../../domain/money.js';
 import { hasPermission } from '../../domain/staff-role.js';
 import { AppError } from '../errors.js';
 import { type Principal, requirePermission } from '../principal.js';
@@ -33,7 +34,19 @@ export interface CustomerDetail {
   readonly status: string;
   readonly openedOn: string;
   readonly closedOn: string | null;
-  readonly withholding: { readonly bankCode: string; readonly accountNoMasked: string | null } | null;
+  readonly withholding: {
+    readonly bankCode: string;
+    readonly accountNoMasked: string | null;
+    readonly recentDebits: readonly {
+      readonly batchNo: string;
+      readonly date: string;
+      readonly amount: string;
+      readonly debited: boolean;
+      readonly code: string;
+      readonly message: string;
+      readonly receiptNo: string | null;
+    }[];
+  } | null;
   readonly meters: readonly {
     readonly meterNo: string;
     readonly multiplier: number;
@@ -84,7 +97,7 @@ export async function getCustomer(
     throw new AppError('not_found', `customer ${customerNo} not found`);
   }
   const customerId = row.customer_id;
-  const [responsible, account, meters, reads] = await Promise.all([
+  const [responsible, account, meters, reads, debits] = await Promise.all([
     db
       .selectFrom('area_assignment')
       .innerJoin('staff', 'staff.staff_id', 'area_assignment.staff_id')
@@ -120,6 +133,26 @@ export async function getCustomer(
       .orderBy('meter_read.read_on', 'desc')
       .limit(13)
       .execute(),
+    db
+      .selectFrom('withholding_result')
+      .innerJoin('withholding_batch', (join) =>
+        join
+          .onRef('withholding_batch.bank_code', '=', 'withholding_result.bank_code')
+          .onRef('withholding_batch.batch_no', '=', 'withholding_result.batch_no'),
+      )
+      .select([
+        'withholding_result.bank_code',
+        'withholding_result.batch_no',
+        'withholding_batch.batch_date',
+        'withholding_result.amount_fen',
+        'withholding_result.result_code',
+        'withholding_result.message',
+        'withholding_result.receipt_no',
+      ])
+      .where('withholding_result.customer_id', '=', customerId)
+      .orderBy('withholding_batch.batch_date', 'desc')
+      .limit(6)
+      .execute(),
   ]);
   const sensitive = hasPermission(principal.roles, 'customer.read_sensitive');
   return {
@@ -148,7 +181,20 @@ export async function getCustomer(
     openedOn: row.opened_on,
     closedOn: row.closed_on,
     withholding: account?.withholding_bank_code
-      ? { bankCode: account.withholding_bank_code, accountNoMasked: account.withholding_account_no_masked }
+      ? {
+          bankCode: account.withholding_bank_code,
+          accountNoMasked: account.withholding_account_no_masked,
+          // The latest debits (代扣回盘): a refused one keeps the bill in arrears with the bank's reason.
+          recentDebits: debits.map((debit) => ({
+            batchNo: debit.batch_no,
+            date: debit.batch_date,
+            amount: formatYuan(fen(Number(debit.amount_fen))),
+            debited: debit.result_code === '0000',
+            code: debit.result_code,
+            message: debit.message,
+            receiptNo: debit.receipt_no,
+          })),
+        }
       : null,
     meters: meters.map((meter) => ({
       meterNo: meter.meter_no,

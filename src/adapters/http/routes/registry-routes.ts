@@ -266,7 +266,25 @@ export function registryRoutes(deps: ServerDeps): FastifyPluginAsync {
                 closedOn: { type: ['string', 'null'] },
                 withholding: {
                   type: ['object', 'null'],
-                  properties: { bankCode: { type: 'string' }, accountNoMasked: { type: ['string', 'null'] } },
+                  properties: {
+                    bankCode: { type: 'string' },
+                    accountNoMasked: { type: ['string', 'null'] },
+                    recentDebits: {
+                      type: 'array',
+                      items: {
+                        type: 'object',
+                        properties: {
+                          batchNo: { type: 'string' },
+                          date: { type: 'string' },
+                          amount: { type: 'string' },
+                          debited: { type: 'boolean' },
+                          code: { type: 'string' },
+                          message: { type: 'string' },
+                          receiptNo: { type: ['string', 'null'] },
+                        },
+                      },
+                    },
+                  },
                 },
                 meters: {
                   type: 'array',

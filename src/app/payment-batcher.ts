@@ -1,9 +1,8 @@
-import { createHash } from 'node:crypto';
 import { type Kysely, sql } from 'kysely';
 import type { DB } from '../adapters/db/schema.js';
 import { AppError } from './errors.js';
-import { type ClaimedPayment, planAndWrite } from './post-payments-in-bulk.js';
-import { type PostPaymentInput, type PostedPayment, postPayment, sourceKey } from './post-payment.js';
+import { type ClaimedPayment, claimKeys, customersInScope, planAndWrite } from './post-payments-in-bulk.js';
+import { type PostPaymentInput, type PostedPayment, paymentInputHash, postPayment } from './post-payment.js';
 import { type Principal, requirePermission } from './principal.js';
 
 /** One payment request with the checks its channel needs (see postPayment's options). */
@@ -12,11 +11,6 @@ export interface BatchItem {
   readonly channelDay?: { readonly channelCode: string; readonly businessDate: string };
   readonly requestNonce?: { readonly key: string; readonly at: Date; readonly windowStart: Date };
 }
-
-const hashOf = (input: PostPaymentInput) =>
-  createHash('sha256')
-    .update(JSON.stringify([input.customerNo, input.amountFen, input.source.kind, sourceKey(input.source)]))
-    .digest('hex');
 
 /**
  * Posts concurrent payment requests in one transaction and one durable commit (group commit in
@@ -76,16 +70,7 @@ export async function postPaymentBatch(
       if (row.rows[0]?.accepted) closed.add(day);
     }
     const customerNos = [...new Set(items.map((item) => item.input.customerNo))];
-    const customers = await sql<{ customer_no: string; customer_id: number; category: string; path: string }>`
-      select n.customer_no, cu.customer_id, cu.category, o.path from customer_number n
-      join customer cu on cu.customer_id = n.customer_id
-      join org_unit o on o.org_unit_id = cu.station_id
-      where n.customer_no = any(${customerNos}::text[])`.execute(trx);
-    const byNo = new Map(
-      customers.rows
-        .filter((row) => row.path.startsWith(principal.scopePath))
-        .map((row) => [row.customer_no, row]),
-    );
+    const byNo = await customersInScope(trx, principal, customerNos);
     const hashes = new Map<string, string>();
     const candidates: number[] = [];
     items.forEach((item, k) => {
@@ -99,7 +84,7 @@ export async function postPaymentBatch(
       } else if (hashes.has(input.idempotencyKey)) {
         replays.push(k); // the same key twice in the batch: the second is a replay of the first
       } else {
-        hashes.set(input.idempotencyKey, hashOf(input));
+        hashes.set(input.idempotencyKey, paymentInputHash(input));
         candidates.push(k);
       }
     });
@@ -115,19 +100,14 @@ export async function postPaymentBatch(
       return true;
     });
     if (open.length === 0) return;
-    const claims = await sql<{ idempotency_key: string; payment_id: number }>`
-      insert into payment_key (idempotency_key, customer_id, payment_id, input_hash)
-      select x.k, x.c, nextval('payment_id_seq'), x.h
-      from jsonb_to_recordset(${JSON.stringify(
-        open.map((k) => ({
-          k: items[k]!.input.idempotencyKey,
-          c: byNo.get(items[k]!.input.customerNo)!.customer_id,
-          h: hashes.get(items[k]!.input.idempotencyKey),
-        })),
-      )}::jsonb) as x(k text, c bigint, h text)
-      on conflict (idempotency_key) do nothing
-      returning idempotency_key, payment_id`.execute(trx);
-    const claimed = new Map(claims.rows.map((row) => [row.idempotency_key, Number(row.payment_id)]));
+    const claimed = await claimKeys(
+      trx,
+      open.map((k) => ({
+        key: items[k]!.input.idempotencyKey,
+        customerId: Number(byNo.get(items[k]!.input.customerNo)!.customer_id),
+        inputHash: hashes.get(items[k]!.input.idempotencyKey)!,
+      })),
+    );
     const toWrite: ClaimedPayment[] = [];
     const indexOf = new Map<string, number>();
     for (const k of open) {

@@ -63,6 +63,13 @@ export const SOURCE_ACCOUNT: Readonly<Record<PaymentSource['kind'], LedgerAccoun
   channel: 'channel_clearing',
 };
 
+/** What makes two posts of one key "the same payment": customer, amount and source. */
+export function paymentInputHash(input: PostPaymentInput): string {
+  return createHash('sha256')
+    .update(JSON.stringify([input.customerNo, input.amountFen, input.source.kind, sourceKey(input.source)]))
+    .digest('hex');
+}
+
 export function sourceKey(source: PaymentSource): string {
   return source.kind === 'channel' ? source.channelCode : String(source.staffId);
 }
@@ -98,9 +105,7 @@ export async function postPayment(
   const feeFen = input.source.kind === 'channel' ? (input.source.feeFen ?? 0) : 0;
   if (!Number.isSafeInteger(feeFen) || feeFen < 0 || feeFen > input.amountFen)
     throw new AppError('validation_failed', 'fee: 0 up to the amount');
-  const inputHash = createHash('sha256')
-    .update(JSON.stringify([input.customerNo, input.amountFen, input.source.kind, sourceKey(input.source)]))
-    .digest('hex');
+  const inputHash = paymentInputHash(input);
   return inTransaction(db, async (trx) => {
     // The lock on the customer depends on the claim's result, so it is always taken after it.
     const head = await sql<{

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { type Kysely, sql } from 'kysely';
 import { copyRows } from '../adapters/db/raw-commands.js';
 import type { DB } from '../adapters/db/schema.js';
@@ -9,6 +8,7 @@ import {
   type PostPaymentInput,
   type PostedPayment,
   loadCustomerStates,
+  paymentInputHash,
   planPayment,
   sourceKey,
 } from './post-payment.js';
@@ -22,11 +22,6 @@ export interface BulkPostResult {
   /** Receipt number per idempotency key, for every input. */
   readonly receipts: ReadonlyMap<string, string>;
 }
-
-const inputHashOf = (input: PostPaymentInput) =>
-  createHash('sha256')
-    .update(JSON.stringify([input.customerNo, input.amountFen, input.source.kind, sourceKey(input.source)]))
-    .digest('hex');
 
 /**
  * Posts many payments (a bank's result file, a month of the demo county) by the same rule as
@@ -64,7 +59,7 @@ async function postChunk(db: Kysely<DB>, principal: Principal, chunk: readonly P
   for (const input of chunk) {
     if (!Number.isSafeInteger(input.amountFen) || input.amountFen <= 0)
       throw new AppError('validation_failed', `${input.idempotencyKey}: amount must be more than 0.00`);
-    const hash = inputHashOf(input);
+    const hash = paymentInputHash(input);
     const earlier = hashes.get(input.idempotencyKey);
     if (earlier !== undefined) {
       if (earlier !== hash)
@@ -79,29 +74,18 @@ async function postChunk(db: Kysely<DB>, principal: Principal, chunk: readonly P
   }
   return inTransaction(db, async (trx) => {
     const customerNos = [...new Set(unique.map((input) => input.customerNo))];
-    const customers = await sql<{ customer_no: string; customer_id: number; category: string; path: string }>`
-      select n.customer_no, cu.customer_id, cu.category, o.path from customer_number n
-      join customer cu on cu.customer_id = n.customer_id
-      join org_unit o on o.org_unit_id = cu.station_id
-      where n.customer_no = any(${customerNos}::text[])`.execute(trx);
-    const byNo = new Map(customers.rows.map((row) => [row.customer_no, row]));
+    const byNo = await customersInScope(trx, principal, customerNos);
     for (const customerNo of customerNos) {
-      if (!byNo.get(customerNo)?.path.startsWith(principal.scopePath))
-        throw new AppError('not_found', `customer ${customerNo} not found`);
+      if (!byNo.has(customerNo)) throw new AppError('not_found', `customer ${customerNo} not found`);
     }
-    const claims = await sql<{ idempotency_key: string; payment_id: number }>`
-      insert into payment_key (idempotency_key, customer_id, payment_id, input_hash)
-      select x.k, x.c, nextval('payment_id_seq'), x.h
-      from jsonb_to_recordset(${JSON.stringify(
-        unique.map((input) => ({
-          k: input.idempotencyKey,
-          c: byNo.get(input.customerNo)!.customer_id,
-          h: hashes.get(input.idempotencyKey),
-        })),
-      )}::jsonb) as x(k text, c bigint, h text)
-      on conflict (idempotency_key) do nothing
-      returning idempotency_key, payment_id`.execute(trx);
-    const claimed = new Map(claims.rows.map((row) => [row.idempotency_key, Number(row.payment_id)]));
+    const claimed = await claimKeys(
+      trx,
+      unique.map((input) => ({
+        key: input.idempotencyKey,
+        customerId: Number(byNo.get(input.customerNo)!.customer_id),
+        inputHash: hashes.get(input.idempotencyKey)!,
+      })),
+    );
     const receipts = new Map<string, string>();
     const earlier = unique
       .filter((input) => !claimed.has(input.idempotencyKey))
@@ -316,4 +300,40 @@ export async function planAndWrite(
     audits,
   );
   return results;
+}
+
+/**
+ * Claims idempotency keys in one statement, each with a new payment id; returns the claimed ones
+ * (a key posted before, or being posted by another transaction that then commits, is left out).
+ */
+export async function claimKeys(
+  trx: Kysely<DB>,
+  keys: readonly { readonly key: string; readonly customerId: number; readonly inputHash: string }[],
+): Promise<Map<string, number>> {
+  const claims = await sql<{ idempotency_key: string; payment_id: number }>`
+    insert into payment_key (idempotency_key, customer_id, payment_id, input_hash)
+    select x.k, x.c, nextval('payment_id_seq'), x.h
+    from jsonb_to_recordset(${JSON.stringify(keys.map((row) => ({ k: row.key, c: row.customerId, h: row.inputHash })))}::jsonb)
+      as x(k text, c bigint, h text)
+    on conflict (idempotency_key) do nothing
+    returning idempotency_key, payment_id`.execute(trx);
+  return new Map(claims.rows.map((row) => [row.idempotency_key, Number(row.payment_id)]));
+}
+
+/** Customers by customer number, only those in the principal's scope (others look absent). */
+export async function customersInScope(
+  trx: Kysely<DB>,
+  principal: Principal,
+  customerNos: readonly string[],
+): Promise<Map<string, { customer_no: string; customer_id: number; category: string }>> {
+  const customers = await sql<{ customer_no: string; customer_id: number; category: string; path: string }>`
+    select n.customer_no, cu.customer_id, cu.category, o.path from customer_number n
+    join customer cu on cu.customer_id = n.customer_id
+    join org_unit o on o.org_unit_id = cu.station_id
+    where n.customer_no = any(${customerNos}::text[])`.execute(trx);
+  return new Map(
+    customers.rows
+      .filter((row) => row.path.startsWith(principal.scopePath))
+      .map((row) => [row.customer_no, row]),
+  );
 }

@@ -17,13 +17,13 @@ import { runBilling } from '../dist/jobs/billing/run-billing.js';
 import { createDemoCounty } from '../dist/jobs/demo/create-demo-county.js';
 import { freshDatabase, machine, parseArgs, postgresServer } from './support.mjs';
 
-const options = parseArgs(process.argv.slice(2), { customers: 200000, chunk: 5000 });
+const options = parseArgs(process.argv.slice(2), { customers: 207000, chunk: 5000, concurrency: 2 });
 const server = postgresServer();
 const cipher = createFieldCipher(randomBytes(32));
 const database = await openDatabase({
   kind: 'postgres',
   url: await freshDatabase(server.url, 'gc_bench_bank'),
-  poolSize: 4,
+  poolSize: 6,
 });
 const clock = {
   now: () => new Date('2026-11-04T02:00:00Z'),
@@ -88,6 +88,7 @@ try {
     fileName: `WR_BENCHBANK_20261104_${batch.batchNo}.txt`,
     bytes: result,
     chunkSize: options.chunk,
+    concurrency: options.concurrency,
   });
   const importSeconds = (performance.now() - t0) / 1000;
   t0 = performance.now();

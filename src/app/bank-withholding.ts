@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { type Kysely, sql } from 'kysely';
+import { copyRows } from '../adapters/db/raw-commands.js';
 import type { DB } from '../adapters/db/schema.js';
 import {
   BankFileError,
@@ -315,6 +316,8 @@ export async function importWithholdingResult(
     readonly bytes: Buffer;
     /** Payments posted per transaction (default 5000). */
     readonly chunkSize?: number;
+    /** Transactions at once (PostgreSQL; default 1). */
+    readonly concurrency?: number;
     readonly onProgress?: (done: number, total: number) => void;
   },
 ): Promise<ImportedResult> {
@@ -410,7 +413,12 @@ export async function importWithholdingResult(
       businessDate: businessDate as LocalDate,
       source: { kind: 'channel' as const, channelCode: file.bankCode, txnId: line.bankTxnId },
     })),
-    { chunkSize: input.chunkSize ?? 5000, ...(input.onProgress ? { onProgress: input.onProgress } : {}) },
+    {
+      chunkSize: input.chunkSize ?? 5000,
+      // A result file names each customer once (checked against the request batch).
+      concurrency: input.concurrency ?? 1,
+      ...(input.onProgress ? { onProgress: input.onProgress } : {}),
+    },
   );
   const posted = bulk.posted;
   const receipts = new Map(
@@ -420,25 +428,7 @@ export async function importWithholdingResult(
     ]),
   );
   await db.transaction().execute(async (trx) => {
-    for (let k = 0; k < file.lines.length; k += 1000) {
-      await trx
-        .insertInto('withholding_result')
-        .values(
-          file.lines.slice(k, k + 1000).map((line) => ({
-            customer_id: bySeq.get(line.seq)!.customer_id,
-            bank_code: file.bankCode,
-            batch_no: file.batchNo,
-            seq: line.seq,
-            amount_fen: line.amountFen,
-            result_code: line.code,
-            bank_txn_id: line.bankTxnId,
-            message: line.message,
-            receipt_no: receipts.get(line.seq) ?? null,
-          })),
-        )
-        .onConflict((conflict) => conflict.doNothing())
-        .execute();
-    }
+    // The file row is claimed first: a concurrent import of the same batch waits, then stops here.
     const inserted = await trx
       .insertInto('withholding_result_file')
       .values({
@@ -454,6 +444,32 @@ export async function importWithholdingResult(
       .executeTakeFirst();
     if (Number(inserted.numInsertedOrUpdatedRows ?? 0) === 0)
       reject(0, `batch ${file.batchNo} was answered by another import at the same time`);
+    await copyRows(
+      trx,
+      'withholding_result',
+      [
+        'customer_id',
+        'bank_code',
+        'batch_no',
+        'seq',
+        'amount_fen',
+        'result_code',
+        'bank_txn_id',
+        'message',
+        'receipt_no',
+      ],
+      file.lines.map((line) => [
+        bySeq.get(line.seq)!.customer_id,
+        file.bankCode,
+        file.batchNo,
+        line.seq,
+        line.amountFen,
+        line.code,
+        line.bankTxnId,
+        line.message,
+        receipts.get(line.seq) ?? null,
+      ]),
+    );
     await recordAudit(trx, principal, {
       action: 'withholding.import',
       objectType: 'withholding_batch',

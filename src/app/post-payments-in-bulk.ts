@@ -35,21 +35,38 @@ export async function postPaymentsInBulk(
   db: Kysely<DB>,
   principal: Principal,
   inputs: readonly PostPaymentInput[],
-  options: { readonly chunkSize?: number; readonly onProgress?: (done: number, total: number) => void } = {},
+  options: {
+    readonly chunkSize?: number;
+    /**
+     * Chunks committed at once (PostgreSQL). Only for inputs where each customer appears once
+     * (a bank file): a customer's payments in two chunks would otherwise race for its order.
+     */
+    readonly concurrency?: number;
+    readonly onProgress?: (done: number, total: number) => void;
+  } = {},
 ): Promise<BulkPostResult> {
   requirePermission(principal, 'payment.post');
   const receipts = new Map<string, string>();
   let posted = 0;
   let replayed = 0;
+  let done = 0;
   const chunkSize = options.chunkSize ?? 2000;
-  for (let start = 0; start < inputs.length; start += chunkSize) {
-    const chunk = inputs.slice(start, start + chunkSize);
-    const result = await postChunk(db, principal, chunk);
-    for (const [key, receipt] of result.receipts) receipts.set(key, receipt);
-    posted += result.posted;
-    replayed += result.replayed;
-    options.onProgress?.(Math.min(inputs.length, start + chunkSize), inputs.length);
-  }
+  const starts = Array.from({ length: Math.ceil(inputs.length / chunkSize) }, (_, k) => k * chunkSize);
+  let next = 0;
+  const worker = async () => {
+    for (;;) {
+      const start = starts[next++];
+      if (start === undefined) return;
+      const chunk = inputs.slice(start, start + chunkSize);
+      const result = await postChunk(db, principal, chunk);
+      for (const [key, receipt] of result.receipts) receipts.set(key, receipt);
+      posted += result.posted;
+      replayed += result.replayed;
+      done += chunk.length;
+      options.onProgress?.(done, inputs.length);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 1) }, worker));
   return { posted, replayed, receipts };
 }
 

@@ -359,6 +359,7 @@ export function registerChannelCommands(program: Command, kit: CommandKit): void
             fileName: file,
             bytes,
             ...(options.chunk ? { chunkSize: options.chunk } : {}),
+            concurrency: context.database.kind === 'postgres' ? 2 : 1,
             onProgress: (done, total) => bar.update(done, total),
           },
         );

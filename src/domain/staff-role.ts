@@ -33,6 +33,8 @@ export const PERMISSIONS = [
   'reconciliation.read',
   'reconciliation.resolve',
   'withholding.run',
+  'cash.deposit',
+  'cash.supervise',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -52,6 +54,8 @@ const ROLE_PERMISSIONS: Readonly<Record<ActorRole, readonly Permission[]>> = {
     'reconciliation.resolve',
     'withholding.run',
     'channel.manage',
+    'cash.deposit',
+    'cash.supervise',
   ],
   station_head: [
     'registry.read',
@@ -62,6 +66,8 @@ const ROLE_PERMISSIONS: Readonly<Record<ActorRole, readonly Permission[]>> = {
     'billing.release',
     'billing.approve',
     'audit.read',
+    'cash.deposit',
+    'cash.supervise',
   ],
   billing_checker: [
     'registry.read',
@@ -72,8 +78,8 @@ const ROLE_PERMISSIONS: Readonly<Record<ActorRole, readonly Permission[]>> = {
     'billing.release',
     'billing.rebill_request',
   ],
-  cashier: ['registry.read', 'customer.read', 'payment.post', 'payment.reverse'],
-  collector: ['registry.read', 'customer.read', 'reads.read', 'reads.import', 'payment.post'],
+  cashier: ['registry.read', 'customer.read', 'payment.post', 'payment.reverse', 'cash.deposit'],
+  collector: ['registry.read', 'customer.read', 'reads.read', 'reads.import', 'payment.post', 'cash.deposit'],
 };
 
 export function isStaffRole(value: string): value is StaffRole {

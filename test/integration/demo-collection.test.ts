@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { fixedClock } from '../../src/adapters/clock/system-clock.js';
 import { fileCodec } from '../../src/adapters/files/file-codec.js';
+import { cashOnHand } from '../../src/app/cash-deposits.js';
 import { CLI_PRINCIPAL } from '../../src/app/principal.js';
 import { channelSettlement } from '../../src/app/queries/channel-settlement.js';
 import { verifyLedger } from '../../src/app/queries/verify-ledger.js';
@@ -62,6 +63,19 @@ describeEachDatabase('the demo county collects its bills', (kind) => {
     });
     expect(days.length).toBeGreaterThan(20);
     expect(days.every((day) => day.agrees && day.reconciliation === 'accepted')).toBe(true);
+    // Collectors and cashiers deposited their cash; whoever keeps some back is flagged.
+    const slips = await sql<{ n: number }>`select count(*)::int as n from cash_deposit`.execute(database.db);
+    expect(slips.rows[0]!.n).toBeGreaterThan(50);
+    const holders = await cashOnHand(database.db, CLI_PRINCIPAL, '2026-11-27' as LocalDate);
+    const lappers = await sql<{
+      login: string;
+    }>`select s.login from demo_staff_behaviour b join staff s on s.staff_id = b.staff_id where b.laps_cash`.execute(
+      database.db,
+    );
+    for (const { login } of lappers.rows) {
+      const row = holders.find((holder) => holder.staffLogin === login);
+      if (row && row.undepositedPayments > 0) expect(row.alert, login).toBe(true);
+    }
     expect((await verifyLedger(database.db)).problems).toEqual([]);
     // Running the history again changes nothing.
     const again = await billDemoHistory(database.db, { concurrency: 1, worker: 'test' });

@@ -10,11 +10,13 @@ import {
   setChannelEnabled,
 } from '../../app/add-channel.js';
 import { exportWithholdingBatch, importWithholdingResult } from '../../app/bank-withholding.js';
+import { cashOnHand, recordCashDeposit } from '../../app/cash-deposits.js';
 import { CLI_PRINCIPAL } from '../../app/principal.js';
 import { channelSettlement } from '../../app/queries/channel-settlement.js';
 import { listCustomers } from '../../app/queries/list-customers.js';
 import { listReconciliationCases } from '../../app/reconciliation-cases.js';
 import { addDays, parseLocalDate } from '../../domain/local-date.js';
+import { parseYuan } from '../../domain/money.js';
 import type { AppContext } from '../../main/app-context.js';
 import { simulateChannel } from '../channel-client/channel-simulator.js';
 import { fileCodec } from '../files/file-codec.js';
@@ -368,6 +370,62 @@ export function registerChannelCommands(program: Command, kit: CommandKit): void
         else
           io.out(
             `${result.bankCode} ${result.batchNo}: ${result.debited} debited (${result.debitedTotal} yuan), ${result.failed} failed, ${result.posted} payments posted${result.alreadyImported ? ' (already imported)' : ''}\n`,
+          );
+      });
+    });
+
+  const cash = program.command('cash').description('cash control (解款): deposits and cash on hand');
+  cash
+    .command('deposit')
+    .description('record a bank deposit slip of a collector or cashier (clears their oldest cash first)')
+    .requiredOption('--staff <login>', 'the collector or cashier who deposited')
+    .requiredOption('--slip <no>', 'bank slip number')
+    .requiredOption('--amount <yuan>', 'amount in yuan')
+    .requiredOption('--account <account>', 'bank account deposited into')
+    .option('--date <date>', 'deposit date (default: today)', dateArg)
+    .option('--json', 'print one JSON document')
+    .action(async (options, command: Command) => {
+      const global = globals(command);
+      const amountFen = parseYuan(options.amount);
+      if (amountFen === null || amountFen <= 0)
+        throw new UsageError('--amount: yuan with at most 2 decimals, more than 0');
+      await withContext(async (context) => {
+        const result = await recordCashDeposit(context.database.db, CLI_PRINCIPAL, {
+          staffLogin: options.staff,
+          slipNo: options.slip,
+          bankAccount: options.account,
+          amountFen,
+          depositedOn: options.date ?? context.clock.today(),
+        });
+        if (global.json) emitJson(result);
+        else
+          io.out(
+            `${result.staffLogin} ${options.slip}: ${result.amount} yuan, ${result.payments} payments; still held ${result.cashOnHand}\n`,
+          );
+      });
+    });
+  cash
+    .command('on-hand')
+    .description('cash held by each collector and cashier; overdue cash is flagged')
+    .option('--json', 'print one JSON document')
+    .action(async (_options, command: Command) => {
+      const global = globals(command);
+      await withContext(async (context) => {
+        const rows = await cashOnHand(context.database.db, CLI_PRINCIPAL, context.clock.today());
+        const held = rows.filter((row) => row.cashOnHand !== '0.00');
+        if (global.json) emitJson(rows);
+        else
+          io.out(
+            formatTable(held, [
+              'staffLogin',
+              'name',
+              'kind',
+              'cashOnHand',
+              'undepositedPayments',
+              'oldestUndeposited',
+              'overdue',
+              'alert',
+            ]),
           );
       });
     });

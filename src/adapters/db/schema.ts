@@ -199,6 +199,26 @@ export interface WithholdingResultFileTable {
   imported_at: Timestamp;
 }
 
+export interface CashDepositTable {
+  deposit_id: Generated<number>;
+  staff_id: number;
+  source_kind: 'collector' | 'counter';
+  slip_no: string;
+  bank_account: string;
+  amount_fen: number;
+  deposited_on: string;
+  recorded_by: number | null;
+  recorded_at: Timestamp;
+}
+
+export interface CashDepositItemTable {
+  customer_id: number;
+  payment_id: number;
+  deposit_id: number;
+  amount_fen: number;
+  journal_entry_id: number;
+}
+
 export interface WithholdingResultTable {
   customer_id: number;
   bank_code: string;
@@ -570,6 +590,8 @@ export interface DB {
   withholding_line_bill: WithholdingLineBillTable;
   withholding_result_file: WithholdingResultFileTable;
   withholding_result: WithholdingResultTable;
+  cash_deposit: CashDepositTable;
+  cash_deposit_item: CashDepositItemTable;
   job_run: JobRunTable;
   job_partition: JobPartitionTable;
   customer: CustomerTable;

@@ -19,6 +19,7 @@ export const REFERENCE_TABLES = [
   'reconciliation_case_action',
   'withholding_batch',
   'withholding_result_file',
+  'cash_deposit',
   'job_run',
   'job_partition',
   'schema_migration',

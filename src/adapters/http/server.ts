@@ -17,6 +17,7 @@ import { handleError } from './error-mapper.js';
 import { authRoutes } from './routes/auth-routes.js';
 import { RateLimiter } from './rate-limiter.js';
 import { billingRoutes } from './routes/billing-routes.js';
+import { cashRoutes } from './routes/cash-routes.js';
 import { channelAdminRoutes } from './routes/channel-admin-routes.js';
 import { channelRoutes } from './routes/channel-routes.js';
 import { healthRoutes } from './routes/health-routes.js';
@@ -86,6 +87,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   await app.register(authRoutes(deps), { prefix: '/api/v1' });
   await app.register(registryRoutes(deps), { prefix: '/api/v1' });
   await app.register(billingRoutes(deps), { prefix: '/api/v1' });
+  await app.register(cashRoutes(deps), { prefix: '/api/v1' });
   const channels = new ChannelDirectory(deps.db, deps.cipher.decrypt, deps.clock);
   await app.register(channelAdminRoutes({ ...deps, channels }), { prefix: '/api/v1' });
   await app.register(

@@ -57,6 +57,13 @@ export async function verifyLedger(db: Kysely<DB>): Promise<LedgerVerification> 
         where coalesce(p.amount, 0) <> y.amount_fen or coalesce(a.amount, 0) <> y.amount_fen`,
     },
     {
+      check: 'deposit_within_payment',
+      query: sql`select i.customer_id, y.receipt_no as reference,
+          'payment ' || max(y.amount_fen) || ' fen, deposited ' || sum(i.amount_fen) as detail
+        from cash_deposit_item i join payment y on y.customer_id = i.customer_id and y.payment_id = i.payment_id
+        group by i.customer_id, y.receipt_no having sum(i.amount_fen) > max(y.amount_fen)`,
+    },
+    {
       check: 'bill_not_overpaid',
       query: sql`select a.customer_id, a.bill_id::text as reference,
           'principal allocated ' || sum(a.amount_fen) || ' fen on a bill of ' || max(b.amount_fen) as detail

@@ -11,6 +11,7 @@ import type { PostPaymentInput } from '../../app/post-payment.js';
 import { postPaymentsInBulk } from '../../app/post-payments-in-bulk.js';
 import { CLI_PRINCIPAL } from '../../app/principal.js';
 import { reconcileChannelDay } from '../../app/reconcile-channel-day.js';
+import { recordCashDeposit } from '../../app/cash-deposits.js';
 import { SUCCESS_CODE, formatResultFile } from '../../domain/channel/bank-batch-file.js';
 import { channelFee } from '../../domain/channel/channel-fee.js';
 import { Decimal, yuanToFenHalfUp } from '../../domain/decimal.js';
@@ -105,9 +106,9 @@ export async function collectDemoMonth(
   context: DemoCollectionContext,
   clock: Clock,
   window: { readonly period: Period; readonly from: LocalDate; readonly to: LocalDate },
-): Promise<{ payments: number; withheld: number }> {
+): Promise<{ payments: number; withheld: number; deposits: number }> {
   const to = window.to < context.today ? window.to : context.today;
-  if (window.from > to) return { payments: 0, withheld: 0 };
+  if (window.from > to) return { payments: 0, withheld: 0, deposits: 0 };
 
   // Bank debits of the month's bills on release day.
   let withheld = 0;
@@ -279,6 +280,9 @@ export async function collectDemoMonth(
   );
   const posted = await postPaymentsInBulk(db, CLI_PRINCIPAL, inputs, { chunkSize: 4000 });
 
+  // Collectors and cashiers take their cash to the bank by habit; a few keep back part of it.
+  const deposited = await depositDemoCash(db, window.from, to);
+
   // The platform sends its file for each day; the demo's files match.
   const days = [
     ...new Set(inputs.filter((input) => input.source.kind === 'channel').map((input) => input.businessDate)),
@@ -302,7 +306,51 @@ export async function collectDemoMonth(
       })),
     });
   }
-  return { payments: posted.posted, withheld };
+  return { payments: posted.posted, withheld, deposits: deposited };
+}
+
+/**
+ * Each collector's and cashier's cash of a day goes to the bank after their habitual delay
+ * (demo_staff_behaviour); a collector who laps cash deposits only nine tenths of it, so their
+ * cash on hand grows and the cash-control report flags them. Slip numbers are fixed per staff and
+ * day, so a rerun records nothing twice.
+ */
+async function depositDemoCash(db: Kysely<DB>, from: LocalDate, to: LocalDate): Promise<number> {
+  const days = await sql<{
+    login: string;
+    staff_id: number;
+    business_date: string;
+    total: number;
+    delay: number;
+    laps: boolean;
+  }>`
+    select s.login, s.staff_id, p.business_date::text as business_date, sum(p.amount_fen)::bigint as total,
+      coalesce(b.deposit_delay_days, 0) as delay, coalesce(b.laps_cash, false) as laps
+    from payment p
+    join journal_entry j on j.customer_id = p.customer_id and j.journal_entry_id = p.journal_entry_id
+    join staff s on s.staff_id::text = j.source_id
+    left join demo_staff_behaviour b on b.staff_id = s.staff_id
+    where j.source_type in ('collector', 'counter')
+      and p.business_date between ${addDays(from, -40)}::date and ${to}::date
+      and not exists (select 1 from payment_reversal r where r.customer_id = p.customer_id and r.payment_id = p.payment_id)
+    group by s.login, s.staff_id, p.business_date, b.deposit_delay_days, b.laps_cash
+    order by p.business_date, s.staff_id`.execute(db);
+  let slips = 0;
+  for (const day of days.rows) {
+    const on = addDays(day.business_date as LocalDate, Number(day.delay));
+    if (on < from || on > to) continue;
+    const amount = day.laps ? Math.floor((Number(day.total) * 9) / 1000) * 100 : Number(day.total);
+    if (amount <= 0) continue;
+    await recordCashDeposit(db, CLI_PRINCIPAL, {
+      staffLogin: day.login,
+      slipNo: `DEMO-${day.staff_id}-${day.business_date.replaceAll('-', '')}`,
+      bankAccount: 'COUNTY-BANK-01',
+      amountFen: fen(amount),
+      depositedOn: on,
+    });
+    slips += 1;
+  }
+  return slips;
 }
 
 async function demoCollectors(db: Kysely<DB>) {

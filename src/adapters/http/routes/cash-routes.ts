@@ -1,0 +1,77 @@
+import type { FastifyPluginAsync } from 'fastify';
+import { cashOnHand, recordCashDeposit } from '../../../app/cash-deposits.js';
+import { AppError } from '../../../app/errors.js';
+import { parseLocalDate } from '../../../domain/local-date.js';
+import { parseYuan } from '../../../domain/money.js';
+import { errorResponses } from '../schemas.js';
+import { type ServerDeps, requirePrincipal } from '../server.js';
+
+/** Cash control (解款): deposits by collectors and cashiers, and who holds how much since when. */
+export function cashRoutes(deps: ServerDeps): FastifyPluginAsync {
+  return async (app) => {
+    app.post<{
+      Body: {
+        staffLogin?: string;
+        slipNo: string;
+        bankAccount: string;
+        amount: string;
+        depositedOn?: string;
+      };
+    }>(
+      '/cash-deposits',
+      {
+        schema: {
+          summary: 'Record a bank deposit slip (解款): clears the depositor’s oldest undeposited cash',
+          tags: ['cash'],
+          body: {
+            type: 'object',
+            required: ['slipNo', 'bankAccount', 'amount'],
+            additionalProperties: false,
+            properties: {
+              staffLogin: { type: 'string', minLength: 1, maxLength: 64, description: 'default: yourself' },
+              slipNo: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,40}$' },
+              bankAccount: { type: 'string', minLength: 1, maxLength: 64 },
+              amount: { type: 'string', pattern: '^[0-9]{1,12}(\\.[0-9]{1,2})?$' },
+              depositedOn: {
+                type: 'string',
+                pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}$',
+                description: 'default: today',
+              },
+            },
+          },
+          response: errorResponses,
+        },
+      },
+      async (request) => {
+        const principal = requirePrincipal(request);
+        const amountFen = parseYuan(request.body.amount);
+        if (amountFen === null || amountFen <= 0)
+          throw new AppError('validation_failed', 'amount: must be more than 0.00');
+        const depositedOn = request.body.depositedOn
+          ? parseLocalDate(request.body.depositedOn)
+          : deps.clock.today();
+        if (!depositedOn) throw new AppError('validation_failed', 'depositedOn: not a calendar date');
+        return recordCashDeposit(deps.db, principal, {
+          staffLogin: request.body.staffLogin ?? principal.login,
+          slipNo: request.body.slipNo,
+          bankAccount: request.body.bankAccount,
+          amountFen,
+          depositedOn,
+        });
+      },
+    );
+
+    app.get(
+      '/cash-on-hand',
+      {
+        schema: {
+          summary:
+            'Cash held by each collector and cashier, oldest undeposited day and overdue cash (alerts)',
+          tags: ['cash'],
+          response: errorResponses,
+        },
+      },
+      async (request) => cashOnHand(deps.db, requirePrincipal(request), deps.clock.today()),
+    );
+  };
+}

@@ -1,0 +1,262 @@
+import { type Kysely, sql } from 'kysely';
+import type { DB } from '../adapters/db/schema.js';
+import { type LocalDate, addDays, dayNumber } from '../domain/local-date.js';
+import { type Fen, fen, formatYuan } from '../domain/money.js';
+import { AppError } from './errors.js';
+import { inTransaction } from './in-transaction.js';
+import { type Principal, requirePermission } from './principal.js';
+import { recordAudit } from './record-audit.js';
+
+/** Entry ids of cash deposits live above this offset (one entry per payment deposited). */
+export const CASH_DEPOSIT_ENTRY_OFFSET = 5_000_000_000;
+
+export interface DepositInput {
+  readonly staffLogin: string;
+  /** The bank slip number (解款单号): the same slip twice is recorded once. */
+  readonly slipNo: string;
+  readonly bankAccount: string;
+  readonly amountFen: Fen;
+  readonly depositedOn: LocalDate;
+}
+
+export interface DepositResult {
+  readonly depositId: number;
+  readonly staffLogin: string;
+  readonly amount: string;
+  readonly payments: number;
+  /** Cash the staff member still holds after this slip. */
+  readonly cashOnHand: string;
+  readonly replayed: boolean;
+}
+
+/** Undeposited cash per payment of one collector or cashier, oldest first (reversed payments hold none). */
+async function undeposited(trx: Kysely<DB>, staffId: number, kind: 'collector' | 'counter') {
+  const rows = await sql<{
+    customer_id: number;
+    payment_id: number;
+    business_date: string;
+    amount_fen: number;
+    deposited_fen: number;
+  }>`
+    select p.customer_id, p.payment_id, p.business_date::text as business_date, p.amount_fen,
+      coalesce((select sum(i.amount_fen) from cash_deposit_item i
+                where i.customer_id = p.customer_id and i.payment_id = p.payment_id), 0)::bigint as deposited_fen
+    from journal_entry j
+    join payment p on p.customer_id = j.customer_id and p.journal_entry_id = j.journal_entry_id
+    where j.kind = 'payment' and j.source_type = ${kind} and j.source_id = ${String(staffId)}
+      and not exists (select 1 from payment_reversal r where r.customer_id = p.customer_id and r.payment_id = p.payment_id)
+    order by p.paid_at, p.payment_id`.execute(trx);
+  return rows.rows
+    .map((row) => ({ ...row, open: Number(row.amount_fen) - Number(row.deposited_fen) }))
+    .filter((row) => row.open > 0);
+}
+
+/**
+ * A collector or cashier deposits cash at the bank (解款): the slip's amount clears their
+ * undeposited payments oldest first, each by a journal entry moving its cash to the bank (the
+ * last one possibly in part). A slip larger than the cash held is refused; the same slip number
+ * again returns the first result. Errors: forbidden, not_found, validation_failed.
+ */
+export async function recordCashDeposit(
+  db: Kysely<DB>,
+  principal: Principal,
+  input: DepositInput,
+): Promise<DepositResult> {
+  requirePermission(principal, 'cash.deposit');
+  if (!Number.isSafeInteger(input.amountFen) || input.amountFen <= 0)
+    throw new AppError('validation_failed', 'amount: must be more than 0.00');
+  if (!/^[A-Za-z0-9_-]{1,40}$/.test(input.slipNo))
+    throw new AppError('validation_failed', 'slipNo: 1–40 letters, digits, "_" or "-"');
+  return inTransaction(db, async (trx) => {
+    const staff = await trx
+      .selectFrom('staff')
+      .innerJoin('org_unit', 'org_unit.org_unit_id', 'staff.org_unit_id')
+      .select(['staff.staff_id', 'staff.login', 'staff.roles', 'org_unit.path'])
+      .where('staff.login', '=', input.staffLogin)
+      .executeTakeFirst();
+    if (!staff?.path.startsWith(principal.scopePath))
+      throw new AppError('not_found', `no staff ${input.staffLogin}`);
+    // Cashiers and collectors deposit their own cash; heads and finance record for their scope.
+    if (principal.kind === 'staff' && principal.staffId !== staff.staff_id)
+      requirePermission(principal, 'cash.supervise');
+    const kind = staff.roles.includes('collector') ? 'collector' : 'counter';
+    await sql`select pg_advisory_xact_lock(hashtext('cash-deposit'), ${staff.staff_id}::int)`.execute(trx);
+    const earlier = await trx
+      .selectFrom('cash_deposit')
+      .selectAll()
+      .where('staff_id', '=', staff.staff_id)
+      .where('slip_no', '=', input.slipNo)
+      .executeTakeFirst();
+    if (earlier) {
+      if (Number(earlier.amount_fen) !== input.amountFen || earlier.deposited_on !== input.depositedOn)
+        throw new AppError(
+          'validation_failed',
+          `slipNo: ${input.slipNo} was recorded with another amount or date`,
+        );
+      const left = (await undeposited(trx, staff.staff_id, kind)).reduce((sum, row) => sum + row.open, 0);
+      const items = await trx
+        .selectFrom('cash_deposit_item')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('deposit_id', '=', earlier.deposit_id)
+        .executeTakeFirstOrThrow();
+      return {
+        depositId: Number(earlier.deposit_id),
+        staffLogin: staff.login,
+        amount: formatYuan(fen(Number(earlier.amount_fen))),
+        payments: Number(items.n),
+        cashOnHand: formatYuan(fen(left)),
+        replayed: true,
+      };
+    }
+    const all = await undeposited(trx, staff.staff_id, kind);
+    const open = all.filter((row) => row.business_date <= input.depositedOn);
+    const held = open.reduce((sum, row) => sum + row.open, 0);
+    if (input.amountFen > held)
+      throw new AppError(
+        'validation_failed',
+        `amount: ${formatYuan(input.amountFen)} is more than the ${formatYuan(fen(held))} cash ${staff.login} holds from payments up to ${input.depositedOn}`,
+      );
+    const deposit = await trx
+      .insertInto('cash_deposit')
+      .values({
+        staff_id: staff.staff_id,
+        source_kind: kind,
+        slip_no: input.slipNo,
+        bank_account: input.bankAccount,
+        amount_fen: input.amountFen,
+        deposited_on: input.depositedOn,
+        recorded_by: principal.staffId,
+      })
+      .returning('deposit_id')
+      .executeTakeFirstOrThrow();
+    const depositId = Number(deposit.deposit_id);
+    let left = input.amountFen as number;
+    const items: { customerId: number; paymentId: number; amount: number }[] = [];
+    for (const row of open) {
+      if (left === 0) break;
+      const take = Math.min(left, row.open);
+      items.push({ customerId: Number(row.customer_id), paymentId: Number(row.payment_id), amount: take });
+      left -= take;
+    }
+    const ids = await sql<{ id: number }>`
+      select nextval('cash_deposit_entry_seq') as id from generate_series(1, ${items.length})`.execute(trx);
+    const entryIds = ids.rows.map((row) => CASH_DEPOSIT_ENTRY_OFFSET + Number(row.id));
+    const source = kind === 'collector' ? 'collector_cash' : 'counter_cash';
+    await sql`
+      with items as (
+        select * from jsonb_to_recordset(${JSON.stringify(
+          items.map((item, k) => ({ c: item.customerId, p: item.paymentId, a: item.amount, e: entryIds[k] })),
+        )}::jsonb) as x(c bigint, p bigint, a bigint, e bigint)
+      ), entries as (
+        insert into journal_entry (customer_id, journal_entry_id, kind, effective_on, idempotency_key, source_type, source_id, memo, created_by)
+        select c, e, 'cash_deposit', ${input.depositedOn}::date, 'cash-deposit:' || ${depositId}::text || ':' || p::text,
+          'cash_deposit', ${String(depositId)}, ${input.slipNo}, ${principal.staffId} from items
+      ), postings as (
+        insert into posting (customer_id, journal_entry_id, line_no, ledger_account_code, sub_key, amount_fen)
+        select c, e, 1, 'bank', ${input.bankAccount}, a from items
+        union all
+        select c, e, 2, ${source}, ${String(staff.staff_id)}, -a from items
+      )
+      insert into cash_deposit_item (customer_id, payment_id, deposit_id, amount_fen, journal_entry_id)
+      select c, p, ${depositId}, a, e from items`.execute(trx);
+    await recordAudit(trx, principal, {
+      action: 'cash.deposit',
+      objectType: 'cash_deposit',
+      objectId: `${staff.login}:${input.slipNo}`,
+      details: { amountFen: input.amountFen, payments: items.length, depositedOn: input.depositedOn },
+    });
+    return {
+      depositId,
+      staffLogin: staff.login,
+      amount: formatYuan(input.amountFen),
+      payments: items.length,
+      cashOnHand: formatYuan(fen(all.reduce((sum, row) => sum + row.open, 0) - input.amountFen)),
+      replayed: false,
+    };
+  });
+}
+
+/** The day by which cash taken on `day` must be at the bank: the next working day (Mon–Fri). */
+export function depositDeadline(day: LocalDate): LocalDate {
+  let next = addDays(day, 1);
+  // dayNumber(1970-01-01) = 0 was a Thursday.
+  while ([2, 3].includes(((dayNumber(next) % 7) + 7) % 7)) next = addDays(next, 1);
+  return next;
+}
+
+export interface CashHolder {
+  readonly staffLogin: string;
+  readonly name: string;
+  readonly kind: 'collector' | 'counter';
+  readonly stationId: number;
+  /** The journal balance of the staff member's cash account. */
+  readonly cashOnHand: string;
+  readonly undepositedPayments: number;
+  readonly oldestUndeposited: string | null;
+  /** Cash past its deposit deadline (the next working day): an alert for the station head. */
+  readonly overdue: string;
+  readonly alert: boolean;
+}
+
+/**
+ * Who holds how much cash and since when (for the station head): each collector's and cashier's
+ * cash account balance from the journal, the age of the oldest undeposited payment and the cash
+ * past its deadline. Errors: forbidden.
+ */
+export async function cashOnHand(
+  db: Kysely<DB>,
+  principal: Principal,
+  today: LocalDate,
+): Promise<CashHolder[]> {
+  requirePermission(principal, 'cash.supervise');
+  const rows = await sql<{
+    staff_id: number;
+    login: string;
+    name: string;
+    station_id: number;
+    kind: 'collector' | 'counter';
+    balance: number;
+  }>`
+    select s.staff_id, s.login, s.name, coalesce(team.parent_id, team.org_unit_id) as station_id,
+      case when 'collector' = any(s.roles) then 'collector' else 'counter' end as kind,
+      coalesce((select sum(po.amount_fen) from posting po
+                where po.ledger_account_code in ('collector_cash', 'counter_cash') and po.sub_key = s.staff_id::text), 0)::bigint as balance
+    from staff s
+    join org_unit team on team.org_unit_id = s.org_unit_id
+    where (('collector' = any(s.roles)) or ('cashier' = any(s.roles)))
+      and team.path like ${`${principal.scopePath}%`}
+    order by s.staff_id`.execute(db);
+  const result: CashHolder[] = [];
+  for (const row of rows.rows) {
+    if (Number(row.balance) === 0) {
+      result.push({
+        staffLogin: row.login,
+        name: row.name,
+        kind: row.kind,
+        stationId: Number(row.station_id),
+        cashOnHand: '0.00',
+        undepositedPayments: 0,
+        oldestUndeposited: null,
+        overdue: '0.00',
+        alert: false,
+      });
+      continue;
+    }
+    const open = await undeposited(db, Number(row.staff_id), row.kind);
+    const overdue = open
+      .filter((item) => depositDeadline(item.business_date as LocalDate) < today)
+      .reduce((sum, item) => sum + item.open, 0);
+    result.push({
+      staffLogin: row.login,
+      name: row.name,
+      kind: row.kind,
+      stationId: Number(row.station_id),
+      cashOnHand: formatYuan(fen(Number(row.balance))),
+      undepositedPayments: open.length,
+      oldestUndeposited: open[0]?.business_date ?? null,
+      overdue: formatYuan(fen(overdue)),
+      alert: overdue > 0,
+    });
+  }
+  return result;
+}

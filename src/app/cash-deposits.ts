@@ -5,6 +5,7 @@ import { type Fen, fen, formatYuan } from '../domain/money.js';
 import { AppError } from './errors.js';
 import { inTransaction } from './in-transaction.js';
 import { type Principal, requirePermission } from './principal.js';
+import { PAYMENT_ENTRY_OFFSET } from './post-payment.js';
 import { recordAudit } from './record-audit.js';
 
 /** Entry ids of cash deposits live above this offset (one entry per payment deposited). */
@@ -29,7 +30,11 @@ export interface DepositResult {
   readonly replayed: boolean;
 }
 
-/** Undeposited cash per payment of one collector or cashier, oldest first (reversed payments hold none). */
+/**
+ * Undeposited cash per payment of one collector or cashier, in recording order (reversed
+ * payments hold none). Deposits clear payments in that order, so everything recorded before the
+ * last payment a slip touched is deposited: only the payments from there on are read.
+ */
 async function undeposited(trx: Kysely<DB>, staffId: number, kind: 'collector' | 'counter') {
   const rows = await sql<{
     customer_id: number;
@@ -38,14 +43,20 @@ async function undeposited(trx: Kysely<DB>, staffId: number, kind: 'collector' |
     amount_fen: number;
     deposited_fen: number;
   }>`
+    with frontier as (
+      select coalesce(max(i.payment_id), 0) as payment_id from cash_deposit_item i
+      where i.deposit_id = (select max(d.deposit_id) from cash_deposit d where d.staff_id = ${staffId})
+    )
     select p.customer_id, p.payment_id, p.business_date::text as business_date, p.amount_fen,
       coalesce((select sum(i.amount_fen) from cash_deposit_item i
                 where i.customer_id = p.customer_id and i.payment_id = p.payment_id), 0)::bigint as deposited_fen
     from journal_entry j
     join payment p on p.customer_id = j.customer_id and p.journal_entry_id = j.journal_entry_id
-    where j.kind = 'payment' and j.source_type = ${kind} and j.source_id = ${String(staffId)}
+    where j.source_type = ${kind} and j.source_id = ${String(staffId)}
+      and j.journal_entry_id >= ${PAYMENT_ENTRY_OFFSET} + (select payment_id from frontier)
+      and j.journal_entry_id < ${PAYMENT_ENTRY_OFFSET + 1_000_000_000}
       and not exists (select 1 from payment_reversal r where r.customer_id = p.customer_id and r.payment_id = p.payment_id)
-    order by p.paid_at, p.payment_id`.execute(trx);
+    order by p.payment_id`.execute(trx);
   return rows.rows
     .map((row) => ({ ...row, open: Number(row.amount_fen) - Number(row.deposited_fen) }))
     .filter((row) => row.open > 0);
@@ -53,7 +64,7 @@ async function undeposited(trx: Kysely<DB>, staffId: number, kind: 'collector' |
 
 /**
  * A collector or cashier deposits cash at the bank (解款): the slip's amount clears their
- * undeposited payments oldest first, each by a journal entry moving its cash to the bank (the
+ * undeposited payments in the order they were recorded, each by a journal entry moving its cash to the bank (the
  * last one possibly in part). A slip larger than the cash held is refused; the same slip number
  * again returns the first result. Errors: forbidden, not_found, validation_failed.
  */
@@ -108,13 +119,12 @@ export async function recordCashDeposit(
         replayed: true,
       };
     }
-    const all = await undeposited(trx, staff.staff_id, kind);
-    const open = all.filter((row) => row.business_date <= input.depositedOn);
+    const open = await undeposited(trx, staff.staff_id, kind);
     const held = open.reduce((sum, row) => sum + row.open, 0);
     if (input.amountFen > held)
       throw new AppError(
         'validation_failed',
-        `amount: ${formatYuan(input.amountFen)} is more than the ${formatYuan(fen(held))} cash ${staff.login} holds from payments up to ${input.depositedOn}`,
+        `amount: ${formatYuan(input.amountFen)} is more than the ${formatYuan(fen(held))} cash ${staff.login} holds`,
       );
     const deposit = await trx
       .insertInto('cash_deposit')
@@ -170,7 +180,7 @@ export async function recordCashDeposit(
       staffLogin: staff.login,
       amount: formatYuan(input.amountFen),
       payments: items.length,
-      cashOnHand: formatYuan(fen(all.reduce((sum, row) => sum + row.open, 0) - input.amountFen)),
+      cashOnHand: formatYuan(fen(held - input.amountFen)),
       replayed: false,
     };
   });

@@ -281,7 +281,7 @@ export async function collectDemoMonth(
   const posted = await postPaymentsInBulk(db, CLI_PRINCIPAL, inputs, { chunkSize: 4000 });
 
   // Collectors and cashiers take their cash to the bank by habit; a few keep back part of it.
-  const deposited = await depositDemoCash(db, window.from, to);
+  const deposited = await depositDemoCash(db, window.from, to, to < addDays(context.today, -92));
 
   // The platform sends its file for each day; the demo's files match.
   const days = [
@@ -313,9 +313,15 @@ export async function collectDemoMonth(
  * Each collector's and cashier's cash of a day goes to the bank after their habitual delay
  * (demo_staff_behaviour); a collector who laps cash deposits only nine tenths of it, so their
  * cash on hand grows and the cash-control report flags them. Slip numbers are fixed per staff and
- * day, so a rerun records nothing twice.
+ * day, so a rerun records nothing twice. Months before the last quarter are recorded as one slip
+ * per staff member and month (the demo's history), the last quarter slip by slip.
  */
-async function depositDemoCash(db: Kysely<DB>, from: LocalDate, to: LocalDate): Promise<number> {
+async function depositDemoCash(
+  db: Kysely<DB>,
+  from: LocalDate,
+  to: LocalDate,
+  monthly: boolean,
+): Promise<number> {
   const days = await sql<{
     login: string;
     staff_id: number;
@@ -335,22 +341,29 @@ async function depositDemoCash(db: Kysely<DB>, from: LocalDate, to: LocalDate): 
       and not exists (select 1 from payment_reversal r where r.customer_id = p.customer_id and r.payment_id = p.payment_id)
     group by s.login, s.staff_id, p.business_date, b.deposit_delay_days, b.laps_cash
     order by p.business_date, s.staff_id`.execute(db);
-  let slips = 0;
+  const slips: { login: string; slipNo: string; amount: number; on: LocalDate }[] = [];
   for (const day of days.rows) {
     const on = addDays(day.business_date as LocalDate, Number(day.delay));
     if (on < from || on > to) continue;
     const amount = day.laps ? Math.floor((Number(day.total) * 9) / 1000) * 100 : Number(day.total);
     if (amount <= 0) continue;
-    await recordCashDeposit(db, CLI_PRINCIPAL, {
-      staffLogin: day.login,
-      slipNo: `DEMO-${day.staff_id}-${day.business_date.replaceAll('-', '')}`,
-      bankAccount: 'COUNTY-BANK-01',
-      amountFen: fen(amount),
-      depositedOn: on,
-    });
-    slips += 1;
+    const slipNo = monthly
+      ? `DEMO-${day.staff_id}-${to.slice(0, 7).replace('-', '')}`
+      : `DEMO-${day.staff_id}-${day.business_date.replaceAll('-', '')}`;
+    const earlier = monthly ? slips.find((slip) => slip.slipNo === slipNo) : undefined;
+    if (earlier) earlier.amount += amount;
+    else slips.push({ login: day.login, slipNo, amount, on: monthly ? to : on });
   }
-  return slips;
+  for (const slip of slips) {
+    await recordCashDeposit(db, CLI_PRINCIPAL, {
+      staffLogin: slip.login,
+      slipNo: slip.slipNo,
+      bankAccount: 'COUNTY-BANK-01',
+      amountFen: fen(slip.amount),
+      depositedOn: slip.on,
+    });
+  }
+  return slips.length;
 }
 
 async function demoCollectors(db: Kysely<DB>) {

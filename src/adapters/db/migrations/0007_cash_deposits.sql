@@ -26,6 +26,10 @@ create table cash_deposit_item (
   foreign key (customer_id, payment_id) references payment (customer_id, payment_id)
 );
 
+create index cash_deposit_item_deposit on cash_deposit_item (deposit_id);
+-- A staff member's payments in recording order (cash on hand, deposits).
+create index journal_entry_source on journal_entry (source_type, source_id, journal_entry_id);
+
 create sequence cash_deposit_entry_seq;
 
 create trigger cash_deposit_append_only before update or delete on cash_deposit for each statement execute function refuse_change();

@@ -52,7 +52,7 @@ async function undeposited(trx: Kysely<DB>, staffId: number, kind: 'collector' |
                 where i.customer_id = p.customer_id and i.payment_id = p.payment_id), 0)::bigint as deposited_fen
     from journal_entry j
     join payment p on p.customer_id = j.customer_id and p.journal_entry_id = j.journal_entry_id
-    where j.source_type = ${kind} and j.source_id = ${String(staffId)}
+    where j.source_type = ${sql.lit(kind)} and j.source_id = ${String(staffId)}
       and j.journal_entry_id >= ${PAYMENT_ENTRY_OFFSET} + (select payment_id from frontier)
       and j.journal_entry_id < ${PAYMENT_ENTRY_OFFSET + 1_000_000_000}
       and not exists (select 1 from payment_reversal r where r.customer_id = p.customer_id and r.payment_id = p.payment_id)

@@ -27,8 +27,10 @@ create table cash_deposit_item (
 );
 
 create index cash_deposit_item_deposit on cash_deposit_item (deposit_id);
--- A staff member's payments in recording order (cash on hand, deposits).
-create index journal_entry_source on journal_entry (source_type, source_id, journal_entry_id);
+-- A collector's or cashier's payments in recording order (cash on hand, deposits); partial, so
+-- channel and bank payments do not maintain it.
+create index journal_entry_cash_source on journal_entry (source_type, source_id, journal_entry_id)
+  where source_type in ('collector', 'counter');
 
 create sequence cash_deposit_entry_seq;
 

@@ -270,3 +270,114 @@ export async function cashOnHand(
   }
   return result;
 }
+
+export interface ShiftClose {
+  readonly staffLogin: string;
+  readonly businessDate: string;
+  readonly payments: number;
+  readonly systemTotal: string;
+  readonly counted: string;
+  /** Counted minus the system total: negative is a shortage (短款), positive an overage (长款). */
+  readonly difference: string;
+  readonly balanced: boolean;
+  readonly replayed: boolean;
+}
+
+/**
+ * A cashier closes the day (日清日结): the day's counter payments taken by them (reversals
+ * deducted) are totalled and compared with the cash counted; the difference is recorded, audited,
+ * and a day is closed once (closing again with the same count returns the first result).
+ * Errors: forbidden, not_found, validation_failed.
+ */
+export async function closeCounterShift(
+  db: Kysely<DB>,
+  principal: Principal,
+  input: {
+    readonly staffLogin: string;
+    readonly businessDate: LocalDate;
+    readonly countedFen: Fen;
+    readonly note?: string | undefined;
+  },
+): Promise<ShiftClose> {
+  requirePermission(principal, 'cash.deposit');
+  if (!Number.isSafeInteger(input.countedFen) || input.countedFen < 0)
+    throw new AppError('validation_failed', 'counted: 0.00 or more');
+  return inTransaction(db, async (trx) => {
+    const staff = await trx
+      .selectFrom('staff')
+      .innerJoin('org_unit', 'org_unit.org_unit_id', 'staff.org_unit_id')
+      .select(['staff.staff_id', 'staff.login', 'org_unit.path'])
+      .where('staff.login', '=', input.staffLogin)
+      .executeTakeFirst();
+    if (!staff?.path.startsWith(principal.scopePath))
+      throw new AppError('not_found', `no staff ${input.staffLogin}`);
+    if (principal.kind === 'staff' && principal.staffId !== staff.staff_id)
+      requirePermission(principal, 'cash.supervise');
+    const result = (
+      row: {
+        payments: number;
+        system_total_fen: number;
+        counted_fen: number;
+        difference_fen: number;
+      },
+      replayed: boolean,
+    ): ShiftClose => ({
+      staffLogin: staff.login,
+      businessDate: input.businessDate,
+      payments: Number(row.payments),
+      systemTotal: formatYuan(fen(Number(row.system_total_fen))),
+      counted: formatYuan(fen(Number(row.counted_fen))),
+      difference: formatYuan(fen(Number(row.difference_fen))),
+      balanced: Number(row.difference_fen) === 0,
+      replayed,
+    });
+    const earlier = await trx
+      .selectFrom('counter_shift_close')
+      .selectAll()
+      .where('staff_id', '=', staff.staff_id)
+      .where('business_date', '=', input.businessDate)
+      .executeTakeFirst();
+    if (earlier) {
+      if (Number(earlier.counted_fen) !== input.countedFen)
+        throw new AppError(
+          'validation_failed',
+          `counted: ${input.businessDate} was closed with another count`,
+        );
+      return result(earlier, true);
+    }
+    const totals = await sql<{ payments: number; total: number }>`
+      select count(*)::int as payments, coalesce(sum(p.amount_fen), 0)::bigint as total
+      from journal_entry j
+      join payment p on p.customer_id = j.customer_id and p.journal_entry_id = j.journal_entry_id
+      where j.source_type = 'counter' and j.source_id = ${String(staff.staff_id)}
+        and j.journal_entry_id >= ${PAYMENT_ENTRY_OFFSET} and j.journal_entry_id < ${PAYMENT_ENTRY_OFFSET + 1_000_000_000}
+        and p.business_date = ${input.businessDate}::date
+        and not exists (select 1 from payment_reversal r where r.customer_id = p.customer_id and r.payment_id = p.payment_id)`.execute(
+      trx,
+    );
+    const system = Number(totals.rows[0]?.total ?? 0);
+    const row = {
+      payments: Number(totals.rows[0]?.payments ?? 0),
+      system_total_fen: system,
+      counted_fen: input.countedFen as number,
+      difference_fen: input.countedFen - system,
+    };
+    await trx
+      .insertInto('counter_shift_close')
+      .values({
+        staff_id: staff.staff_id,
+        business_date: input.businessDate,
+        ...row,
+        note: input.note ?? null,
+        closed_by: principal.staffId,
+      })
+      .execute();
+    await recordAudit(trx, principal, {
+      action: 'cash.shift_close',
+      objectType: 'counter_shift',
+      objectId: `${staff.login}:${input.businessDate}`,
+      details: { ...row, note: input.note ?? null },
+    });
+    return result(row, false);
+  });
+}

@@ -1,6 +1,11 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { cashOnHand, depositDeadline, recordCashDeposit } from '../../src/app/cash-deposits.js';
+import {
+  cashOnHand,
+  closeCounterShift,
+  depositDeadline,
+  recordCashDeposit,
+} from '../../src/app/cash-deposits.js';
 import { AppError } from '../../src/app/errors.js';
 import { principalForLogin } from '../../src/app/log-in.js';
 import { postPayment } from '../../src/app/post-payment.js';
@@ -131,5 +136,53 @@ describeEachDatabase('cash deposits (解款)', (kind) => {
     );
     expect(Number(bank.rows[0]!.total)).toBe(30000);
     expect((await verifyLedger(database.db)).problems).toEqual([]);
+  });
+
+  it('closes a cashier’s day against the counted cash and records the difference once', async () => {
+    const cashier = await principalForLogin(database.db, 's01.cashier1');
+    const customer = (
+      await sql<{
+        customer_no: string;
+      }>`select customer_no from customer where station_id = 11 order by customer_id desc limit 1`.execute(
+        database.db,
+      )
+    ).rows[0]!.customer_no;
+    for (const [k, amount] of [12345, 5000].entries()) {
+      await postPayment(database.db, cashier, {
+        idempotencyKey: `counter:shift:${k}`,
+        customerNo: customer,
+        amountFen: fen(amount),
+        paidAt: new Date('2026-11-12T10:00:00+08:00'),
+        businessDate: '2026-11-12' as LocalDate,
+        source: { kind: 'counter', staffId: cashier.staffId! },
+      });
+    }
+    const close = {
+      staffLogin: 's01.cashier1',
+      businessDate: '2026-11-12' as LocalDate,
+      countedFen: fen(17300),
+    };
+    expect(await closeCounterShift(database.db, cashier, close)).toMatchObject({
+      payments: 2,
+      systemTotal: '173.45',
+      counted: '173.00',
+      difference: '-0.45',
+      balanced: false,
+      replayed: false,
+    });
+    expect((await closeCounterShift(database.db, cashier, close)).replayed).toBe(true);
+    expect(
+      codeOf(
+        await closeCounterShift(database.db, cashier, { ...close, countedFen: fen(17345) }).catch((e) => e),
+      ),
+    ).toBe('validation_failed');
+    expect(
+      codeOf(
+        await closeCounterShift(database.db, collector, {
+          ...close,
+          businessDate: '2026-11-13' as LocalDate,
+        }).catch((e) => e),
+      ),
+    ).toBe('forbidden');
   });
 });

@@ -10,7 +10,7 @@ import {
   setChannelEnabled,
 } from '../../app/add-channel.js';
 import { exportWithholdingBatch, importWithholdingResult } from '../../app/bank-withholding.js';
-import { cashOnHand, recordCashDeposit } from '../../app/cash-deposits.js';
+import { cashOnHand, closeCounterShift, recordCashDeposit } from '../../app/cash-deposits.js';
 import { CLI_PRINCIPAL } from '../../app/principal.js';
 import { channelSettlement } from '../../app/queries/channel-settlement.js';
 import { listCustomers } from '../../app/queries/list-customers.js';
@@ -402,6 +402,35 @@ export function registerChannelCommands(program: Command, kit: CommandKit): void
           io.out(
             `${result.staffLogin} ${options.slip}: ${result.amount} yuan, ${result.payments} payments; still held ${result.cashOnHand}\n`,
           );
+      });
+    });
+  cash
+    .command('close-shift')
+    .description('close a cashier’s day (日清日结): compare the counted cash with the day’s counter payments')
+    .requiredOption('--staff <login>', 'the cashier')
+    .requiredOption('--counted <yuan>', 'cash counted in the drawer')
+    .option('--date <date>', 'business day (default: today)', dateArg)
+    .option('--note <text>', 'explanation of a difference')
+    .option('--json', 'print one JSON document')
+    .action(async (options, command: Command) => {
+      const global = globals(command);
+      const countedFen = parseYuan(options.counted);
+      if (countedFen === null || countedFen < 0)
+        throw new UsageError('--counted: yuan with at most 2 decimals');
+      await withContext(async (context) => {
+        const result = await closeCounterShift(context.database.db, CLI_PRINCIPAL, {
+          staffLogin: options.staff,
+          businessDate: options.date ?? context.clock.today(),
+          countedFen,
+          note: options.note,
+        });
+        if (global.json) emitJson(result);
+        else
+          io.out(
+            `${result.staffLogin} ${result.businessDate}: ${result.payments} payments, system ${result.systemTotal}, counted ${result.counted}, difference ${result.difference}\n`,
+          );
+        if (!result.balanced)
+          throw new ItemsFailed(`cash difference ${result.difference} recorded for follow-up`);
       });
     });
   cash

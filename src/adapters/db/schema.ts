@@ -211,6 +211,18 @@ export interface CashDepositTable {
   recorded_at: Timestamp;
 }
 
+export interface CounterShiftCloseTable {
+  staff_id: number;
+  business_date: string;
+  system_total_fen: number;
+  counted_fen: number;
+  difference_fen: number;
+  payments: number;
+  note: string | null;
+  closed_by: number | null;
+  closed_at: Timestamp;
+}
+
 export interface CashDepositItemTable {
   customer_id: number;
   payment_id: number;
@@ -592,6 +604,7 @@ export interface DB {
   withholding_result: WithholdingResultTable;
   cash_deposit: CashDepositTable;
   cash_deposit_item: CashDepositItemTable;
+  counter_shift_close: CounterShiftCloseTable;
   job_run: JobRunTable;
   job_partition: JobPartitionTable;
   customer: CustomerTable;

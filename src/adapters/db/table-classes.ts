@@ -20,6 +20,7 @@ export const REFERENCE_TABLES = [
   'withholding_batch',
   'withholding_result_file',
   'cash_deposit',
+  'counter_shift_close',
   'job_run',
   'job_partition',
   'schema_migration',

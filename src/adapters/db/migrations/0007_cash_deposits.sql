@@ -36,3 +36,19 @@ create sequence cash_deposit_entry_seq;
 
 create trigger cash_deposit_append_only before update or delete on cash_deposit for each statement execute function refuse_change();
 create trigger cash_deposit_item_append_only before update or delete on cash_deposit_item for each statement execute function refuse_change();
+
+-- Counter shift close (日清日结): the cashier counts the drawer; the system total of the day's
+-- counter payments (reversals deducted) is compared and the difference recorded for follow-up.
+create table counter_shift_close (
+  staff_id bigint not null references staff (staff_id),
+  business_date date not null,
+  system_total_fen bigint not null,
+  counted_fen bigint not null check (counted_fen >= 0),
+  difference_fen bigint not null,
+  payments integer not null,
+  note text,
+  closed_by bigint,
+  closed_at timestamptz not null default now(),
+  primary key (staff_id, business_date)
+);
+create trigger counter_shift_close_append_only before update or delete on counter_shift_close for each statement execute function refuse_change();

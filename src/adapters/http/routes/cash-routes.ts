@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { cashOnHand, recordCashDeposit } from '../../../app/cash-deposits.js';
+import { cashOnHand, closeCounterShift, recordCashDeposit } from '../../../app/cash-deposits.js';
 import { AppError } from '../../../app/errors.js';
 import { parseLocalDate } from '../../../domain/local-date.js';
 import { parseYuan } from '../../../domain/money.js';
@@ -57,6 +57,48 @@ export function cashRoutes(deps: ServerDeps): FastifyPluginAsync {
           bankAccount: request.body.bankAccount,
           amountFen,
           depositedOn,
+        });
+      },
+    );
+
+    app.post<{ Body: { staffLogin?: string; businessDate?: string; counted: string; note?: string } }>(
+      '/shift-closes',
+      {
+        schema: {
+          summary: 'Close a cashier’s day (日清日结): counted cash against the day’s counter payments',
+          tags: ['cash'],
+          body: {
+            type: 'object',
+            required: ['counted'],
+            additionalProperties: false,
+            properties: {
+              staffLogin: { type: 'string', minLength: 1, maxLength: 64, description: 'default: yourself' },
+              businessDate: {
+                type: 'string',
+                pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}$',
+                description: 'default: today',
+              },
+              counted: { type: 'string', pattern: '^[0-9]{1,12}(\\.[0-9]{1,2})?$' },
+              note: { type: 'string', maxLength: 500 },
+            },
+          },
+          response: errorResponses,
+        },
+      },
+      async (request) => {
+        const principal = requirePrincipal(request);
+        const countedFen = parseYuan(request.body.counted);
+        if (countedFen === null)
+          throw new AppError('validation_failed', 'counted: yuan with at most 2 decimals');
+        const businessDate = request.body.businessDate
+          ? parseLocalDate(request.body.businessDate)
+          : deps.clock.today();
+        if (!businessDate) throw new AppError('validation_failed', 'businessDate: not a calendar date');
+        return closeCounterShift(deps.db, principal, {
+          staffLogin: request.body.staffLogin ?? principal.login,
+          businessDate,
+          countedFen,
+          note: request.body.note,
         });
       },
     );

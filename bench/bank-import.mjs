@@ -7,15 +7,11 @@ import { sql } from 'kysely';
 import { fileCodec } from '../dist/adapters/files/file-codec.js';
 import { createFieldCipher } from '../dist/adapters/crypto/field-cipher.js';
 import { openDatabase } from '../dist/adapters/db/database.js';
-import { migrateToLatest } from '../dist/adapters/db/migrate.js';
 import { addChannel } from '../dist/app/add-channel.js';
 import { exportWithholdingBatch, importWithholdingResult } from '../dist/app/bank-withholding.js';
 import { CLI_PRINCIPAL } from '../dist/app/principal.js';
 import { formatResultFile } from '../dist/domain/channel/bank-batch-file.js';
-import { releaseBills } from '../dist/jobs/billing/release-bills.js';
-import { runBilling } from '../dist/jobs/billing/run-billing.js';
-import { createDemoCounty } from '../dist/jobs/demo/create-demo-county.js';
-import { freshDatabase, machine, parseArgs, postgresServer } from './support.mjs';
+import { billedCounty, freshDatabase, machine, parseArgs, postgresServer } from './support.mjs';
 
 const options = parseArgs(process.argv.slice(2), { customers: 207000, chunk: 5000, concurrency: 2 });
 const server = postgresServer();
@@ -31,19 +27,7 @@ const clock = {
   dateOf: () => '2026-11-04',
 };
 try {
-  await migrateToLatest(database.db);
-  await createDemoCounty(database.db, {
-    seed: 1,
-    customers: options.customers,
-    months: 1,
-    untilPeriod: '2026-10',
-    passwordHash: 'bench',
-    encrypt: cipher.encrypt,
-    concurrency: 2,
-    worker: 'bench',
-  });
-  await runBilling(database.db, { period: '2026-10', concurrency: 2, worker: 'bench' });
-  await releaseBills(database.db, { period: '2026-10', releasedOn: '2026-11-03', actor: CLI_PRINCIPAL });
+  await billedCounty(database.db, { customers: options.customers, encrypt: cipher.encrypt });
   await addChannel(
     database.db,
     CLI_PRINCIPAL,

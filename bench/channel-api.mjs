@@ -9,13 +9,9 @@ import path from 'node:path';
 import { sql } from 'kysely';
 import { createFieldCipher } from '../dist/adapters/crypto/field-cipher.js';
 import { openDatabase } from '../dist/adapters/db/database.js';
-import { migrateToLatest } from '../dist/adapters/db/migrate.js';
 import { addChannel } from '../dist/app/add-channel.js';
 import { CLI_PRINCIPAL } from '../dist/app/principal.js';
-import { releaseBills } from '../dist/jobs/billing/release-bills.js';
-import { runBilling } from '../dist/jobs/billing/run-billing.js';
-import { createDemoCounty } from '../dist/jobs/demo/create-demo-county.js';
-import { ROOT, freshDatabase, machine, parseArgs, postgresServer } from './support.mjs';
+import { billedCounty, ROOT, freshDatabase, machine, parseArgs, postgresServer } from './support.mjs';
 
 const options = parseArgs(process.argv.slice(2), {
   payments: 20000,
@@ -30,19 +26,7 @@ const url = await freshDatabase(server.url, 'gc_bench_channel');
 const keyHex = randomBytes(32).toString('hex');
 const cipher = createFieldCipher(Buffer.from(keyHex, 'hex'));
 const database = await openDatabase({ kind: 'postgres', url, poolSize: 4 });
-await migrateToLatest(database.db);
-await createDemoCounty(database.db, {
-  seed: 1,
-  customers: options.customers,
-  months: 1,
-  untilPeriod: '2026-10',
-  passwordHash: 'bench',
-  encrypt: cipher.encrypt,
-  concurrency: 2,
-  worker: 'bench',
-});
-await runBilling(database.db, { period: '2026-10', concurrency: 2, worker: 'bench' });
-await releaseBills(database.db, { period: '2026-10', releasedOn: '2026-11-03', actor: CLI_PRINCIPAL });
+await billedCounty(database.db, { customers: options.customers, encrypt: cipher.encrypt });
 const secret = 'bench-channel-secret-0001';
 await addChannel(
   database.db,

@@ -5,14 +5,9 @@ import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
 import { createFieldCipher } from '../dist/adapters/crypto/field-cipher.js';
 import { openDatabase } from '../dist/adapters/db/database.js';
-import { migrateToLatest } from '../dist/adapters/db/migrate.js';
 import { principalForLogin } from '../dist/app/log-in.js';
-import { CLI_PRINCIPAL } from '../dist/app/principal.js';
 import { postPayment } from '../dist/app/post-payment.js';
-import { releaseBills } from '../dist/jobs/billing/release-bills.js';
-import { runBilling } from '../dist/jobs/billing/run-billing.js';
-import { createDemoCounty } from '../dist/jobs/demo/create-demo-county.js';
-import { freshDatabase, machine, parseArgs, postgresServer } from './support.mjs';
+import { billedCounty, freshDatabase, machine, parseArgs, postgresServer } from './support.mjs';
 
 const options = parseArgs(process.argv.slice(2), { payments: 20000, concurrency: 16, customers: 20000 });
 const server = postgresServer();
@@ -21,19 +16,10 @@ const database = await openDatabase({
   url: await freshDatabase(server.url, 'gc_bench_payment'),
   poolSize: options.concurrency + 2,
 });
-await migrateToLatest(database.db);
-await createDemoCounty(database.db, {
-  seed: 1,
+await billedCounty(database.db, {
   customers: options.customers,
-  months: 1,
-  untilPeriod: '2026-10',
-  passwordHash: 'bench',
   encrypt: createFieldCipher(randomBytes(32)).encrypt,
-  concurrency: 2,
-  worker: 'bench',
 });
-await runBilling(database.db, { period: '2026-10', concurrency: 2, worker: 'bench' });
-await releaseBills(database.db, { period: '2026-10', releasedOn: '2026-11-03', actor: CLI_PRINCIPAL });
 const customers = (
   await sql`select c.customer_no from customer c join bill b on b.customer_id = c.customer_id`.execute(
     database.db,

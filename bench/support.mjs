@@ -80,3 +80,28 @@ export async function benchDatabase(backend, name, poolSize = 6) {
     },
   };
 }
+
+/**
+ * Migrates a fresh database and gives it a county with one month (2026-10) billed and released on
+ * 2026-11-03: the starting point of the payment benchmarks.
+ */
+export async function billedCounty(db, { customers, encrypt }) {
+  const { migrateToLatest } = await import('../dist/adapters/db/migrate.js');
+  const { createDemoCounty } = await import('../dist/jobs/demo/create-demo-county.js');
+  const { runBilling } = await import('../dist/jobs/billing/run-billing.js');
+  const { releaseBills } = await import('../dist/jobs/billing/release-bills.js');
+  const { CLI_PRINCIPAL } = await import('../dist/app/principal.js');
+  await migrateToLatest(db);
+  await createDemoCounty(db, {
+    seed: 1,
+    customers,
+    months: 1,
+    untilPeriod: '2026-10',
+    passwordHash: 'bench',
+    encrypt,
+    concurrency: 2,
+    worker: 'bench',
+  });
+  await runBilling(db, { period: '2026-10', concurrency: 2, worker: 'bench' });
+  await releaseBills(db, { period: '2026-10', releasedOn: '2026-11-03', actor: CLI_PRINCIPAL });
+}

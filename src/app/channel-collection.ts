@@ -9,7 +9,7 @@ import type { Clock } from './ports.js';
 import {
   type PostPaymentInput,
   type PostedPayment,
-  lockChannelDaySql,
+  channelDayClosedSql,
   openBills,
   postPayment,
   prepaidBalance,
@@ -39,13 +39,8 @@ export async function lockChannelDay(
   businessDate: string,
   mode: 'shared' | 'exclusive',
 ): Promise<boolean> {
-  const lock = lockChannelDaySql(channelCode, businessDate, mode);
   const result = await sql<{ accepted: boolean }>`
-    select ${lock} is not null as locked,
-      exists (select 1 from channel_day_accepted
-              where channel_code = ${channelCode} and business_date = ${businessDate}::date) as accepted`.execute(
-    trx,
-  );
+    select ${channelDayClosedSql(channelCode, businessDate, mode)} as accepted`.execute(trx);
   return Boolean(result.rows[0]?.accepted);
 }
 

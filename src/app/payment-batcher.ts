@@ -1,5 +1,6 @@
 import { type Kysely, sql } from 'kysely';
 import type { DB } from '../adapters/db/schema.js';
+import { lockChannelDay } from './channel-collection.js';
 import { AppError } from './errors.js';
 import { type ClaimedPayment, claimKeys, customersInScope, planAndWrite } from './post-payments-in-bulk.js';
 import { type PostPaymentInput, type PostedPayment, paymentInputHash, postPayment } from './post-payment.js';
@@ -61,13 +62,7 @@ export async function postPaymentBatch(
     const closed = new Set<string>();
     for (const day of days) {
       const [channelCode, businessDate] = day.split('|') as [string, string];
-      const key = `${channelCode}:${businessDate}`;
-      const row = await sql<{ accepted: boolean }>`
-        select pg_advisory_xact_lock_shared(hashtext('channel-day'), hashtext(${key})) is not null
-          and exists (select 1 from channel_day_accepted where channel_code = ${channelCode} and business_date = ${businessDate}::date) as accepted`.execute(
-        trx,
-      );
-      if (row.rows[0]?.accepted) closed.add(day);
+      if (await lockChannelDay(trx, channelCode, businessDate, 'shared')) closed.add(day);
     }
     const customerNos = [...new Set(items.map((item) => item.input.customerNo))];
     const byNo = await customersInScope(trx, principal, customerNos);

@@ -330,45 +330,10 @@ async function loadCustomerState(
   channelDay?: { readonly channelCode: string; readonly businessDate: string },
 ): Promise<CustomerState> {
   const dayClosed = channelDay
-    ? sql<boolean>`(select ${lockChannelDaySql(channelDay.channelCode, channelDay.businessDate, 'shared')} is not null
-        and exists (select 1 from channel_day_accepted
-                    where channel_code = ${channelDay.channelCode} and business_date = ${channelDay.businessDate}::date))`
+    ? channelDayClosedSql(channelDay.channelCode, channelDay.businessDate, 'shared')
     : sql<boolean>`false`;
-  // One customer: scalar subqueries plan and run faster than the many-customer statement.
-  const result = await sql<{
-    bills: CustomerState['bills'] | null;
-    paid: CustomerState['paid'] | null;
-    prepaid: number;
-    day_closed: boolean;
-  }>`
-    select
-      (select json_agg(json_build_object('bill_id', b.bill_id, 'bill_no', r.bill_no, 'period', b.period,
-                'due_on', r.due_on, 'amount_fen', b.amount_fen) order by r.due_on, b.bill_id)
-       from bill b
-       join bill_release r on r.customer_id = b.customer_id and r.bill_id = b.bill_id
-       left join lateral (
-         select sum(a.amount_fen) as paid, max(p.business_date) as last_on from allocation a
-         join payment p on p.customer_id = a.customer_id and p.payment_id = a.payment_id
-         where a.customer_id = b.customer_id and a.bill_id = b.bill_id and a.kind = 'principal'
-       ) x on true
-       where b.customer_id = ${customerId}
-         and not exists (select 1 from bill n where n.customer_id = b.customer_id and n.replaces_bill_id = b.bill_id)
-         and not (coalesce(x.paid, 0) >= b.amount_fen and coalesce(x.last_on, r.due_on) <= r.due_on)) as bills,
-      (select json_agg(json_build_object('bill_id', a.bill_id, 'kind', a.kind, 'amount_fen', a.amount_fen,
-                'business_date', p.business_date))
-       from allocation a
-       join payment p on p.customer_id = a.customer_id and p.payment_id = a.payment_id
-       where a.customer_id = ${customerId} and a.bill_id is not null) as paid,
-      (select -coalesce(sum(amount_fen), 0) from posting
-       where customer_id = ${customerId} and ledger_account_code = 'customer_prepaid')::bigint as prepaid,
-      ${dayClosed} as day_closed`.execute(trx);
-  const row = result.rows[0]!;
-  return {
-    bills: row.bills ?? [],
-    paid: row.paid ?? [],
-    prepaidFen: fen(Number(row.prepaid)),
-    dayClosed: Boolean(row.day_closed),
-  };
+  const states = await loadCustomerStates(trx, [customerId], dayClosed);
+  return states.get(customerId)!;
 }
 
 /**
@@ -382,6 +347,8 @@ export async function loadCustomerStates(
   customerIds: readonly number[],
   dayClosed: ReturnType<typeof sql<boolean>> = sql<boolean>`false`,
 ): Promise<Map<number, CustomerState>> {
+  // Scalar subqueries per customer: each reads that customer's rows by index, for one customer
+  // (a payment) as for thousands (a bank file).
   const result = await sql<{
     customer_id: number;
     bills: CustomerState['bills'] | null;
@@ -389,43 +356,28 @@ export async function loadCustomerStates(
     prepaid: number | null;
     day_closed: boolean;
   }>`
-    with ids as (select unnest(${customerIds}::bigint[]) as id),
-    live as (
-      select b.customer_id, b.bill_id, r.bill_no, b.period, r.due_on, b.amount_fen
-      from ids
-      join bill b on b.customer_id = ids.id
-      join bill_release r on r.customer_id = b.customer_id and r.bill_id = b.bill_id
-      left join lateral (
-        select sum(a.amount_fen) as paid, max(p.business_date) as last_on from allocation a
-        join payment p on p.customer_id = a.customer_id and p.payment_id = a.payment_id
-        where a.customer_id = b.customer_id and a.bill_id = b.bill_id and a.kind = 'principal'
-      ) x on true
-      where not exists (select 1 from bill n where n.customer_id = b.customer_id and n.replaces_bill_id = b.bill_id)
-        and not (coalesce(x.paid, 0) >= b.amount_fen and coalesce(x.last_on, r.due_on) <= r.due_on)
-    ),
-    live_bills as (
-      select customer_id, json_agg(json_build_object('bill_id', bill_id, 'bill_no', bill_no, 'period', period,
-          'due_on', due_on, 'amount_fen', amount_fen) order by due_on, bill_id) as bills
-      from live group by customer_id
-    ),
-    live_paid as (
-      select l.customer_id, json_agg(json_build_object('bill_id', a.bill_id, 'kind', a.kind, 'amount_fen', a.amount_fen,
-          'business_date', p.business_date)) as paid
-      from live l
-      join allocation a on a.customer_id = l.customer_id and a.bill_id = l.bill_id
-      join payment p on p.customer_id = a.customer_id and p.payment_id = a.payment_id
-      group by l.customer_id
-    ),
-    prepaid as (
-      select customer_id, -sum(amount_fen)::bigint as prepaid from posting
-      where customer_id = any(${customerIds}::bigint[]) and ledger_account_code = 'customer_prepaid'
-      group by customer_id
-    )
-    select ids.id as customer_id, live_bills.bills, live_paid.paid, prepaid.prepaid, ${dayClosed} as day_closed
-    from ids
-    left join live_bills on live_bills.customer_id = ids.id
-    left join live_paid on live_paid.customer_id = ids.id
-    left join prepaid on prepaid.customer_id = ids.id`.execute(trx);
+    select ids.id as customer_id,
+      (select json_agg(json_build_object('bill_id', b.bill_id, 'bill_no', r.bill_no, 'period', b.period,
+                'due_on', r.due_on, 'amount_fen', b.amount_fen) order by r.due_on, b.bill_id)
+       from bill b
+       join bill_release r on r.customer_id = b.customer_id and r.bill_id = b.bill_id
+       left join lateral (
+         select sum(a.amount_fen) as paid, max(p.business_date) as last_on from allocation a
+         join payment p on p.customer_id = a.customer_id and p.payment_id = a.payment_id
+         where a.customer_id = b.customer_id and a.bill_id = b.bill_id and a.kind = 'principal'
+       ) x on true
+       where b.customer_id = ids.id
+         and not exists (select 1 from bill n where n.customer_id = b.customer_id and n.replaces_bill_id = b.bill_id)
+         and not (coalesce(x.paid, 0) >= b.amount_fen and coalesce(x.last_on, r.due_on) <= r.due_on)) as bills,
+      (select json_agg(json_build_object('bill_id', a.bill_id, 'kind', a.kind, 'amount_fen', a.amount_fen,
+                'business_date', p.business_date))
+       from allocation a
+       join payment p on p.customer_id = a.customer_id and p.payment_id = a.payment_id
+       where a.customer_id = ids.id and a.bill_id is not null) as paid,
+      (select -coalesce(sum(amount_fen), 0) from posting
+       where customer_id = ids.id and ledger_account_code = 'customer_prepaid')::bigint as prepaid,
+      ${dayClosed} as day_closed
+    from unnest(${customerIds}::bigint[]) as ids(id)`.execute(trx);
   return new Map(
     result.rows.map((row) => [
       Number(row.customer_id),
@@ -440,11 +392,21 @@ export async function loadCustomerStates(
 }
 
 /** The lock of a channel's business day (two-key advisory lock: its own key space). */
-export function lockChannelDaySql(channelCode: string, businessDate: string, mode: 'shared' | 'exclusive') {
+function lockChannelDaySql(channelCode: string, businessDate: string, mode: 'shared' | 'exclusive') {
   const key = `${channelCode}:${businessDate}`;
   return mode === 'shared'
     ? sql`pg_advisory_xact_lock_shared(hashtext('channel-day'), hashtext(${key}))`
     : sql`pg_advisory_xact_lock(hashtext('channel-day'), hashtext(${key}))`;
+}
+
+/**
+ * Takes a channel day's lock, then tells whether the day's reconciliation is accepted. The CASE
+ * makes the lock come first and always (an AND could skip it when the day is still open).
+ */
+export function channelDayClosedSql(channelCode: string, businessDate: string, mode: 'shared' | 'exclusive') {
+  return sql<boolean>`(case when ${lockChannelDaySql(channelCode, businessDate, mode)} is null then null
+    else exists (select 1 from channel_day_accepted
+                 where channel_code = ${channelCode} and business_date = ${businessDate}::date) end)`;
 }
 
 /** A released bill with what is still open on it on a date. */

@@ -67,3 +67,24 @@ export function encodeCopyText(rows: readonly (readonly unknown[])[], width: num
   }
   return `${parts.join('\n')}\n`;
 }
+
+/** Column orders of journal rows written by COPY (bill releases, bulk payments). */
+export const JOURNAL_ENTRY_COLUMNS = [
+  'customer_id',
+  'journal_entry_id',
+  'kind',
+  'effective_on',
+  'idempotency_key',
+  'source_type',
+  'source_id',
+  'memo',
+  'created_by',
+] as const;
+export const POSTING_COLUMNS = [
+  'customer_id',
+  'journal_entry_id',
+  'line_no',
+  'ledger_account_code',
+  'sub_key',
+  'amount_fen',
+] as const;

@@ -1,5 +1,5 @@
 import { type Kysely, sql } from 'kysely';
-import { copyRows } from '../../adapters/db/raw-commands.js';
+import { JOURNAL_ENTRY_COLUMNS, POSTING_COLUMNS, copyRows } from '../../adapters/db/raw-commands.js';
 import type { DB } from '../../adapters/db/schema.js';
 import type { Principal } from '../../app/principal.js';
 import { recordAudit } from '../../app/record-audit.js';
@@ -110,28 +110,8 @@ export async function releaseBills(db: Kysely<DB>, options: ReleaseBillsOptions)
         ['customer_id', 'bill_id', 'bill_no', 'released_on', 'due_on', 'released_by'],
         releases,
       );
-      await copyRows(
-        trx,
-        'journal_entry',
-        [
-          'customer_id',
-          'journal_entry_id',
-          'kind',
-          'effective_on',
-          'idempotency_key',
-          'source_type',
-          'source_id',
-          'memo',
-          'created_by',
-        ],
-        entries,
-      );
-      await copyRows(
-        trx,
-        'posting',
-        ['customer_id', 'journal_entry_id', 'line_no', 'ledger_account_code', 'sub_key', 'amount_fen'],
-        postings,
-      );
+      await copyRows(trx, 'journal_entry', JOURNAL_ENTRY_COLUMNS, entries);
+      await copyRows(trx, 'posting', POSTING_COLUMNS, postings);
       const last = drafts.rows.at(-1)!;
       await recordAudit(trx, options.actor, {
         action: 'bill.release',

@@ -41,6 +41,12 @@ export const ERROR_CODES = {
   bank_file_rejected: 'a bank file fails a check of the contract; nothing from it was posted',
   case_already_resolved: 'the reconciliation case already has a resolution',
   case_not_requested: 'the reconciliation case has no resolution waiting for approval',
+  payment_refunded: 'part of the payment was refunded; it cannot be reversed',
+  request_already_decided: 'the request was already approved or rejected',
+  request_not_approved: 'the request is not approved (or already paid out)',
+  nothing_to_settle: 'nothing is open on the bill for this action any more',
+  insufficient_balance: 'the customer’s prepaid balance or deposit is smaller than the amount',
+  hold_already_approved: 'the policy hold is already approved',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -3,7 +3,7 @@ import { type Kysely, type Transaction, sql } from 'kysely';
 import type { DB } from '../adapters/db/schema.js';
 import { type OpenItem, allocatePayment } from '../domain/ledger/allocate-payment.js';
 import { type LedgerAccountCode, type Posting, assertBalanced } from '../domain/ledger/bill-release-entry.js';
-import { accruedLateFeeOnBill, lateFeeToCharge } from '../domain/late-fee.js';
+import { type HoldRange, accruedLateFeeOnBill, lateFeeToCharge } from '../domain/late-fee.js';
 import type { LocalDate } from '../domain/local-date.js';
 import { type Fen, fen } from '../domain/money.js';
 import { AppError } from './errors.js';
@@ -13,6 +13,8 @@ import { type Principal, requirePermission } from './principal.js';
 /** Where the money is until it reaches the bank: the source account of a payment. */
 export type PaymentSource =
   | { readonly kind: 'counter'; readonly staffId: number }
+  /** A customer's deposit (押金) applied to the arrears: see applyDeposit. */
+  | { readonly kind: 'deposit' }
   | { readonly kind: 'collector'; readonly staffId: number }
   | {
       readonly kind: 'channel';
@@ -61,6 +63,7 @@ export const SOURCE_ACCOUNT: Readonly<Record<PaymentSource['kind'], LedgerAccoun
   counter: 'counter_cash',
   collector: 'collector_cash',
   channel: 'channel_clearing',
+  deposit: 'customer_deposit',
 };
 
 /** What makes two posts of one key "the same payment": customer, amount and source. */
@@ -71,6 +74,7 @@ export function paymentInputHash(input: PostPaymentInput): string {
 }
 
 export function sourceKey(source: PaymentSource): string {
+  if (source.kind === 'deposit') return '';
   return source.kind === 'channel' ? source.channelCode : String(source.staffId);
 }
 
@@ -316,6 +320,10 @@ export interface CustomerState {
     amount_fen: number;
   }[];
   readonly paid: readonly { bill_id: number; kind: string; amount_fen: number; business_date: string }[];
+  /** Written-off principal and waived late fees (bill_credit). */
+  readonly credits: readonly { bill_id: number; kind: string; amount_fen: number; effective_on: string }[];
+  /** Approved policy holds with no late fee that cover the customer. */
+  readonly holds: readonly HoldRange[];
   readonly prepaidFen: Fen;
   readonly dayClosed: boolean;
 }
@@ -353,6 +361,8 @@ export async function loadCustomerStates(
     customer_id: number;
     bills: CustomerState['bills'] | null;
     paid: CustomerState['paid'] | null;
+    credits: CustomerState['credits'] | null;
+    holds: CustomerState['holds'] | null;
     prepaid: number | null;
     day_closed: boolean;
   }>`
@@ -362,28 +372,44 @@ export async function loadCustomerStates(
        from bill b
        join bill_release r on r.customer_id = b.customer_id and r.bill_id = b.bill_id
        left join lateral (
-         select sum(a.amount_fen) as paid, max(p.business_date) as last_on from allocation a
-         join payment p on p.customer_id = a.customer_id and p.payment_id = a.payment_id
-         where a.customer_id = b.customer_id and a.bill_id = b.bill_id and a.kind = 'principal'
+         select sum(y.amount_fen) as paid, max(y.on_date) as last_on from (
+           select a.amount_fen, coalesce(a.applied_on, p.business_date) as on_date from allocation a
+           join payment p on p.customer_id = a.customer_id and p.payment_id = a.payment_id
+           where a.customer_id = b.customer_id and a.bill_id = b.bill_id and a.kind = 'principal'
+           union all
+           select k.amount_fen, k.effective_on from bill_credit k
+           where k.customer_id = b.customer_id and k.bill_id = b.bill_id and k.kind = 'write_off') y
        ) x on true
        where b.customer_id = ids.id
          and not exists (select 1 from bill n where n.customer_id = b.customer_id and n.replaces_bill_id = b.bill_id)
          and not (coalesce(x.paid, 0) >= b.amount_fen and coalesce(x.last_on, r.due_on) <= r.due_on)) as bills,
       (select json_agg(json_build_object('bill_id', a.bill_id, 'kind', a.kind, 'amount_fen', a.amount_fen,
-                'business_date', p.business_date))
+                'business_date', coalesce(a.applied_on, p.business_date)))
        from allocation a
        join payment p on p.customer_id = a.customer_id and p.payment_id = a.payment_id
        where a.customer_id = ids.id and a.bill_id is not null) as paid,
+      (select json_agg(json_build_object('bill_id', k.bill_id, 'kind', k.kind, 'amount_fen', k.amount_fen,
+                'effective_on', k.effective_on))
+       from bill_credit k where k.customer_id = ids.id) as credits,
+      (select json_agg(json_build_object('from', h.starts_on, 'to', h.ends_on))
+       from policy_hold h join policy_hold_approval ha on ha.hold_id = h.hold_id
+       where h.no_late_fee and (h.scope_kind = 'all'
+         or (h.scope_kind = 'category' and h.scope_value = c.category)
+         or (h.scope_kind = 'station' and h.scope_value = c.station_id::text)
+         or (h.scope_kind = 'customer' and h.scope_value = c.customer_id::text))) as holds,
       (select -coalesce(sum(amount_fen), 0) from posting
        where customer_id = ids.id and ledger_account_code = 'customer_prepaid')::bigint as prepaid,
       ${dayClosed} as day_closed
-    from unnest(${customerIds}::bigint[]) as ids(id)`.execute(trx);
+    from unnest(${customerIds}::bigint[]) as ids(id)
+    join customer c on c.customer_id = ids.id`.execute(trx);
   return new Map(
     result.rows.map((row) => [
       Number(row.customer_id),
       {
         bills: row.bills ?? [],
         paid: row.paid ?? [],
+        credits: row.credits ?? [],
+        holds: row.holds ?? [],
         prepaidFen: fen(Number(row.prepaid ?? 0)),
         dayClosed: Boolean(row.day_closed),
       },
@@ -436,7 +462,11 @@ export async function openBills(
   return openBillsOf(await loadCustomerState(trx, customerId), category, asOf);
 }
 
-function openBillsOf(state: CustomerState, category: 'residential' | 'other', asOf: LocalDate): OpenBill[] {
+export function openBillsOf(
+  state: CustomerState,
+  category: 'residential' | 'other',
+  asOf: LocalDate,
+): OpenBill[] {
   const result: OpenBill[] = [];
   const paidByBill = new Map<number, CustomerState['paid'][number][]>();
   for (const row of state.paid) {
@@ -444,7 +474,20 @@ function openBillsOf(state: CustomerState, category: 'residential' | 'other', as
     if (list) list.push(row);
     else paidByBill.set(Number(row.bill_id), [row]);
   }
+  for (const row of state.credits) {
+    const asPaid = {
+      bill_id: row.bill_id,
+      kind: row.kind === 'write_off' ? 'principal' : 'late_fee',
+      amount_fen: row.amount_fen,
+      business_date: row.effective_on,
+    };
+    const list = paidByBill.get(Number(row.bill_id));
+    if (list) list.push(asPaid);
+    else paidByBill.set(Number(row.bill_id), [asPaid]);
+  }
   for (const bill of state.bills) {
+    // Payments and credits alike: a written-off principal stops accruing from its date, a waived
+    // late fee counts as settled.
     const mine = paidByBill.get(Number(bill.bill_id)) ?? [];
     const principalPaid = mine
       .filter((row) => row.kind === 'principal')
@@ -464,7 +507,7 @@ function openBillsOf(state: CustomerState, category: 'residential' | 'other', as
             .map((row) => ({ date: row.business_date as LocalDate, amountFen: fen(Number(row.amount_fen)) })),
         },
         asOf,
-        { category, holds: [], interpretation: 'A' },
+        { category, holds: state.holds, interpretation: 'A' },
       );
       lateFee = lateFeeToCharge(accrued, fen(lateFeePaid), asOf);
     }
@@ -524,7 +567,8 @@ async function loadPayment(
     select a.bill_id, b.period, r.bill_no, a.kind, a.amount_fen from allocation a
     left join bill b on b.customer_id = a.customer_id and b.bill_id = a.bill_id
     left join bill_release r on r.customer_id = a.customer_id and r.bill_id = a.bill_id
-    where a.customer_id = ${customerId} and a.payment_id = ${paymentId} and a.reverses_allocation_id is null
+    join payment y on y.customer_id = a.customer_id and y.payment_id = a.payment_id
+    where a.customer_id = ${customerId} and a.payment_id = ${paymentId} and a.journal_entry_id = y.journal_entry_id
     order by a.allocation_id`.execute(trx);
   return {
     paymentId: payment.payment_id,

@@ -7,6 +7,7 @@ import { fen } from '../domain/money.js';
 import { AppError } from './errors.js';
 import { inTransaction } from './in-transaction.js';
 import { type Principal, requirePermission } from './principal.js';
+import { nextAllocationIds } from './ledger-ids.js';
 import { recordAudit } from './record-audit.js';
 
 /** Reversal entries of payments live above this offset. */
@@ -71,17 +72,51 @@ export async function reversePayment(
     await input.guard?.(trx, { businessDate: payment.business_date, channelCode: payment.channel_code });
     const effectiveOn = input.businessDate === 'payment_day' ? payment.business_date : input.businessDate;
 
-    const postings = await trx
+    // The money leaves its source again (source and fee lines of the payment's entry, negated);
+    // what the payment settles now — its allocations, including prepaid applied to later bills —
+    // is opened again. Refunded money has left the utility: such a payment is not reversed.
+    const sourceLines = await trx
       .selectFrom('posting')
-      .select(['line_no', 'ledger_account_code', 'sub_key', 'amount_fen'])
+      .select(['ledger_account_code', 'sub_key', 'amount_fen'])
       .where('customer_id', '=', customerId)
       .where('journal_entry_id', '=', payment.journal_entry_id)
+      .where('amount_fen', '>', 0)
       .orderBy('line_no')
       .execute();
+    const allocations = await trx
+      .selectFrom('allocation')
+      .selectAll()
+      .where('customer_id', '=', customerId)
+      .where('payment_id', '=', payment.payment_id)
+      .orderBy('allocation_id')
+      .execute();
+    const net = { principal: 0, late_fee: 0, prepaid: 0, refunded: 0 };
+    for (const allocation of allocations) net[allocation.kind as keyof typeof net] += allocation.amount_fen;
+    if (net.refunded > 0)
+      throw new AppError(
+        'payment_refunded',
+        `${payment.receipt_no}: ${net.refunded} fen of it was refunded; it cannot be reversed`,
+      );
+    const postings = [
+      ...sourceLines.map((line) => ({
+        ledger_account_code: line.ledger_account_code,
+        sub_key: line.sub_key,
+        amount_fen: -line.amount_fen,
+      })),
+      ...(
+        [
+          ['customer_receivable', net.principal],
+          ['late_fee_revenue', net.late_fee],
+          ['customer_prepaid', net.prepaid],
+        ] as const
+      )
+        .filter(([, amount]) => amount !== 0)
+        .map(([account, amount]) => ({ ledger_account_code: account, sub_key: '', amount_fen: amount })),
+    ].map((posting, k) => ({ ...posting, line_no: k + 1 }));
     assertBalanced(
       postings.map((posting) => ({
         account: posting.ledger_account_code as never,
-        amountFen: fen(-posting.amount_fen),
+        amountFen: fen(posting.amount_fen),
       })),
     );
     const entryId = PAYMENT_REVERSAL_ENTRY_OFFSET + payment.payment_id;
@@ -109,24 +144,22 @@ export async function reversePayment(
           line_no: posting.line_no,
           ledger_account_code: posting.ledger_account_code,
           sub_key: posting.sub_key,
-          amount_fen: -posting.amount_fen,
+          amount_fen: posting.amount_fen,
         })),
       )
       .execute();
-    const allocations = await trx
-      .selectFrom('allocation')
-      .selectAll()
-      .where('customer_id', '=', customerId)
-      .where('payment_id', '=', payment.payment_id)
-      .orderBy('allocation_id')
-      .execute();
     if (allocations.length > 0) {
+      // Payment-derived ids while they fit (50 slots after the payment's own), then the sequence.
+      const allocationIds =
+        allocations.length <= 49
+          ? allocations.map((_, k) => payment.payment_id * 100 + 50 + k + 1)
+          : await nextAllocationIds(trx, allocations.length);
       await trx
         .insertInto('allocation')
         .values(
           allocations.map((allocation, k) => ({
             customer_id: customerId,
-            allocation_id: payment.payment_id * 100 + 50 + k + 1,
+            allocation_id: allocationIds[k]!,
             payment_id: payment.payment_id,
             bill_id: allocation.bill_id,
             kind: allocation.kind,

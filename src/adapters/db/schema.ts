@@ -546,11 +546,105 @@ export interface AllocationTable {
   allocation_id: number;
   payment_id: number;
   bill_id: number | null;
-  kind: 'principal' | 'late_fee' | 'prepaid';
+  kind: 'principal' | 'late_fee' | 'prepaid' | 'refunded';
   amount_fen: number;
   reverses_allocation_id: number | null;
   journal_entry_id: number;
   created_at: Timestamp;
+  applied_on: string | null;
+}
+
+export interface PolicyHoldTable {
+  hold_id: Generated<number>;
+  scope_kind: 'all' | 'category' | 'station' | 'customer';
+  scope_value: string;
+  starts_on: string;
+  ends_on: string;
+  no_late_fee: boolean;
+  no_disconnection: boolean;
+  reason: string;
+  source: string | null;
+  requested_by: number | null;
+  requested_at: Timestamp;
+}
+
+export interface PolicyHoldApprovalTable {
+  hold_id: number;
+  approved_by: number;
+  approved_at: Timestamp;
+}
+
+export interface LedgerRequestTable {
+  customer_id: number;
+  request_id: number;
+  kind: 'late_fee_waiver' | 'write_off' | 'refund';
+  bill_id: number | null;
+  amount_fen: number;
+  refund_from: 'prepaid' | 'deposit' | null;
+  reason: string;
+  requested_by: number | null;
+  requested_at: Timestamp;
+}
+
+export interface LedgerRequestStepTable {
+  customer_id: number;
+  request_id: number;
+  step: 'approved' | 'rejected' | 'paid_out';
+  by_staff: number | null;
+  at: Timestamp;
+  journal_entry_id: number | null;
+  note: string | null;
+}
+
+export interface BillCreditTable {
+  customer_id: number;
+  bill_credit_id: number;
+  bill_id: number;
+  kind: 'write_off' | 'late_fee_waiver';
+  amount_fen: number;
+  effective_on: string;
+  request_id: number;
+  journal_entry_id: number | null;
+}
+
+export interface CustomerDepositReceiptTable {
+  customer_id: number;
+  deposit_receipt_id: number;
+  idempotency_key: string;
+  amount_fen: number;
+  method: 'cash' | 'bank_transfer';
+  received_on: string;
+  received_by: number | null;
+  receipt_no: string;
+  journal_entry_id: number;
+  created_at: Timestamp;
+}
+
+export interface NotificationOutboxTable {
+  customer_id: number;
+  notification_id: number;
+  kind: 'payment_receipt' | 'payment_reversed' | 'refund_paid' | 'write_off' | 'late_fee_waived';
+  object_id: string;
+  payload: Json;
+  created_at: Timestamp;
+}
+
+export interface NotificationAttemptTable {
+  customer_id: number;
+  notification_id: number;
+  attempt_no: number;
+  at: Timestamp;
+  outcome: 'sent' | 'failed';
+  detail: string | null;
+}
+
+export interface LateFeeSnapshotTable {
+  customer_id: number;
+  period: string;
+  as_of: string;
+  overdue_principal_fen: number;
+  late_fee_fen: number;
+  bills: number;
 }
 
 export interface PaymentReversalTable {
@@ -564,6 +658,15 @@ export interface PaymentReversalTable {
 }
 
 export interface DB {
+  policy_hold: PolicyHoldTable;
+  policy_hold_approval: PolicyHoldApprovalTable;
+  ledger_request: LedgerRequestTable;
+  ledger_request_step: LedgerRequestStepTable;
+  bill_credit: BillCreditTable;
+  customer_deposit_receipt: CustomerDepositReceiptTable;
+  notification_outbox: NotificationOutboxTable;
+  notification_attempt: NotificationAttemptTable;
+  late_fee_snapshot: LateFeeSnapshotTable;
   payment_reversal: PaymentReversalTable;
   payment: PaymentTable;
   payment_key: PaymentKeyTable;

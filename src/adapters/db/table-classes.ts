@@ -21,6 +21,8 @@ export const REFERENCE_TABLES = [
   'withholding_result_file',
   'cash_deposit',
   'counter_shift_close',
+  'policy_hold',
+  'policy_hold_approval',
   'job_run',
   'job_partition',
   'schema_migration',

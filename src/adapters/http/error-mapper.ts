@@ -39,6 +39,12 @@ export const STATUS: Readonly<Record<ErrorCode, number>> = {
   bank_file_rejected: 422,
   case_already_resolved: 409,
   case_not_requested: 409,
+  payment_refunded: 409,
+  request_already_decided: 409,
+  request_not_approved: 409,
+  nothing_to_settle: 409,
+  insufficient_balance: 422,
+  hold_already_approved: 409,
 };
 
 export function errorBody(code: string, message: string) {

@@ -20,7 +20,9 @@ const PROBLEMS_LISTED_MAX = 100;
 /**
  * Checks the journal against everything that should agree with it: every entry balances; every
  * released bill has a release entry for its amount; every payment's entry takes in its amount and
- * its allocations add up to it; no bill has more principal allocated than it is billed.
+ * its allocations add up to it (to nothing once reversed); no payment's prepaid money is used
+ * twice; each customer's prepaid account equals the payments' prepaid allocations and the
+ * receivable equals the bills less principal paid and written off; no bill is overpaid.
  */
 export async function verifyLedger(db: Kysely<DB>): Promise<LedgerVerification> {
   const counts = await sql<{ entries: number; postings: number }>`
@@ -53,8 +55,42 @@ export async function verifyLedger(db: Kysely<DB>): Promise<LedgerVerification> 
         left join lateral (select sum(amount_fen) as amount from posting p
           where p.customer_id = y.customer_id and p.journal_entry_id = y.journal_entry_id and p.amount_fen > 0) p on true
         left join lateral (select sum(amount_fen) as amount from allocation a
-          where a.customer_id = y.customer_id and a.payment_id = y.payment_id and a.reverses_allocation_id is null) a on true
-        where coalesce(p.amount, 0) <> y.amount_fen or coalesce(a.amount, 0) <> y.amount_fen`,
+          where a.customer_id = y.customer_id and a.payment_id = y.payment_id) a on true
+        left join payment_reversal v on v.customer_id = y.customer_id and v.payment_id = y.payment_id
+        where coalesce(p.amount, 0) <> y.amount_fen
+          or coalesce(a.amount, 0) <> case when v.payment_id is null then y.amount_fen else 0 end`,
+    },
+    {
+      check: 'payment_prepaid_not_overused',
+      query: sql`select a.customer_id, a.payment_id::text as reference,
+          'prepaid allocations of the payment sum to ' || sum(a.amount_fen) as detail
+        from allocation a where a.kind = 'prepaid' group by a.customer_id, a.payment_id having sum(a.amount_fen) < 0`,
+    },
+    {
+      check: 'prepaid_matches_allocations',
+      query: sql`select coalesce(p.customer_id, a.customer_id) as customer_id, 'customer_prepaid' as reference,
+          'journal ' || coalesce(p.amount, 0) || ' fen, payments'' prepaid allocations ' || coalesce(a.amount, 0) as detail
+        from (select customer_id, -sum(amount_fen) as amount from posting where ledger_account_code = 'customer_prepaid'
+              group by customer_id) p
+        full join (select customer_id, sum(amount_fen) as amount from allocation where kind = 'prepaid'
+              group by customer_id) a on a.customer_id = p.customer_id
+        where coalesce(p.amount, 0) <> coalesce(a.amount, 0)`,
+    },
+    {
+      check: 'receivable_matches_bills',
+      query: sql`select t.customer_id, 'customer_receivable' as reference,
+          'journal ' || sum(t.journal) || ' fen, bills less settled ' || sum(t.derived) as detail
+        from (
+          select customer_id, amount_fen as journal, 0 as derived from posting where ledger_account_code = 'customer_receivable'
+          union all
+          select b.customer_id, 0, b.amount_fen from bill b
+            join bill_release r on r.customer_id = b.customer_id and r.bill_id = b.bill_id
+            where not exists (select 1 from bill n where n.customer_id = b.customer_id and n.replaces_bill_id = b.bill_id)
+          union all
+          select customer_id, 0, -amount_fen from allocation where kind = 'principal'
+          union all
+          select customer_id, 0, -amount_fen from bill_credit where kind = 'write_off'
+        ) t group by t.customer_id having sum(t.journal) <> sum(t.derived)`,
     },
     {
       check: 'deposit_within_payment',

@@ -1,6 +1,7 @@
 import { type Kysely, sql } from 'kysely';
 import { JOURNAL_ENTRY_COLUMNS, POSTING_COLUMNS, copyRows } from '../../adapters/db/raw-commands.js';
 import type { DB } from '../../adapters/db/schema.js';
+import { applyPrepaidBalances } from '../../app/apply-prepaid.js';
 import type { Principal } from '../../app/principal.js';
 import { recordAudit } from '../../app/record-audit.js';
 import { billNo, dueDate } from '../../domain/billing/bill-identity.js';
@@ -23,6 +24,8 @@ export interface ReleaseSummary {
   readonly released: number;
   readonly amountFen: number;
   readonly batches: number;
+  /** Customers whose prepaid balance settled their bills on release, and how much. */
+  readonly prepaidApplied: { readonly customers: number; readonly amountFen: number };
 }
 
 /**
@@ -36,6 +39,8 @@ export async function releaseBills(db: Kysely<DB>, options: ReleaseBillsOptions)
   let released = 0;
   let amountFen = 0;
   let batches = 0;
+  let prepaidCustomers = 0;
+  let prepaidFen = 0;
   let after = 0;
   for (;;) {
     const batch = await db.transaction().execute(async (trx) => {
@@ -112,6 +117,13 @@ export async function releaseBills(db: Kysely<DB>, options: ReleaseBillsOptions)
       );
       await copyRows(trx, 'journal_entry', JOURNAL_ENTRY_COLUMNS, entries);
       await copyRows(trx, 'posting', POSTING_COLUMNS, postings);
+      // Prepaid balances settle the new bills at once (and anything else still open).
+      const prepaid = await applyPrepaidBalances(
+        trx,
+        [...new Set(drafts.rows.map((draft) => Number(draft.customer_id)))],
+        options.releasedOn,
+        options.actor.staffId,
+      );
       const last = drafts.rows.at(-1)!;
       await recordAudit(trx, options.actor, {
         action: 'bill.release',
@@ -122,17 +134,33 @@ export async function releaseBills(db: Kysely<DB>, options: ReleaseBillsOptions)
           bills: drafts.rows.length,
           amountFen: batchAmount,
           releasedOn: options.releasedOn,
+          prepaidApplied: prepaid,
           customerIds: [drafts.rows[0]!.customer_id, last.customer_id],
         },
       });
-      return { count: drafts.rows.length, amount: batchAmount, last: last.customer_id };
+      return {
+        count: drafts.rows.length,
+        amount: batchAmount,
+        last: last.customer_id,
+        prepaidCustomers: prepaid.customers,
+        prepaidFen: prepaid.amountFen,
+      };
     });
     if (!batch) break;
     released += batch.count;
+    prepaidCustomers += batch.prepaidCustomers;
+    prepaidFen += batch.prepaidFen;
     amountFen += batch.amount;
     batches += 1;
     after = batch.last;
     options.onProgress?.(released);
   }
-  return { period: options.period, stationId: options.stationId ?? null, released, amountFen, batches };
+  return {
+    period: options.period,
+    stationId: options.stationId ?? null,
+    released,
+    amountFen,
+    batches,
+    prepaidApplied: { customers: prepaidCustomers, amountFen: prepaidFen },
+  };
 }

@@ -202,6 +202,9 @@ export async function postPayment(
         select ${customerId}, x.allocation_id, ${paymentId}, x.bill_id, x.kind, x.amount_fen, ${entryId}
         from jsonb_to_recordset(${JSON.stringify(allocationRows)}::jsonb)
           as x(allocation_id bigint, bill_id bigint, kind text, amount_fen bigint)
+      ), notice as (
+        insert into notification_outbox (customer_id, notification_id, kind, object_id, payload)
+        values (${customerId}, ${paymentId}, 'payment_receipt', ${receiptNo}, ${JSON.stringify(plan.notice)}::jsonb)
       )
       insert into audit_log (actor_kind, actor_id, action, object_type, object_id, customer_id, org_unit_id, details)
       values (${principal.kind}, ${principal.kind === 'staff' ? String(principal.staffId) : principal.login},
@@ -241,6 +244,8 @@ export interface PaymentPlan {
     amount_fen: number;
   }[];
   readonly audit: Record<string, unknown>;
+  /** The payment notice queued for the customer (notification id = payment id). */
+  readonly notice: Record<string, unknown>;
 }
 
 /**
@@ -307,6 +312,15 @@ export function planPayment(
       ...(prepaidFen > 0 ? [{ bill_id: null, kind: 'prepaid', amount_fen: prepaidFen as number }] : []),
     ].map((row, k) => ({ ...row, allocation_id: context.paymentId * 100 + k + 1 })),
     audit: { amountFen: input.amountFen, source: input.source, principalFen, lateFeeFen, prepaidFen },
+    notice: {
+      receiptNo: `R${input.businessDate.replaceAll('-', '')}${String(context.paymentId).padStart(9, '0')}`,
+      amountFen: input.amountFen,
+      businessDate: input.businessDate,
+      channel: input.source.kind === 'channel' ? input.source.channelCode : input.source.kind,
+      bills: allocations.filter((a) => a.kind === 'principal').map((a) => billOf.get(a.billId)!.billNo),
+      lateFeeFen,
+      prepaidFen,
+    },
   };
 }
 

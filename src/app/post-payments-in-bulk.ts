@@ -176,6 +176,7 @@ export async function planAndWrite(
   const payments: unknown[][] = [];
   const allocations: unknown[][] = [];
   const audits: unknown[][] = [];
+  const notices: unknown[][] = [];
   const results = new Map<string, PostedPayment>();
   for (const { input, customerId, customerNo, category, paymentId, inputHash } of items) {
     const state = stateOf.get(customerId)!;
@@ -252,6 +253,7 @@ export async function planAndWrite(
         row.amount_fen,
         plan.entryId,
       ]);
+    notices.push([customerId, paymentId, 'payment_receipt', plan.receiptNo, JSON.stringify(plan.notice)]);
     audits.push([
       principal.kind,
       principal.kind === 'staff' ? String(principal.staffId) : principal.login,
@@ -289,6 +291,12 @@ export async function planAndWrite(
     'allocation',
     ['customer_id', 'allocation_id', 'payment_id', 'bill_id', 'kind', 'amount_fen', 'journal_entry_id'],
     allocations,
+  );
+  await copyRows(
+    trx,
+    'notification_outbox',
+    ['customer_id', 'notification_id', 'kind', 'object_id', 'payload'],
+    notices,
   );
   await copyRows(
     trx,

@@ -35,6 +35,10 @@ export const PERMISSIONS = [
   'withholding.run',
   'cash.deposit',
   'cash.supervise',
+  /** Ask for a policy hold, a late-fee waiver, a write-off or a refund. */
+  'ledger.request',
+  /** Approve or reject such a request (a second person), pay out an approved refund. */
+  'ledger.approve',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -44,7 +48,15 @@ export type ActorRole = StaffRole | 'channel_partner';
 const ROLE_PERMISSIONS: Readonly<Record<ActorRole, readonly Permission[]>> = {
   admin: PERMISSIONS,
   channel_partner: ['customer.read', 'payment.post', 'payment.reverse'],
-  marketing_manager: ['registry.read', 'customer.read', 'reads.read', 'tariff.manage', 'audit.read'],
+  marketing_manager: [
+    'registry.read',
+    'customer.read',
+    'reads.read',
+    'tariff.manage',
+    'audit.read',
+    'ledger.request',
+    'ledger.approve',
+  ],
   finance_manager: [
     'registry.read',
     'customer.read',
@@ -56,6 +68,8 @@ const ROLE_PERMISSIONS: Readonly<Record<ActorRole, readonly Permission[]>> = {
     'channel.manage',
     'cash.deposit',
     'cash.supervise',
+    'ledger.request',
+    'ledger.approve',
   ],
   station_head: [
     'registry.read',
@@ -68,6 +82,8 @@ const ROLE_PERMISSIONS: Readonly<Record<ActorRole, readonly Permission[]>> = {
     'audit.read',
     'cash.deposit',
     'cash.supervise',
+    'ledger.request',
+    'ledger.approve',
   ],
   billing_checker: [
     'registry.read',
@@ -77,8 +93,16 @@ const ROLE_PERMISSIONS: Readonly<Record<ActorRole, readonly Permission[]>> = {
     'billing.run',
     'billing.release',
     'billing.rebill_request',
+    'ledger.request',
   ],
-  cashier: ['registry.read', 'customer.read', 'payment.post', 'payment.reverse', 'cash.deposit'],
+  cashier: [
+    'registry.read',
+    'customer.read',
+    'payment.post',
+    'payment.reverse',
+    'cash.deposit',
+    'ledger.request',
+  ],
   collector: ['registry.read', 'customer.read', 'reads.read', 'reads.import', 'payment.post', 'cash.deposit'],
 };
 

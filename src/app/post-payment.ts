@@ -390,6 +390,7 @@ export async function loadCustomerStates(
            select a.amount_fen, coalesce(a.applied_on, p.business_date) as on_date from allocation a
            join payment p on p.customer_id = a.customer_id and p.payment_id = a.payment_id
            where a.customer_id = b.customer_id and a.bill_id = b.bill_id and a.kind = 'principal'
+             and not exists (select 1 from payment_reversal v where v.customer_id = a.customer_id and v.payment_id = a.payment_id)
            union all
            select k.amount_fen, k.effective_on from bill_credit k
            where k.customer_id = b.customer_id and k.bill_id = b.bill_id and k.kind = 'write_off') y
@@ -401,7 +402,8 @@ export async function loadCustomerStates(
                 'business_date', coalesce(a.applied_on, p.business_date)))
        from allocation a
        join payment p on p.customer_id = a.customer_id and p.payment_id = a.payment_id
-       where a.customer_id = ids.id and a.bill_id is not null) as paid,
+       where a.customer_id = ids.id and a.bill_id is not null
+         and not exists (select 1 from payment_reversal v where v.customer_id = a.customer_id and v.payment_id = a.payment_id)) as paid,
       (select json_agg(json_build_object('bill_id', k.bill_id, 'kind', k.kind, 'amount_fen', k.amount_fen,
                 'effective_on', k.effective_on))
        from bill_credit k where k.customer_id = ids.id) as credits,

@@ -1,4 +1,6 @@
 import { sql } from 'kysely';
+import { runCli } from '../../src/adapters/cli/program.js';
+import { parseConfig } from '../../src/config/config.js';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { applyDeposit, receiveDeposit } from '../../src/app/customer-deposits.js';
 import { AppError } from '../../src/app/errors.js';
@@ -16,6 +18,7 @@ import { runBilling } from '../../src/jobs/billing/run-billing.js';
 import type { TestDatabase } from '../support/databases.js';
 import { createTestDatabase, describeEachDatabase } from '../support/databases.js';
 import { createSmallDemo } from '../support/demo.js';
+import { buildTestServer, loginToken } from '../support/server.js';
 
 const codeOf = (error: unknown) => (error instanceof AppError ? error.code : String(error));
 const day = (value: string) => value as LocalDate;
@@ -96,6 +99,8 @@ describeEachDatabase(
         ['2026-09', a.sep],
         ['2026-10', october!.amountFen],
       ]);
+      // As if never paid: the September bill, overdue since its due date, accrues its late fee.
+      expect(reopened[0]!.lateFeeFen).toBeGreaterThan(0);
       expect(await balance(a.customer_id, 'customer_prepaid')).toBe(0);
       expect((await verifyLedger(database.db)).problems).toEqual([]);
     });
@@ -350,5 +355,201 @@ describeEachDatabase(
       const verification = await verifyLedger(database.db);
       expect(verification.problems).toEqual([]);
     });
+
+    it('offers holds and two-person requests over the API, scoped and role-checked', async () => {
+      const app = await buildTestServer(database);
+      try {
+        const asChecker = { authorization: `Bearer ${await loginToken(app, checker.login)}` };
+        const asHead = { authorization: `Bearer ${await loginToken(app, head.login)}` };
+        const b = customers[1]!;
+        const created = await app.inject({
+          method: 'POST',
+          url: `/api/v1/customers/${b.customer_no}/ledger-requests`,
+          headers: asChecker,
+          payload: { kind: 'write_off', billNo: b.sep_no, reason: '户主迁出无法联系', asOf: '2026-11-26' },
+        });
+        expect(created.statusCode).toBe(201);
+        const request = created.json<{ requestId: number; status: string; amount: string }>();
+        expect(request.status).toBe('requested');
+        const url = `/api/v1/customers/${b.customer_no}/ledger-requests/${request.requestId}/decision`;
+        const byChecker = await app.inject({
+          method: 'POST',
+          url,
+          headers: asChecker,
+          payload: { decision: 'approve' },
+        });
+        expect(byChecker.statusCode).toBe(403);
+        expect(byChecker.json().error.code).toBe('forbidden');
+        const byHead = await app.inject({
+          method: 'POST',
+          url,
+          headers: asHead,
+          payload: { decision: 'approve', asOf: '2026-11-26' },
+        });
+        expect(byHead.statusCode).toBe(200);
+        expect(byHead.json()).toMatchObject({ status: 'approved', settled: request.amount });
+        const again = await app.inject({
+          method: 'POST',
+          url,
+          headers: asHead,
+          payload: { decision: 'reject' },
+        });
+        expect(again.json().error.code).toBe('request_already_decided');
+        const badAmount = await app.inject({
+          method: 'POST',
+          url: `/api/v1/customers/${b.customer_no}/ledger-requests`,
+          headers: asChecker,
+          payload: { kind: 'refund', amount: '1.234', refundFrom: 'prepaid', reason: '多缴' },
+        });
+        expect(badAmount.statusCode).toBe(400);
+        const notices = await app.inject({
+          method: 'GET',
+          url: `/api/v1/customers/${b.customer_no}/notifications`,
+          headers: asHead,
+        });
+        expect(notices.json<{ kind: string }[]>().map((notice) => notice.kind)).toContain('write_off');
+
+        const hold = await app.inject({
+          method: 'POST',
+          url: '/api/v1/policy-holds',
+          headers: asChecker,
+          payload: {
+            scope: { kind: 'customer', value: customers[0]!.customer_no },
+            startsOn: '2027-02-01',
+            endsOn: '2027-02-28',
+            noLateFee: false,
+            noDisconnection: true,
+            reason: '春节期间不停电',
+          },
+        });
+        expect(hold.statusCode).toBe(201);
+        const countyWide = await app.inject({
+          method: 'POST',
+          url: '/api/v1/policy-holds',
+          headers: asChecker,
+          payload: {
+            scope: { kind: 'all' },
+            startsOn: '2027-02-01',
+            endsOn: '2027-02-28',
+            noLateFee: true,
+            noDisconnection: true,
+            reason: '全县政策',
+          },
+        });
+        expect(countyWide.json().error.code).toBe('forbidden');
+        const approval = await app.inject({
+          method: 'POST',
+          url: `/api/v1/policy-holds/${hold.json().holdId}/approval`,
+          headers: asHead,
+        });
+        expect(approval.statusCode).toBe(200);
+        const listed = await app.inject({
+          method: 'GET',
+          url: '/api/v1/policy-holds?on=2027-02-10',
+          headers: asHead,
+        });
+        expect(listed.json<{ holdId: number }[]>().map((row) => row.holdId)).toContain(hold.json().holdId);
+      } finally {
+        await app.close();
+      }
+    });
+
+    it.runIf(kind === 'postgres')(
+      'runs the same actions from the CLI under staff logins, and the month-end late fees',
+      async () => {
+        const env = { DATABASE_URL: database.url!, GRIDCOLLECT_LANG: 'en' };
+        const a = customers[0]!;
+        const october = (await open(a.customer_id, '2026-12-20')).find((bill) => bill.period === '2026-10');
+        const asked = await cli(
+          env,
+          'ledger',
+          'request',
+          '--kind',
+          'late-fee-waiver',
+          '--customer',
+          a.customer_no,
+          '--bill',
+          october!.billNo,
+          '--reason',
+          '系统停机期间无法缴费',
+          '--as-of',
+          '2026-12-20',
+          '--by',
+          checker.login,
+          '--json',
+        );
+        expect(asked.stderr).toBe('');
+        expect(asked.code).toBe(0);
+        const requestId = JSON.parse(asked.stdout).requestId as number;
+        const self = await cli(
+          env,
+          'ledger',
+          'approve',
+          '--customer',
+          a.customer_no,
+          '--request',
+          String(requestId),
+          '--by',
+          checker.login,
+          '--json',
+        );
+        expect(self.code).not.toBe(0);
+        const approved = await cli(
+          env,
+          'ledger',
+          'approve',
+          '--customer',
+          a.customer_no,
+          '--request',
+          String(requestId),
+          '--as-of',
+          '2026-12-20',
+          '--by',
+          head.login,
+          '--json',
+        );
+        expect(approved.code).toBe(0);
+        expect(JSON.parse(approved.stdout).status).toBe('approved');
+
+        const monthEnd = await cli(env, 'late-fee', 'month-end', '--period', '2026-11', '--json');
+        expect(monthEnd.code).toBe(0);
+        const summary = JSON.parse(monthEnd.stdout);
+        expect(summary.asOf).toBe('2026-11-30');
+        const snapshot = await sql<{ n: number; fee: number }>`
+        select count(*)::int as n, coalesce(sum(late_fee_fen), 0)::int8 as fee from late_fee_snapshot where period = '2026-11'`.execute(
+          database.db,
+        );
+        expect(snapshot.rows[0]).toEqual({ n: summary.inArrears, fee: summary.lateFeeFen });
+        expect(summary.inArrears).toBeGreaterThan(0);
+        // The written-off customer's September bill is gone from the arrears; October is overdue.
+        const d = customers[3]!;
+        const [dOctober] = await open(d.customer_id, '2026-11-30');
+        const written = await sql<{ p: number; bills: number }>`
+        select overdue_principal_fen as p, bills from late_fee_snapshot
+        where period = '2026-11' and customer_id = ${d.customer_id}`.execute(database.db);
+        expect(written.rows[0]).toEqual({ p: dOctober!.openPrincipalFen, bills: 1 });
+        const rerun = await cli(env, 'late-fee', 'month-end', '--period', '2026-11', '--json');
+        expect(JSON.parse(rerun.stdout)).toMatchObject({
+          inArrears: summary.inArrears,
+          partitionsDoneHere: 0,
+        });
+        expect((await verifyLedger(database.db)).problems).toEqual([]);
+      },
+    );
   },
 );
+
+async function cli(env: Record<string, string>, ...argv: string[]) {
+  let stdout = '';
+  let stderr = '';
+  const code = await runCli(argv, {
+    out: (text) => {
+      stdout += text;
+    },
+    err: (text) => {
+      stderr += text;
+    },
+    config: () => parseConfig(env),
+  });
+  return { code, stdout, stderr };
+}

@@ -42,6 +42,7 @@ import { citusPlan } from '../db/table-classes.js';
 import { buildServer } from '../http/server.js';
 import { fileCodec } from '../files/file-codec.js';
 import { registerChannelCommands } from './channel-commands.js';
+import { registerLedgerCommands } from './ledger-commands.js';
 import { InputError, ItemsFailed, UsageError } from './cli-errors.js';
 import { type Lang, message } from './messages.js';
 import { formatTable, progressBar } from './output.js';
@@ -534,9 +535,8 @@ export function buildProgram(io: CliIo): Command {
       });
     });
 
-  program
-    .command('ledger')
-    .description('the journal')
+  const ledger = program.command('ledger').description('the journal and its two-person actions');
+  ledger
     .command('verify')
     .description(
       'check that every entry balances and agrees with bills, payments and allocations (exit 1 on problems)',
@@ -673,6 +673,7 @@ export function buildProgram(io: CliIo): Command {
     });
 
   registerChannelCommands(program, { io, lang, emitJson, withContext, globals });
+  registerLedgerCommands(program, ledger, { io, lang, emitJson, withContext, globals });
 
   program
     .command('audit')

@@ -18,6 +18,7 @@ import { authRoutes } from './routes/auth-routes.js';
 import { RateLimiter } from './rate-limiter.js';
 import { billingRoutes } from './routes/billing-routes.js';
 import { cashRoutes } from './routes/cash-routes.js';
+import { ledgerRoutes } from './routes/ledger-routes.js';
 import { channelAdminRoutes } from './routes/channel-admin-routes.js';
 import { channelRoutes } from './routes/channel-routes.js';
 import { healthRoutes } from './routes/health-routes.js';
@@ -88,6 +89,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   await app.register(registryRoutes(deps), { prefix: '/api/v1' });
   await app.register(billingRoutes(deps), { prefix: '/api/v1' });
   await app.register(cashRoutes(deps), { prefix: '/api/v1' });
+  await app.register(ledgerRoutes(deps), { prefix: '/api/v1' });
   const channels = new ChannelDirectory(deps.db, deps.cipher.decrypt, deps.clock);
   await app.register(channelAdminRoutes({ ...deps, channels }), { prefix: '/api/v1' });
   await app.register(

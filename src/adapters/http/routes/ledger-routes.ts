@@ -1,0 +1,404 @@
+import type { FastifyPluginAsync } from 'fastify';
+import { applyDeposit, receiveDeposit } from '../../../app/customer-deposits.js';
+import { customerInScope } from '../../../app/customer-in-scope.js';
+import { AppError } from '../../../app/errors.js';
+import {
+  type LedgerRequestView,
+  decideLedgerRequest,
+  listLedgerRequests,
+  payOutRefund,
+  requestLedgerAction,
+} from '../../../app/ledger-requests.js';
+import { listNotifications } from '../../../app/notifications.js';
+import {
+  type HoldScope,
+  approvePolicyHold,
+  listPolicyHolds,
+  requestPolicyHold,
+} from '../../../app/policy-holds.js';
+import { requirePermission } from '../../../app/principal.js';
+import { type LocalDate, parseLocalDate } from '../../../domain/local-date.js';
+import { type Fen, formatYuan, parseYuan } from '../../../domain/money.js';
+import { errorResponses } from '../schemas.js';
+import { type ServerDeps, requirePrincipal } from '../server.js';
+
+const DATE = { type: 'string', pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}$' } as const;
+const YUAN = { type: 'string', pattern: '^[0-9]{1,12}(\\.[0-9]{1,2})?$' } as const;
+const REASON = { type: 'string', minLength: 2, maxLength: 500 } as const;
+
+function date(value: string | undefined, field: string, today: LocalDate): LocalDate {
+  if (value === undefined) return today;
+  const parsed = parseLocalDate(value);
+  if (!parsed) throw new AppError('validation_failed', `${field}: not a calendar date`);
+  return parsed;
+}
+
+function amount(value: string | undefined, field: string): Fen | undefined {
+  if (value === undefined) return undefined;
+  const parsed = parseYuan(value);
+  if (parsed === null || parsed <= 0)
+    throw new AppError('validation_failed', `${field}: must be more than 0.00`);
+  return parsed;
+}
+
+function shape(view: LedgerRequestView) {
+  const { amountFen, settledFen, ...rest } = view;
+  return {
+    ...rest,
+    amount: formatYuan(amountFen),
+    settled: settledFen === null ? null : formatYuan(settledFen),
+  };
+}
+
+/**
+ * Policy holds, the two-person ledger actions (late-fee waivers, write-offs, refunds), deposits
+ * and a customer's queued notices. Approvals are separate requests by a second person.
+ */
+export function ledgerRoutes(deps: ServerDeps): FastifyPluginAsync {
+  return async (app) => {
+    app.get<{ Querystring: { on?: string } }>(
+      '/policy-holds',
+      {
+        schema: {
+          summary: 'Policy holds (欠费不停供) visible to you, newest first',
+          tags: ['ledger'],
+          querystring: { type: 'object', additionalProperties: false, properties: { on: DATE } },
+          response: errorResponses,
+        },
+      },
+      async (request) => {
+        const principal = requirePrincipal(request);
+        requirePermission(principal, 'customer.read');
+        const on = request.query.on ? date(request.query.on, 'on', deps.clock.today()) : undefined;
+        return listPolicyHolds(deps.db, principal, { activeOn: on });
+      },
+    );
+
+    app.post<{
+      Body: {
+        scope: { kind: HoldScope['kind']; value?: string };
+        startsOn: string;
+        endsOn: string;
+        noLateFee: boolean;
+        noDisconnection: boolean;
+        reason: string;
+        source?: string;
+      };
+    }>(
+      '/policy-holds',
+      {
+        schema: {
+          summary: 'Ask for a policy hold: no late fee and/or no disconnection over a scope and dates',
+          tags: ['ledger'],
+          body: {
+            type: 'object',
+            required: ['scope', 'startsOn', 'endsOn', 'noLateFee', 'noDisconnection', 'reason'],
+            additionalProperties: false,
+            properties: {
+              scope: {
+                type: 'object',
+                required: ['kind'],
+                additionalProperties: false,
+                properties: {
+                  kind: { type: 'string', enum: ['all', 'category', 'station', 'customer'] },
+                  value: {
+                    type: 'string',
+                    minLength: 1,
+                    maxLength: 64,
+                    description: 'category, station code or customer number',
+                  },
+                },
+              },
+              startsOn: DATE,
+              endsOn: DATE,
+              noLateFee: { type: 'boolean' },
+              noDisconnection: { type: 'boolean' },
+              reason: REASON,
+              source: { type: 'string', maxLength: 200 },
+            },
+          },
+          response: errorResponses,
+        },
+      },
+      async (request, reply) => {
+        const principal = requirePrincipal(request);
+        const { scope, ...body } = request.body;
+        const value = scope.value ?? '';
+        if (scope.kind !== 'all' && !value) throw new AppError('validation_failed', 'scope.value: required');
+        const held: HoldScope =
+          scope.kind === 'all'
+            ? { kind: 'all' }
+            : scope.kind === 'category'
+              ? { kind: 'category', category: value }
+              : scope.kind === 'station'
+                ? { kind: 'station', stationCode: value }
+                : { kind: 'customer', customerNo: value };
+        const today = deps.clock.today();
+        const view = await requestPolicyHold(deps.db, principal, {
+          ...body,
+          scope: held,
+          startsOn: date(body.startsOn, 'startsOn', today),
+          endsOn: date(body.endsOn, 'endsOn', today),
+        });
+        return reply.code(201).send(view);
+      },
+    );
+
+    app.post<{ Params: { holdId: number } }>(
+      '/policy-holds/:holdId/approval',
+      {
+        schema: {
+          summary: 'Approve a policy hold (a second person)',
+          tags: ['ledger'],
+          params: {
+            type: 'object',
+            required: ['holdId'],
+            properties: { holdId: { type: 'integer', minimum: 1 } },
+          },
+          response: errorResponses,
+        },
+      },
+      async (request) => approvePolicyHold(deps.db, requirePrincipal(request), request.params.holdId),
+    );
+
+    app.get<{ Params: { customerNo: string } }>(
+      '/customers/:customerNo/ledger-requests',
+      {
+        schema: {
+          summary: 'A customer’s waiver, write-off and refund requests with their status',
+          tags: ['ledger'],
+          response: errorResponses,
+        },
+      },
+      async (request) => {
+        const principal = requirePrincipal(request);
+        requirePermission(principal, 'customer.read');
+        const customer = await customerInScope(deps.db, principal, request.params.customerNo);
+        return (await listLedgerRequests(deps.db, customer.customerId, customer.customerNo)).map(shape);
+      },
+    );
+
+    app.post<{
+      Params: { customerNo: string };
+      Body: {
+        kind: 'late_fee_waiver' | 'write_off' | 'refund';
+        billNo?: string;
+        amount?: string;
+        refundFrom?: 'prepaid' | 'deposit';
+        reason: string;
+        asOf?: string;
+      };
+    }>(
+      '/customers/:customerNo/ledger-requests',
+      {
+        schema: {
+          summary: 'Ask for a late-fee waiver (违约金减免), a write-off (坏账核销) or a refund (退费)',
+          tags: ['ledger'],
+          body: {
+            type: 'object',
+            required: ['kind', 'reason'],
+            additionalProperties: false,
+            properties: {
+              kind: { type: 'string', enum: ['late_fee_waiver', 'write_off', 'refund'] },
+              billNo: { type: 'string', minLength: 1, maxLength: 40 },
+              amount: { ...YUAN, description: 'waiver/write-off default: all that is open on the bill' },
+              refundFrom: { type: 'string', enum: ['prepaid', 'deposit'] },
+              reason: REASON,
+              asOf: { ...DATE, description: 'default: today' },
+            },
+          },
+          response: errorResponses,
+        },
+      },
+      async (request, reply) => {
+        const body = request.body;
+        const view = await requestLedgerAction(deps.db, requirePrincipal(request), {
+          kind: body.kind,
+          customerNo: request.params.customerNo,
+          billNo: body.billNo,
+          amountFen: amount(body.amount, 'amount'),
+          refundFrom: body.refundFrom,
+          reason: body.reason,
+          asOf: date(body.asOf, 'asOf', deps.clock.today()),
+        });
+        return reply.code(201).send(shape(view));
+      },
+    );
+
+    app.post<{
+      Params: { customerNo: string; requestId: number };
+      Body: { decision: 'approve' | 'reject'; asOf?: string; note?: string };
+    }>(
+      '/customers/:customerNo/ledger-requests/:requestId/decision',
+      {
+        schema: {
+          summary: 'Approve (posts it) or reject a request; not by its requester',
+          tags: ['ledger'],
+          params: {
+            type: 'object',
+            required: ['customerNo', 'requestId'],
+            properties: { customerNo: { type: 'string' }, requestId: { type: 'integer', minimum: 1 } },
+          },
+          body: {
+            type: 'object',
+            required: ['decision'],
+            additionalProperties: false,
+            properties: {
+              decision: { type: 'string', enum: ['approve', 'reject'] },
+              asOf: { ...DATE, description: 'default: today' },
+              note: { type: 'string', maxLength: 500 },
+            },
+          },
+          response: errorResponses,
+        },
+      },
+      async (request) =>
+        shape(
+          await decideLedgerRequest(deps.db, requirePrincipal(request), {
+            customerNo: request.params.customerNo,
+            requestId: request.params.requestId,
+            decision: request.body.decision,
+            asOf: date(request.body.asOf, 'asOf', deps.clock.today()),
+            note: request.body.note,
+          }),
+        ),
+    );
+
+    app.post<{
+      Params: { customerNo: string; requestId: number };
+      Body: { method: 'bank_transfer' | 'cash'; bankAccount?: string; paidOn?: string };
+    }>(
+      '/customers/:customerNo/ledger-requests/:requestId/payout',
+      {
+        schema: {
+          summary: 'Pay out an approved refund (bank transfer or the cashier’s cash)',
+          tags: ['ledger'],
+          params: {
+            type: 'object',
+            required: ['customerNo', 'requestId'],
+            properties: { customerNo: { type: 'string' }, requestId: { type: 'integer', minimum: 1 } },
+          },
+          body: {
+            type: 'object',
+            required: ['method'],
+            additionalProperties: false,
+            properties: {
+              method: { type: 'string', enum: ['bank_transfer', 'cash'] },
+              bankAccount: { type: 'string', minLength: 1, maxLength: 64 },
+              paidOn: { ...DATE, description: 'default: today' },
+            },
+          },
+          response: errorResponses,
+        },
+      },
+      async (request) =>
+        shape(
+          await payOutRefund(deps.db, requirePrincipal(request), {
+            customerNo: request.params.customerNo,
+            requestId: request.params.requestId,
+            method: request.body.method,
+            bankAccount: request.body.bankAccount,
+            paidOn: date(request.body.paidOn, 'paidOn', deps.clock.today()),
+          }),
+        ),
+    );
+
+    app.post<{
+      Params: { customerNo: string };
+      Body: {
+        receiptNo: string;
+        amount: string;
+        method: 'cash' | 'bank_transfer';
+        bankAccount?: string;
+        receivedOn?: string;
+      };
+    }>(
+      '/customers/:customerNo/deposits',
+      {
+        schema: {
+          summary: 'Receive a deposit (押金); the receipt number makes it idempotent',
+          tags: ['ledger'],
+          body: {
+            type: 'object',
+            required: ['receiptNo', 'amount', 'method'],
+            additionalProperties: false,
+            properties: {
+              receiptNo: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,40}$' },
+              amount: YUAN,
+              method: { type: 'string', enum: ['cash', 'bank_transfer'] },
+              bankAccount: { type: 'string', minLength: 1, maxLength: 64 },
+              receivedOn: { ...DATE, description: 'default: today' },
+            },
+          },
+          response: errorResponses,
+        },
+      },
+      async (request, reply) => {
+        const body = request.body;
+        const result = await receiveDeposit(deps.db, requirePrincipal(request), {
+          customerNo: request.params.customerNo,
+          receiptKey: body.receiptNo,
+          amountFen: amount(body.amount, 'amount')!,
+          method: body.method,
+          bankAccount: body.bankAccount,
+          receivedOn: date(body.receivedOn, 'receivedOn', deps.clock.today()),
+        });
+        return reply.code(result.replayed ? 200 : 201).send({
+          ...result,
+          amount: formatYuan(result.amountFen),
+          depositBalance: formatYuan(result.depositBalanceFen),
+        });
+      },
+    );
+
+    app.post<{
+      Params: { customerNo: string };
+      Body: { key: string; amount?: string; businessDate?: string };
+    }>(
+      '/customers/:customerNo/deposit-applications',
+      {
+        schema: {
+          summary: 'Apply the deposit to what the customer owes (through the payment path)',
+          tags: ['ledger'],
+          body: {
+            type: 'object',
+            required: ['key'],
+            additionalProperties: false,
+            properties: {
+              key: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,40}$' },
+              amount: { ...YUAN, description: 'default: what is due, up to the deposit' },
+              businessDate: { ...DATE, description: 'default: today' },
+            },
+          },
+          response: errorResponses,
+        },
+      },
+      async (request) => {
+        const result = await applyDeposit(deps.db, requirePrincipal(request), {
+          customerNo: request.params.customerNo,
+          key: request.body.key,
+          amountFen: amount(request.body.amount, 'amount'),
+          businessDate: date(request.body.businessDate, 'businessDate', deps.clock.today()),
+        });
+        return { ...result, amount: formatYuan(result.amountFen) };
+      },
+    );
+
+    app.get<{ Params: { customerNo: string } }>(
+      '/customers/:customerNo/notifications',
+      {
+        schema: {
+          summary: 'Notices queued for the customer (payment receipts, refunds, waivers), newest first',
+          tags: ['ledger'],
+          response: errorResponses,
+        },
+      },
+      async (request) => {
+        const principal = requirePrincipal(request);
+        requirePermission(principal, 'customer.read');
+        const customer = await customerInScope(deps.db, principal, request.params.customerNo);
+        return listNotifications(deps.db, customer.customerId);
+      },
+    );
+  };
+}

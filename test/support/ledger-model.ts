@@ -225,10 +225,12 @@ export function expectedBalances(customer: ModelCustomer) {
   return {
     customer_receivable: customer.bills.reduce((sum, bill) => sum + principalOpen(bill), 0),
     customer_prepaid: 0 - prepaidBalance(customer),
-    late_fee_revenue: 0 - live.reduce(
-      (sum, p) => sum + p.settled.filter((s) => s.kind === 'late_fee').reduce((t, s) => t + s.amount, 0),
-      0,
-    ),
+    late_fee_revenue:
+      0 -
+      live.reduce(
+        (sum, p) => sum + p.settled.filter((s) => s.kind === 'late_fee').reduce((t, s) => t + s.amount, 0),
+        0,
+      ),
     write_off_expense: customer.bills.reduce((sum, bill) => sum + bill.writtenOff, 0),
   };
 }

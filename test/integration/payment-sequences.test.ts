@@ -3,7 +3,8 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { AppError } from '../../src/app/errors.js';
 import { principalForLogin } from '../../src/app/log-in.js';
-import { postPayment } from '../../src/app/post-payment.js';
+import { decideLedgerRequest, requestLedgerAction } from '../../src/app/ledger-requests.js';
+import { type PostedPayment, openBills, postPayment, prepaidBalance } from '../../src/app/post-payment.js';
 import { CLI_PRINCIPAL, type Principal } from '../../src/app/principal.js';
 import { verifyLedger } from '../../src/app/queries/verify-ledger.js';
 import { reversePayment } from '../../src/app/reverse-payment.js';
@@ -16,17 +17,55 @@ import { createTestDatabase, describeEachDatabase } from '../support/databases.j
 import { createSmallDemo } from '../support/demo.js';
 
 type Step =
-  | { kind: 'pay'; customer: number; amount: number; key: number }
+  | { kind: 'pay'; customer: number; amount: number; key: number; late: boolean }
   | { kind: 'repeat'; key: number }
-  | { kind: 'reverse'; key: number };
+  | { kind: 'reverse'; key: number }
+  | { kind: 'waive' | 'write_off' | 'refund'; customer: number };
 
 // Random sequences of payments, duplicate posts and reversals against released bills, checked
 // after every run: the journal agrees with itself, what a customer owes is what was billed less
 // the principal paid (net of reversals), and a key posts at most once.
+const EARLY = '2026-11-05';
+/** Each run works on its own four customers (a written-off bill stays written off). */
+const RUNS = 25;
+const LATE = '2026-12-10';
+
 describeEachDatabase('payment sequences (property)', (kind) => {
   let database: TestDatabase;
   let cashier: Principal;
-  let customers: { customer_id: number; customer_no: string; billed: number }[];
+  let requester: Principal;
+  let approver: Principal;
+
+  /** A waiver, write-off or refund of all that is open, asked by one person and approved by another. */
+  const twoPersonAction = async (action: 'waive' | 'write_off' | 'refund', customerNo: string) => {
+    const customer = customers.find((c) => c.customer_no === customerNo)!;
+    const [bill] = await openBills(
+      database.db,
+      customer.customer_id,
+      customer.category === 'residential' ? 'residential' : 'other',
+      LATE as LocalDate,
+    );
+    const prepaid = await prepaidBalance(database.db, customer.customer_id);
+    if (action === 'refund' && prepaid === 0) return;
+    if (action !== 'refund' && !bill) return;
+
+    const request = await requestLedgerAction(database.db, requester, {
+      kind: action === 'waive' ? 'late_fee_waiver' : action,
+      customerNo,
+      billNo: action === 'refund' ? undefined : bill!.billNo,
+      amountFen: action === 'refund' ? prepaid : undefined,
+      refundFrom: action === 'refund' ? 'prepaid' : undefined,
+      reason: 'property',
+      asOf: LATE as LocalDate,
+    });
+    await decideLedgerRequest(database.db, approver, {
+      customerNo,
+      requestId: request.requestId,
+      decision: 'approve',
+      asOf: LATE as LocalDate,
+    });
+  };
+  let customers: { customer_id: number; customer_no: string; category: string; billed: number }[];
   let run = 0;
 
   beforeAll(async () => {
@@ -39,73 +78,106 @@ describeEachDatabase('payment sequences (property)', (kind) => {
       actor: CLI_PRINCIPAL,
     });
     cashier = await principalForLogin(database.db, 'admin');
-    const rows = await sql<{ customer_id: number; customer_no: string; billed: number }>`
-      select c.customer_id, c.customer_no, sum(b.amount_fen)::int8 as billed from customer c
+    requester = await principalForLogin(database.db, 'marketing');
+    approver = await principalForLogin(database.db, 'finance');
+    const rows = await sql<{ customer_id: number; customer_no: string; category: string; billed: number }>`
+      select c.customer_id, c.customer_no, c.category, sum(b.amount_fen)::int8 as billed from customer c
       join bill b on b.customer_id = c.customer_id where c.station_id = 11 and b.amount_fen > 0
-      group by c.customer_id, c.customer_no order by c.customer_id limit 4`.execute(database.db);
+      group by c.customer_id, c.customer_no, c.category order by c.customer_id limit ${4 * RUNS}`.execute(
+      database.db,
+    );
     customers = rows.rows.map((row) => ({ ...row, billed: Number(row.billed) }));
   });
   afterAll(() => database.close());
 
-  it('keeps the ledger consistent through payments, duplicates and reversals', async () => {
+  it('keeps the ledger consistent through payments, duplicates, reversals, waivers, write-offs and refunds', async () => {
     const step = fc.oneof(
       fc.record({
         kind: fc.constant('pay' as const),
         customer: fc.integer({ min: 0, max: 3 }),
         amount: fc.integer({ min: 1, max: 50_000 }),
         key: fc.integer({ min: 0, max: 7 }),
+        late: fc.boolean(),
       }),
       fc.record({ kind: fc.constant('repeat' as const), key: fc.integer({ min: 0, max: 7 }) }),
       fc.record({ kind: fc.constant('reverse' as const), key: fc.integer({ min: 0, max: 7 }) }),
+      fc.record({
+        kind: fc.constantFrom('waive' as const, 'write_off' as const, 'refund' as const),
+        customer: fc.integer({ min: 0, max: 3 }),
+      }),
     );
     await fc.assert(
       fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 12 }), async (steps: Step[]) => {
         run += 1;
-        const posted = new Map<number, { customer: number; amount: number }>();
+        const mine = customers.slice(((run - 1) % RUNS) * 4, ((run - 1) % RUNS) * 4 + 4);
+        const posted = new Map<number, { customer: number; amount: number; late: boolean }>();
         for (const action of steps) {
-          const key = `seq:${run}:${action.key}`;
-          // Payments on a business day before the due date, so no late fee is involved here.
-          const post = (customer: number, amount: number) =>
+          const key = `seq:${run}:${'key' in action ? action.key : '-'}`;
+          // Payments before the due date, or after it (late fees first).
+          const post = (customer: number, amount: number, late: boolean) =>
             postPayment(database.db, cashier, {
               idempotencyKey: key,
-              customerNo: customers[customer]!.customer_no,
+              customerNo: mine[customer]!.customer_no,
               amountFen: fen(amount),
-              paidAt: new Date('2026-11-05T10:00:00+08:00'),
-              businessDate: '2026-11-05' as LocalDate,
+              paidAt: new Date(`${late ? LATE : EARLY}T10:00:00+08:00`),
+              businessDate: (late ? LATE : EARLY) as LocalDate,
               source: { kind: 'channel', channelCode: 'SEQ', txnId: key },
             });
           if (action.kind === 'pay') {
             const previous = posted.get(action.key);
-            const result = await post(action.customer, action.amount).catch((error: unknown) => error);
+            const late = previous ? previous.late : action.late;
+            const result = await post(action.customer, action.amount, late).catch((error: unknown) => error);
             if (previous && (previous.customer !== action.customer || previous.amount !== action.amount)) {
               expect(result instanceof AppError && result.code === 'payment_key_conflict').toBe(true);
             } else {
               expect(result).not.toBeInstanceOf(Error);
-              posted.set(action.key, { customer: action.customer, amount: action.amount });
+              const allocated = (result as PostedPayment).allocations.reduce(
+                (sum, a) => sum + a.amountFen,
+                0,
+              );
+              expect(allocated + (result as PostedPayment).prepaidFen).toBe(action.amount);
+              posted.set(action.key, { customer: action.customer, amount: action.amount, late });
             }
           } else if (action.kind === 'repeat') {
             const previous = posted.get(action.key);
-            if (previous) expect((await post(previous.customer, previous.amount)).replayed).toBe(true);
-          } else if (posted.has(action.key)) {
+            if (previous)
+              expect((await post(previous.customer, previous.amount, previous.late)).replayed).toBe(true);
+          } else if (action.kind === 'reverse') {
+            if (!posted.has(action.key)) continue;
             await reversePayment(database.db, cashier, {
               idempotencyKey: key,
               reason: 'test',
-              businessDate: '2026-11-05' as LocalDate,
+              businessDate: LATE as LocalDate,
             }).catch((error: unknown) => {
-              expect(error instanceof AppError && error.code === 'payment_already_reversed').toBe(true);
+              // Reversing twice is refused; so is reversing money already refunded.
+              expect(
+                error instanceof AppError &&
+                  ['payment_already_reversed', 'payment_refunded'].includes(error.code),
+              ).toBe(true);
+            });
+          } else {
+            await twoPersonAction(action.kind, mine[action.customer]!.customer_no).catch((error: unknown) => {
+              expect(
+                error instanceof AppError &&
+                  ['nothing_to_settle', 'insufficient_balance'].includes(error.code),
+                String(error),
+              ).toBe(true);
             });
           }
         }
         expect((await verifyLedger(database.db)).problems).toEqual([]);
-        for (const customer of customers) {
-          const sums = await sql<{ receivable: number; principal: number }>`
+        for (const customer of mine) {
+          const sums = await sql<{ receivable: number; principal: number; credited: number }>`
             select (select coalesce(sum(amount_fen), 0)::int8 from posting where customer_id = ${customer.customer_id} and ledger_account_code = 'customer_receivable') as receivable,
-                   (select coalesce(sum(amount_fen), 0)::int8 from allocation where customer_id = ${customer.customer_id} and kind = 'principal') as principal`.execute(
+                   (select coalesce(sum(amount_fen), 0)::int8 from allocation where customer_id = ${customer.customer_id} and kind = 'principal') as principal,
+                   (select coalesce(sum(amount_fen), 0)::int8 from bill_credit where customer_id = ${customer.customer_id} and kind = 'write_off') as credited`.execute(
             database.db,
           );
-          expect(Number(sums.rows[0]!.receivable)).toBe(customer.billed - Number(sums.rows[0]!.principal));
-          expect(Number(sums.rows[0]!.principal)).toBeGreaterThanOrEqual(0);
-          expect(Number(sums.rows[0]!.principal)).toBeLessThanOrEqual(customer.billed);
+          const { receivable, principal, credited } = sums.rows[0]!;
+          // Balance = billed − paid − credited, and never more settled than billed.
+          expect(Number(receivable)).toBe(customer.billed - Number(principal) - Number(credited));
+          expect(Number(principal)).toBeGreaterThanOrEqual(0);
+          expect(Number(principal) + Number(credited)).toBeLessThanOrEqual(customer.billed);
         }
         const keys = await sql<{
           n: number;
@@ -114,7 +186,13 @@ describeEachDatabase('payment sequences (property)', (kind) => {
         );
         expect(keys.rows[0]!.n).toBe(posted.size);
       }),
-      { numRuns: 40, seed: 20261127 },
+      { numRuns: RUNS, seed: 20261127 },
     );
+    // The sequences did exercise the two-person actions.
+    const approved = await sql<{ kind: string }>`
+      select distinct q.kind from ledger_request q join ledger_request_step s
+        on s.customer_id = q.customer_id and s.request_id = q.request_id and s.step = 'approved'
+      order by 1`.execute(database.db);
+    expect(approved.rows.map((row) => row.kind)).toEqual(['late_fee_waiver', 'refund', 'write_off']);
   });
 });

@@ -2,7 +2,11 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { principalForLogin } from '../../src/app/log-in.js';
+import { postPayment } from '../../src/app/post-payment.js';
 import { CLI_PRINCIPAL } from '../../src/app/principal.js';
+import { reversePayment } from '../../src/app/reverse-payment.js';
+import { fen } from '../../src/domain/money.js';
 import type { LocalDate, Period } from '../../src/domain/local-date.js';
 import { releaseBills } from '../../src/jobs/billing/release-bills.js';
 import { runBilling } from '../../src/jobs/billing/run-billing.js';
@@ -76,6 +80,49 @@ for (const kind of testedDatabaseKinds()) {
       expect(text).toContain(`¥${yuan}`);
       expect(text).toMatch(/大写：[零壹贰叁肆伍陆柒捌玖拾佰仟万元角分整]+/);
       expect(text).toMatch(/其中代征政府性基金及附加 ¥\d+\.\d{2}/);
+    });
+
+    it('prints a payment’s electronic receipt: what it settled, the amount in capitals, and a reversal', async () => {
+      const cashier = await principalForLogin(database.db, 's01.cashier1');
+      const row = await database.db
+        .selectFrom('customer')
+        .select('customer_no')
+        .where('station_id', '=', 11)
+        .orderBy('customer_id')
+        .executeTakeFirstOrThrow();
+      const paid = await postPayment(database.db, cashier, {
+        idempotencyKey: 'counter:PDF-1',
+        customerNo: row.customer_no,
+        amountFen: fen(123_456),
+        paidAt: new Date('2026-11-10T02:00:00Z'),
+        businessDate: '2026-11-10' as LocalDate,
+        source: { kind: 'counter', staffId: cashier.staffId! },
+      });
+      const url = `/api/v1/customers/${row.customer_no}/payments/${paid.receiptNo}/receipt.pdf`;
+      const response = await app.inject({
+        method: 'GET',
+        url,
+        headers: { authorization: `Bearer ${token}` },
+      });
+      expect(response.statusCode).toBe(200);
+      const text = pdfText(response.rawPayload);
+      expect(text).toContain('电费电子收费凭证');
+      expect(text).toContain(paid.receiptNo);
+      expect(text).toContain('¥1234.56');
+      expect(text).toContain('壹仟贰佰叁拾肆元伍角陆分');
+      expect(text).toContain(paid.allocations[0]!.billNo);
+      expect(text).toContain('预收电费');
+      expect(text).not.toContain('已冲正');
+      await reversePayment(database.db, cashier, {
+        idempotencyKey: 'counter:PDF-1',
+        reason: '金额录错',
+        businessDate: '2026-11-10' as LocalDate,
+      });
+      const after = pdfText(
+        (await app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${token}` } })).rawPayload,
+      );
+      expect(after).toContain('已冲正');
+      expect(after).toContain('金额录错');
     });
 
     it('prints a transformer area’s bill list for its electrician', async () => {

@@ -16,7 +16,8 @@ import { CLI_PRINCIPAL } from '../../app/principal.js';
 import { listAuditLog } from '../../app/queries/list-audit-log.js';
 import { listCustomers } from '../../app/queries/list-customers.js';
 import { areaBillList, billDocument } from '../../app/queries/bill-document.js';
-import { renderAreaBillListPdf, renderBillPdf } from '../files/bill-pdf.js';
+import { renderAreaBillListPdf, renderBillPdf, renderReceiptPdf } from '../files/bill-pdf.js';
+import { receiptDocument } from '../../app/queries/receipt-document.js';
 import { findPdfFont } from '../files/pdf-font.js';
 import { readQuality } from '../../app/queries/read-quality.js';
 import { verifyLedger } from '../../app/queries/verify-ledger.js';
@@ -459,6 +460,27 @@ export function buildProgram(io: CliIo): Command {
     });
 
   const payment = program.command('payment').description('payments (缴费)');
+  payment
+    .command('receipt')
+    .description('write a payment’s electronic receipt as a PDF (电子收费凭证)')
+    .requiredOption('--customer <no>', 'customer number (户号)')
+    .requiredOption('--receipt <no>', 'receipt number')
+    .requiredOption('--out <file>', 'PDF file to write')
+    .action(async (options) => {
+      await withContext(async (context) => {
+        const document = await receiptDocument(
+          context.database.db,
+          CLI_PRINCIPAL,
+          options.customer,
+          options.receipt,
+        );
+        await writeFile(
+          options.out,
+          await renderReceiptPdf(document, findPdfFont(context.config.pdfFontPath)),
+        );
+        io.out(`${options.out}\n`);
+      });
+    });
   payment
     .command('post')
     .description(

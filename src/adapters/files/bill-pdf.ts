@@ -1,5 +1,6 @@
 import PDFDocument from 'pdfkit';
 import type { AreaBillList, BillDocument } from '../../app/queries/bill-document.js';
+import type { ReceiptDocument } from '../../app/queries/receipt-document.js';
 import type { PdfFont } from './pdf-font.js';
 
 const MARGIN = 40;
@@ -156,5 +157,45 @@ export function renderAreaBillListPdf(list: AreaBillList, font: PdfFont): Promis
     list.rows.map((row) => [row.customerNo, row.name, row.address, row.kwh, row.amount, row.dueOn ?? '', '']),
     8,
   );
+  return toBuffer(doc);
+}
+
+/** A payment's electronic receipt (电费电子收费凭证) in Chinese. */
+export function renderReceiptPdf(receipt: ReceiptDocument, font: PdfFont): Promise<Buffer> {
+  const doc = newDocument(font, `电费收费凭证 ${receipt.receiptNo}`);
+  doc.fontSize(16).text(`${receipt.county} 电费电子收费凭证`, { align: 'center' });
+  doc.fontSize(10).text(`凭证号 ${receipt.receiptNo}`, { align: 'center' });
+  if (receipt.reversed)
+    doc
+      .fontSize(12)
+      .fillColor('#b00020')
+      .text(`已冲正（${receipt.reversed.at.toISOString().slice(0, 10)}：${receipt.reversed.reason}）`, {
+        align: 'center',
+      })
+      .fillColor('#000');
+  doc.moveDown();
+  const info: [string, string][] = [
+    ['户号', receipt.customer.customerNo],
+    ['户名', receipt.customer.name],
+    ['用电地址', receipt.customer.address],
+    ['缴费时间', receipt.paidAt.toISOString().replace('T', ' ').slice(0, 19) + ' UTC'],
+    ['营业日', receipt.businessDate],
+    ['缴费渠道', receipt.channel],
+    ...(receipt.operator ? ([['收费员', receipt.operator]] as [string, string][]) : []),
+  ];
+  for (const [label, value] of info) doc.fontSize(10).text(`${label}：${value}`);
+  doc.moveDown(0.5);
+  drawTable(
+    doc,
+    ['账单号', '电费年月', '项目', '金额 (元)'],
+    [200, 80, 110, 110],
+    [
+      ...receipt.lines.map((line) => [line.billNo, line.period, line.item, line.amount]),
+      ...(receipt.prepaid !== '0.00' ? [['', '', '预收电费', receipt.prepaid]] : []),
+    ],
+  );
+  doc.fontSize(13).text(`实收金额 ¥${receipt.amount}（大写：${receipt.amountInWords}）`);
+  doc.moveDown();
+  doc.fontSize(9).text('本凭证由系统根据收费记录生成，可作为缴费证明。如有疑问请联系所属供电所。');
   return toBuffer(doc);
 }

@@ -19,6 +19,9 @@ import {
 import { requirePermission } from '../../../app/principal.js';
 import { type LocalDate, parseLocalDate } from '../../../domain/local-date.js';
 import { type Fen, formatYuan, parseYuan } from '../../../domain/money.js';
+import { receiptDocument } from '../../../app/queries/receipt-document.js';
+import { renderReceiptPdf } from '../../files/bill-pdf.js';
+import { findPdfFont } from '../../files/pdf-font.js';
 import { errorResponses } from '../schemas.js';
 import { type ServerDeps, requirePrincipal } from '../server.js';
 
@@ -381,6 +384,38 @@ export function ledgerRoutes(deps: ServerDeps): FastifyPluginAsync {
           businessDate: date(request.body.businessDate, 'businessDate', deps.clock.today()),
         });
         return { ...result, amount: formatYuan(result.amountFen) };
+      },
+    );
+
+    app.get<{ Params: { customerNo: string; receiptNo: string } }>(
+      '/customers/:customerNo/payments/:receiptNo/receipt.pdf',
+      {
+        schema: {
+          summary: 'A payment’s electronic receipt as a PDF (电子收费凭证); a reversed payment says so',
+          tags: ['ledger'],
+          params: {
+            type: 'object',
+            required: ['customerNo', 'receiptNo'],
+            properties: {
+              customerNo: { type: 'string', pattern: '^[0-9]{6,20}$' },
+              receiptNo: { type: 'string', pattern: '^[A-Z0-9]{4,40}$' },
+            },
+          },
+          produces: ['application/pdf'],
+        },
+      },
+      async (request, reply) => {
+        const document = await receiptDocument(
+          deps.db,
+          requirePrincipal(request),
+          request.params.customerNo,
+          request.params.receiptNo,
+        );
+        const pdf = await renderReceiptPdf(document, findPdfFont(deps.pdfFontPath));
+        return reply
+          .type('application/pdf')
+          .header('content-disposition', `inline; filename="receipt-${request.params.receiptNo}.pdf"`)
+          .send(pdf);
       },
     );
 

@@ -47,6 +47,7 @@ export const ERROR_CODES = {
   nothing_to_settle: 'nothing is open on the bill for this action any more',
   insufficient_balance: 'the customer’s prepaid balance or deposit is smaller than the amount',
   hold_already_approved: 'the policy hold is already approved',
+  bill_written_off: 'the bill was written off as bad debt; it is not rebilled',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -3,7 +3,9 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { AppError } from '../../src/app/errors.js';
 import { importReads } from '../../src/app/import-reads.js';
 import { principalForLogin } from '../../src/app/log-in.js';
+import { openBills, postPayment, prepaidBalance } from '../../src/app/post-payment.js';
 import { verifyLedger } from '../../src/app/queries/verify-ledger.js';
+import { fen } from '../../src/domain/money.js';
 import { CLI_PRINCIPAL, type Principal } from '../../src/app/principal.js';
 import type { LocalDate, Period } from '../../src/domain/local-date.js';
 import { approveRebill, requestRebill } from '../../src/jobs/billing/rebill-bill.js';
@@ -142,6 +144,54 @@ describeEachDatabase('rebill (退补)', (kind) => {
     expect(audit.map((row) => row.action)).toEqual(
       expect.arrayContaining(['bill.rebill_request', 'bill.rebill']),
     );
+  });
+
+  it('moves what was paid on the old revision to the new one; money beyond the new amount becomes prepaid', async () => {
+    const rows = await sql<typeof customer>`
+      select c.customer_id, c.customer_no, m.meter_no, r.total, b.amount_fen
+      from customer c join meter m on m.customer_id = c.customer_id and m.removed_on is null
+      join meter_read r on r.customer_id = c.customer_id and r.meter_id = m.meter_id and r.period = ${PERIOD}
+      join bill b on b.customer_id = c.customer_id and b.period = ${PERIOD}
+      where c.station_id = 11 and c.tariff_code = 'RES-TIER' and m.registers = array['total']::text[] and m.multiplier = 1
+        and c.customer_id <> ${customer.customer_id} and b.amount_fen > 10000
+      order by c.customer_id limit 1`.execute(database.db);
+    const payer = rows.rows[0]!;
+    const cashier = await principalForLogin(database.db, 's01.cashier1');
+    await postPayment(database.db, cashier, {
+      idempotencyKey: 'counter:RB-1',
+      customerNo: payer.customer_no,
+      amountFen: fen(payer.amount_fen),
+      paidAt: new Date('2026-11-05T02:00:00Z'),
+      businessDate: '2026-11-05' as LocalDate,
+      source: { kind: 'counter', staffId: cashier.staffId! },
+    });
+    expect(await receivable(payer.customer_id)).toBe(0);
+    await importReads(database.db, CLI_PRINCIPAL, {
+      format: 'manual',
+      records: [
+        ['meter_no', 'period', 'read_on', 'total'],
+        [payer.meter_no, PERIOD, '2026-10-31', (Number(payer.total) - 50).toFixed(2)],
+      ],
+      fileName: 'correction-2.csv',
+    });
+    const request = await requestRebill(database.db, checker, {
+      customerNo: payer.customer_no,
+      period: PERIOD,
+      reason: '抄表错误, 多抄50度',
+    });
+    const result = await approveRebill(database.db, head, {
+      customerNo: payer.customer_no,
+      rebillRequestId: request.rebillRequestId,
+      releasedOn: '2026-11-20' as LocalDate,
+    });
+    expect(result.newAmountFen).toBeLessThan(payer.amount_fen);
+    // Nothing is asked again: the new revision is settled, the difference is the customer's credit.
+    expect(await openBills(database.db, payer.customer_id, 'residential', '2026-12-31' as LocalDate)).toEqual(
+      [],
+    );
+    expect(await receivable(payer.customer_id)).toBe(0);
+    expect(await prepaidBalance(database.db, payer.customer_id)).toBe(payer.amount_fen - result.newAmountFen);
+    expect((await verifyLedger(database.db)).problems).toEqual([]);
   });
 
   it('keeps every journal entry balanced through the rebill', async () => {

@@ -45,6 +45,7 @@ export const STATUS: Readonly<Record<ErrorCode, number>> = {
   nothing_to_settle: 409,
   insufficient_balance: 422,
   hold_already_approved: 409,
+  bill_written_off: 409,
 };
 
 export function errorBody(code: string, message: string) {

@@ -3,6 +3,8 @@ import type { DB } from '../../adapters/db/schema.js';
 import { customerInScope } from '../../app/customer-in-scope.js';
 import { AppError } from '../../app/errors.js';
 import { type Principal, requirePermission } from '../../app/principal.js';
+import { applyPrepaidBalances } from '../../app/apply-prepaid.js';
+import { nextAllocationIds, nextEntryIds } from '../../app/ledger-ids.js';
 import { recordAudit } from '../../app/record-audit.js';
 import { billId, billNo, dueDate, periodEnd, periodStart } from '../../domain/billing/bill-identity.js';
 import { billReleaseEntry } from '../../domain/ledger/bill-release-entry.js';
@@ -127,6 +129,15 @@ export async function approveRebill(
       .where('customer_id', '=', customerId)
       .where('bill_id', '=', old.bill_id)
       .executeTakeFirstOrThrow();
+    const writtenOff = await trx
+      .selectFrom('bill_credit')
+      .select('bill_credit_id')
+      .where('customer_id', '=', customerId)
+      .where('bill_id', '=', old.bill_id)
+      .where('kind', '=', 'write_off')
+      .executeTakeFirst();
+    if (writtenOff)
+      throw new AppError('bill_written_off', `${oldRelease.bill_no} was written off; it is not rebilled`);
 
     // 1. Reverse the original release entry, if it posted anything.
     const original = await trx
@@ -284,6 +295,17 @@ export async function approveRebill(
         )
         .execute();
     }
+    // 4. What was paid on the old revision now settles the new one; any excess becomes prepaid.
+    const transferred = await transferSettlements(trx, {
+      customerId,
+      oldBillId: old.bill_id,
+      newBillId,
+      newAmountFen: built.totalFen,
+      on: input.releasedOn,
+      staffId: principal.staffId,
+    });
+    // 5. A prepaid balance settles whatever the new revision leaves open, as at any release.
+    await applyPrepaidBalances(trx, [customerId], input.releasedOn, principal.staffId);
     await trx
       .insertInto('rebill_approval')
       .values({
@@ -306,6 +328,8 @@ export async function approveRebill(
         newBillNo,
         oldAmountFen: old.amount_fen,
         newAmountFen: built.totalFen,
+        movedToNewFen: transferred.movedFen,
+        excessToPrepaidFen: transferred.excessFen,
       },
     });
     return {
@@ -327,4 +351,166 @@ async function latestBill(trx: Transaction<DB>, customerId: number, period: stri
     .executeTakeFirst();
   if (!bill) throw new AppError('not_found', `no bill for ${period}`);
   return bill;
+}
+
+/**
+ * Moves what settled the old revision of a bill to the new one: each payment's principal (up to
+ * the new amount, oldest payment first) and late fee, keeping the dates they were paid (late fees
+ * accrue as before); principal beyond the new amount becomes the payment's prepaid money (a
+ * receivable-to-prepaid entry). Late-fee waivers on the old revision carry over. The old
+ * revision's allocations are undone by negative rows, so every payment still sums to its amount.
+ */
+async function transferSettlements(
+  trx: Transaction<DB>,
+  input: {
+    readonly customerId: number;
+    readonly oldBillId: number;
+    readonly newBillId: number;
+    readonly newAmountFen: number;
+    readonly on: LocalDate;
+    readonly staffId: number | null;
+  },
+): Promise<{ movedFen: number; excessFen: number }> {
+  const { customerId } = input;
+  const paid = await sql<{
+    payment_id: number;
+    kind: 'principal' | 'late_fee';
+    on_date: string;
+    amount: number;
+  }>`
+    select a.payment_id, a.kind, coalesce(a.applied_on, y.business_date)::text as on_date, sum(a.amount_fen)::bigint as amount
+    from allocation a join payment y on y.customer_id = a.customer_id and y.payment_id = a.payment_id
+    where a.customer_id = ${customerId} and a.bill_id = ${input.oldBillId}
+    group by a.payment_id, a.kind, coalesce(a.applied_on, y.business_date)
+    having sum(a.amount_fen) <> 0
+    order by a.payment_id, 3, a.kind`.execute(trx);
+  const waivers = await trx
+    .selectFrom('bill_credit')
+    .selectAll()
+    .where('customer_id', '=', customerId)
+    .where('bill_id', '=', input.oldBillId)
+    .where('kind', '=', 'late_fee_waiver')
+    .execute();
+  if (paid.rows.length === 0 && waivers.length === 0) return { movedFen: 0, excessFen: 0 };
+  let room = input.newAmountFen;
+  let moved = 0;
+  let excess = 0;
+  const rows: {
+    payment_id: number;
+    bill_id: number | null;
+    kind: 'principal' | 'late_fee' | 'prepaid';
+    amount_fen: number;
+    applied_on: string;
+  }[] = [];
+  for (const row of paid.rows) {
+    const amount = Number(row.amount);
+    rows.push({
+      payment_id: row.payment_id,
+      bill_id: input.oldBillId,
+      kind: row.kind,
+      amount_fen: -amount,
+      applied_on: row.on_date,
+    });
+    if (row.kind === 'late_fee') {
+      rows.push({
+        payment_id: row.payment_id,
+        bill_id: input.newBillId,
+        kind: 'late_fee',
+        amount_fen: amount,
+        applied_on: row.on_date,
+      });
+      continue;
+    }
+    const keep = Math.max(0, Math.min(amount, room));
+    room -= keep;
+    moved += keep;
+    if (keep > 0)
+      rows.push({
+        payment_id: row.payment_id,
+        bill_id: input.newBillId,
+        kind: 'principal',
+        amount_fen: keep,
+        applied_on: row.on_date,
+      });
+    if (amount - keep > 0) {
+      excess += amount - keep;
+      rows.push({
+        payment_id: row.payment_id,
+        bill_id: null,
+        kind: 'prepaid',
+        amount_fen: amount - keep,
+        applied_on: input.on,
+      });
+    }
+  }
+  const [entryId] = await nextEntryIds(trx, 1);
+  await trx
+    .insertInto('journal_entry')
+    .values({
+      customer_id: customerId,
+      journal_entry_id: entryId!,
+      kind: 'rebill_transfer',
+      effective_on: input.on,
+      idempotency_key: `rebill-transfer:${input.newBillId}`,
+      source_type: 'bill',
+      source_id: String(input.newBillId),
+      created_by: input.staffId,
+    })
+    .execute();
+  if (excess > 0)
+    await trx
+      .insertInto('posting')
+      .values([
+        {
+          customer_id: customerId,
+          journal_entry_id: entryId!,
+          line_no: 1,
+          ledger_account_code: 'customer_receivable',
+          sub_key: '',
+          amount_fen: excess,
+        },
+        {
+          customer_id: customerId,
+          journal_entry_id: entryId!,
+          line_no: 2,
+          ledger_account_code: 'customer_prepaid',
+          sub_key: '',
+          amount_fen: -excess,
+        },
+      ])
+      .execute();
+  if (rows.length > 0) {
+    const ids = await nextAllocationIds(trx, rows.length);
+    await trx
+      .insertInto('allocation')
+      .values(
+        rows.map((row, k) => ({
+          ...row,
+          customer_id: customerId,
+          allocation_id: ids[k]!,
+          journal_entry_id: entryId!,
+        })),
+      )
+      .execute();
+  }
+  if (waivers.length > 0) {
+    const ids = await sql<{ id: number }>`
+      select nextval('ledger_request_seq') as id from generate_series(1, ${waivers.length})`.execute(trx);
+    await trx
+      .insertInto('bill_credit')
+      .values(
+        waivers.map((waiver, k) => ({
+          customer_id: customerId,
+          bill_credit_id: Number(ids.rows[k]!.id),
+          bill_id: input.newBillId,
+          kind: 'late_fee_waiver' as const,
+          amount_fen: waiver.amount_fen,
+          effective_on: waiver.effective_on,
+          request_id: waiver.request_id,
+          journal_entry_id: null,
+        })),
+      )
+      .execute();
+  }
+  return { movedFen: moved, excessFen: excess };
 }

@@ -1,8 +1,9 @@
 // Runs the benchmarks, each in its own process so that peak RSS is per run.
 //   npm run bench            quick set: COPY vs INSERT, demo 20k × 24 months on both backends,
 //                            payment posting, the channel API under 64 connections, and a bank
-//                            result file of ~200,000 lines
-//   npm run bench -- --full  adds 1,000,000 customers: demo × 12 months and a billing run, on PostgreSQL
+//                            result file of ~200,000 lines, month-end late fees for 200,000 customers
+//   npm run bench -- --full  adds 1,000,000 customers: demo × 12 months, and month-end late fees
+//                            for 1,000,000 customers, on PostgreSQL
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
@@ -14,6 +15,7 @@ const runs = [
   ['post-payment.mjs', '--payments', '20000', '--concurrency', '16'],
   ['channel-api.mjs', '--payments', '30000', '--connections', '64'],
   ['bank-import.mjs', '--customers', '207000'],
+  ['month-end-late-fees.mjs', '--customers', full ? '1000000' : '200000'],
   ...(full
     ? [['demo-generation.mjs', '--backend', 'postgres', '--customers', '1000000', '--months', '12']]
     : []),

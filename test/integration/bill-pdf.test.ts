@@ -112,6 +112,7 @@ for (const kind of testedDatabaseKinds()) {
       expect(text).toContain('壹仟贰佰叁拾肆元伍角陆分');
       expect(text).toContain(paid.allocations[0]!.billNo);
       expect(text).toContain('预收电费');
+      expect(text).toContain('2026/11/10 10:00:00'); // paid at 02:00 UTC, shown in Beijing time
       expect(text).not.toContain('已冲正');
       await reversePayment(database.db, cashier, {
         idempotencyKey: 'counter:PDF-1',

@@ -476,7 +476,7 @@ export function buildProgram(io: CliIo): Command {
         );
         await writeFile(
           options.out,
-          await renderReceiptPdf(document, findPdfFont(context.config.pdfFontPath)),
+          await renderReceiptPdf(document, findPdfFont(context.config.pdfFontPath), context.config.timeZone),
         );
         io.out(`${options.out}\n`);
       });
@@ -929,6 +929,7 @@ async function serve(
     logLevel: context.config.logLevel,
     version: context.version,
     pdfFontPath: context.config.pdfFontPath,
+    timeZone: context.config.timeZone,
     cipher: context.cipher,
   });
   const host = options.host ?? context.config.host;

@@ -161,7 +161,18 @@ export function renderAreaBillListPdf(list: AreaBillList, font: PdfFont): Promis
 }
 
 /** A payment's electronic receipt (电费电子收费凭证) in Chinese. */
-export function renderReceiptPdf(receipt: ReceiptDocument, font: PdfFont): Promise<Buffer> {
+export function renderReceiptPdf(receipt: ReceiptDocument, font: PdfFont, timeZone: string): Promise<Buffer> {
+  // The paying time in the utility's zone, by Intl (never by hand).
+  const paidAt = new Intl.DateTimeFormat('zh-CN', {
+    timeZone,
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+    hour12: false,
+  }).format(receipt.paidAt);
   const doc = newDocument(font, `电费收费凭证 ${receipt.receiptNo}`);
   doc.fontSize(16).text(`${receipt.county} 电费电子收费凭证`, { align: 'center' });
   doc.fontSize(10).text(`凭证号 ${receipt.receiptNo}`, { align: 'center' });
@@ -178,7 +189,7 @@ export function renderReceiptPdf(receipt: ReceiptDocument, font: PdfFont): Promi
     ['户号', receipt.customer.customerNo],
     ['户名', receipt.customer.name],
     ['用电地址', receipt.customer.address],
-    ['缴费时间', receipt.paidAt.toISOString().replace('T', ' ').slice(0, 19) + ' UTC'],
+    ['缴费时间', paidAt],
     ['营业日', receipt.businessDate],
     ['缴费渠道', receipt.channel],
     ...(receipt.operator ? ([['收费员', receipt.operator]] as [string, string][]) : []),

@@ -35,6 +35,8 @@ export interface ServerDeps {
   readonly version: string;
   /** Font for Chinese PDF documents; system fonts are searched when unset. */
   readonly pdfFontPath?: string | undefined;
+  /** The utility's time zone for times printed on documents (default Asia/Shanghai). */
+  readonly timeZone?: string | undefined;
   /** Seals and opens channel secrets and bank account numbers. */
   readonly cipher: FieldCipher;
 }

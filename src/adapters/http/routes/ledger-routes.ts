@@ -411,7 +411,11 @@ export function ledgerRoutes(deps: ServerDeps): FastifyPluginAsync {
           request.params.customerNo,
           request.params.receiptNo,
         );
-        const pdf = await renderReceiptPdf(document, findPdfFont(deps.pdfFontPath));
+        const pdf = await renderReceiptPdf(
+          document,
+          findPdfFont(deps.pdfFontPath),
+          deps.timeZone ?? 'Asia/Shanghai',
+        );
         return reply
           .type('application/pdf')
           .header('content-disposition', `inline; filename="receipt-${request.params.receiptNo}.pdf"`)

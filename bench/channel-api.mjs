@@ -11,7 +11,15 @@ import { createFieldCipher } from '../dist/adapters/crypto/field-cipher.js';
 import { openDatabase } from '../dist/adapters/db/database.js';
 import { addChannel } from '../dist/app/add-channel.js';
 import { CLI_PRINCIPAL } from '../dist/app/principal.js';
-import { billedCounty, ROOT, freshDatabase, machine, parseArgs, postgresServer } from './support.mjs';
+import {
+  billedCounty,
+  ROOT,
+  freshDatabase,
+  machine,
+  parseArgs,
+  postgresServer,
+  withPaymentHistory,
+} from './support.mjs';
 
 const options = parseArgs(process.argv.slice(2), {
   payments: 20000,
@@ -40,6 +48,7 @@ const customers = (
     database.db,
   )
 ).rows.map((row) => row.customer_no);
+await withPaymentHistory(database.db, customers);
 await database.close();
 
 const child = spawn(

@@ -105,3 +105,30 @@ export async function billedCounty(db, { customers, encrypt }) {
   await runBilling(db, { period: '2026-10', concurrency: 2, worker: 'bench' });
   await releaseBills(db, { period: '2026-10', releasedOn: '2026-11-03', actor: CLI_PRINCIPAL });
 }
+
+/**
+ * A county mid-month has payment history: one earlier payment per customer (bulk path), then the
+ * tables vacuumed and analyzed and a checkpoint, so that a measured run sees the statistics and
+ * plans of a live system (not of empty payment tables) and neither autovacuum nor the setup's
+ * checkpoint runs inside the measurement.
+ */
+export async function withPaymentHistory(db, customerNos) {
+  const { sql } = await import('kysely');
+  const { postPaymentsInBulk } = await import('../dist/app/post-payments-in-bulk.js');
+  const { CLI_PRINCIPAL } = await import('../dist/app/principal.js');
+  await postPaymentsInBulk(
+    db,
+    CLI_PRINCIPAL,
+    customerNos.map((customerNo, k) => ({
+      idempotencyKey: `history:${k}`,
+      customerNo,
+      amountFen: 100,
+      paidAt: new Date('2026-11-05T02:00:00Z'),
+      businessDate: '2026-11-05',
+      source: { kind: 'channel', channelCode: 'HISTORY', txnId: `history:${k}` },
+    })),
+    { chunkSize: 5000 },
+  );
+  await sql`vacuum analyze`.execute(db);
+  await sql`checkpoint`.execute(db);
+}

@@ -1,4 +1,4 @@
-import type { Kysely, Transaction } from 'kysely';
+import { type Kysely, type Transaction, sql } from 'kysely';
 import type { DB } from '../adapters/db/schema.js';
 
 /**
@@ -8,4 +8,16 @@ import type { DB } from '../adapters/db/schema.js';
 export function inTransaction<T>(db: Kysely<DB>, work: (trx: Transaction<DB>) => Promise<T>): Promise<T> {
   if (db.isTransaction) return work(db as Transaction<DB>);
   return db.transaction().execute(work);
+}
+
+/**
+ * The planner setting of the single-payment paths, for the rest of the caller's transaction:
+ * their prepared statements keep one generic plan. Left to choose, the server re-planned the
+ * customer-state read on every payment (1.9 ms of planning for 0.5 ms of work). Batch jobs keep
+ * custom plans, which follow their tables as they grow within the job.
+ */
+export const GENERIC_PLANS_SQL = "set_config('plan_cache_mode', 'force_generic_plan', true)";
+
+export async function preferGenericPlans(trx: Kysely<DB>): Promise<void> {
+  await sql`select ${sql.raw(GENERIC_PLANS_SQL)}`.execute(trx);
 }

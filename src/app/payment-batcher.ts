@@ -2,6 +2,7 @@ import { type Kysely, sql } from 'kysely';
 import type { DB } from '../adapters/db/schema.js';
 import { lockChannelDay } from './channel-collection.js';
 import { AppError } from './errors.js';
+import { preferGenericPlans } from './in-transaction.js';
 import { type ClaimedPayment, claimKeys, customersInScope, planAndWrite } from './post-payments-in-bulk.js';
 import { type PostPaymentInput, type PostedPayment, paymentInputHash, postPayment } from './post-payment.js';
 import { type Principal, requirePermission } from './principal.js';
@@ -28,6 +29,7 @@ export async function postPaymentBatch(
   const answers: (PostedPayment | Error | undefined)[] = new Array(items.length);
   const replays: number[] = [];
   await db.transaction().execute(async (trx) => {
+    await preferGenericPlans(trx);
     // A nonce twice in one batch: the second use is a replay.
     const seenNonces = new Set<string>();
     const repeated = new Set<number>();

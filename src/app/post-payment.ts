@@ -7,7 +7,7 @@ import { type HoldRange, accruedLateFeeOnBill, lateFeeToCharge } from '../domain
 import type { LocalDate } from '../domain/local-date.js';
 import { type Fen, fen } from '../domain/money.js';
 import { AppError } from './errors.js';
-import { inTransaction } from './in-transaction.js';
+import { GENERIC_PLANS_SQL, inTransaction } from './in-transaction.js';
 import { type Principal, requirePermission } from './principal.js';
 
 /** Where the money is until it reaches the bank: the source account of a payment. */
@@ -143,7 +143,8 @@ export async function postPayment(
       select c.customer_id, c.customer_no, c.category, c.in_scope,
         (select payment_id from claim) as claimed_payment_id,
         (select pg_advisory_xact_lock(customer_id) is not null from claim) as locked,
-        (${options.requestNonce?.key ?? null}::text is null or exists (select 1 from nonce)) as nonce_fresh
+        (${options.requestNonce?.key ?? null}::text is null or exists (select 1 from nonce)) as nonce_fresh,
+        ${sql.raw(GENERIC_PLANS_SQL)} as plan_mode
       from c`.execute(trx);
     const found = head.rows[0];
     if (found && !found.nonce_fresh)

@@ -16,7 +16,7 @@ const types = {
 /**
  * Statements with few parameters are the hot transactional ones (posting a payment, a query by
  * customer): they are prepared once per connection, named by a hash of their text, so the server
- * parses and plans them once. Bulk statements (many rows, many parameters) vary in shape and are
+ * parses them once (the single-payment paths also ask for generic plans: see preferGenericPlans). Bulk statements (many rows, many parameters) vary in shape and are
  * not kept.
  */
 const PREPARE_MAX_PARAMETERS = 48;
@@ -36,7 +36,11 @@ function statementName(sqlText: string): string {
  * query streams its payload through pg-copy-streams; a marked script goes by the simple protocol.
  */
 export function createPgPool(connectionString: string, max: number): PostgresPool & { pool: pg.Pool } {
-  const pool = new pg.Pool({ connectionString, max, types: types as pg.CustomTypesConfig });
+  const pool = new pg.Pool({
+    connectionString,
+    max,
+    types: types as pg.CustomTypesConfig,
+  });
   // An idle client can be cut by the server (restart, admin termination). pg then emits 'error'
   // on the pool, which would crash the process if nobody listens; the pool has already dropped
   // that client and the next query opens a new one, so there is nothing else to do here.

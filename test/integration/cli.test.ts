@@ -121,6 +121,28 @@ describeEachDatabase('CLI', (kind) => {
     expect(other.stderr).toMatch(/demo_parameters_differ/);
   });
 
+  it('sends the demo platform’s payments and daily files through the channel API', async () => {
+    const settlement = JSON.parse(
+      (await cli(env, 'channel', 'settlement', '--channel', 'WXPAY', '--json')).stdout,
+    ) as {
+      agrees: boolean;
+      reconciliation: string;
+      payments: number;
+    }[];
+    expect(settlement.length).toBeGreaterThan(0);
+    for (const day of settlement) expect(day).toMatchObject({ agrees: true, reconciliation: 'accepted' });
+    expect(JSON.parse((await cli(env, 'channel', 'cases', '--json')).stdout)).toEqual([]);
+    const audit = JSON.parse((await cli(env, 'audit', 'list', '--limit', '5000', '--json')).stdout) as {
+      actorKind: string;
+      actorId: string;
+      action: string;
+    }[];
+    // Signed requests of the platform itself, not the operator's CLI.
+    const byPlatform = audit.filter((entry) => entry.actorKind === 'channel' && entry.actorId === 'WXPAY');
+    expect(byPlatform.filter((entry) => entry.action === 'payment.post').length).toBeGreaterThan(0);
+    expect(byPlatform.filter((entry) => entry.action === 'channel.reconcile').length).toBeGreaterThan(0);
+  });
+
   it('lists customers as JSON with the contract fields', async () => {
     const result = await cli(env, 'customer', 'list', '--limit', '5', '--json');
     expect(result.code).toBe(0);

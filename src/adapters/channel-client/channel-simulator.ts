@@ -72,31 +72,30 @@ function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
-export async function simulateChannel(options: SimulationOptions): Promise<SimulationReport> {
-  if (options.customerNos.length === 0) throw new Error('no customers to pay for');
-  const random = new SeededRandom(options.seed);
-  const giveUpMs = options.giveUpMs ?? 120_000;
-  const errors: Record<string, number> = {};
-  let retries = 0;
-  const count = (code: string) => {
-    errors[code] = (errors[code] ?? 0) + 1;
-  };
-
-  /** One request, retried until the server gives an answer the bank can act on. */
-  async function call(path: string, body: unknown): Promise<Answer> {
+/**
+ * One signed request, retried (timeouts, 429, 503, 5xx, connection errors) until the server gives
+ * an answer the bank can act on, as the contract asks of a bank.
+ */
+export function channelCaller(
+  target: { readonly baseUrl: string; readonly channelId: string; readonly secret: string },
+  giveUpMs: number,
+  count: (code: string) => void,
+  onRetry: () => void = () => {},
+): (path: string, body: unknown) => Promise<Answer> {
+  return async (path, body) => {
     const payload = JSON.stringify(body);
     const started = Date.now();
     for (let attempt = 0; ; attempt += 1) {
-      if (attempt > 0) retries += 1;
+      if (attempt > 0) onRetry();
       try {
-        const headers = signedHeaders(options.channelId, options.secret, {
+        const headers = signedHeaders(target.channelId, target.secret, {
           method: 'POST',
           path,
           nonce: randomBytes(12).toString('hex'),
           body: payload,
           at: new Date(),
         });
-        const response = await fetch(`${options.baseUrl}${path}`, {
+        const response = await fetch(`${target.baseUrl}${path}`, {
           method: 'POST',
           headers: { ...headers, 'content-type': 'application/json' },
           body: payload,
@@ -111,7 +110,102 @@ export async function simulateChannel(options: SimulationOptions): Promise<Simul
       if (Date.now() - started > giveUpMs) throw new GaveUp(`${path}: no answer after ${giveUpMs} ms`);
       await new Promise((resolve) => setTimeout(resolve, Math.min(2000, 50 * 2 ** Math.min(attempt, 6))));
     }
-  }
+  };
+}
+
+/** A payment a platform's customer made, as the platform records it. */
+export interface ScriptedPayment {
+  readonly txnId: string;
+  readonly customerNo: string;
+  readonly amountFen: Fen;
+  readonly paidAt: Date;
+}
+
+/**
+ * A platform's business day sent through the channel API: each payment posted (a share sent
+ * twice, as retries happen), then the day's reconciliation file uploaded. Throws unless every
+ * payment was acknowledged and the day reconciled clean. Sending the same day again is harmless
+ * (the same txnIds replay; the same file gets the same answer).
+ */
+export async function payChannelDay(
+  target: { readonly baseUrl: string; readonly channelId: string; readonly secret: string },
+  businessDate: string,
+  payments: readonly ScriptedPayment[],
+  options: { readonly concurrency: number; readonly duplicates: number; readonly seed: number },
+): Promise<{ readonly acknowledged: number; readonly duplicatesSent: number }> {
+  const random = new SeededRandom(options.seed);
+  const errors: Record<string, number> = {};
+  const call = channelCaller(target, 120_000, (code) => {
+    errors[code] = (errors[code] ?? 0) + 1;
+  });
+  // A customer's payments go one after another, in the platform's order (each settles what the
+  // one before left open); different customers' payments go in parallel.
+  const groups = new Map<string, ScriptedPayment[]>();
+  for (const payment of payments)
+    groups.set(payment.customerNo, [...(groups.get(payment.customerNo) ?? []), payment]);
+  const queue = [...groups.values()];
+  let next = 0;
+  let acknowledged = 0;
+  let duplicatesSent = 0;
+  const failures: string[] = [];
+  const worker = async () => {
+    for (;;) {
+      const group = queue[next++];
+      if (!group) return;
+      for (const payment of group) await sendOne(payment);
+    }
+  };
+  const sendOne = async (payment: ScriptedPayment) => {
+    const body = {
+      txnId: payment.txnId,
+      customerNo: payment.customerNo,
+      amount: formatYuan(payment.amountFen),
+      paidAt: payment.paidAt.toISOString(),
+    };
+    const times = random.chance(options.duplicates) ? 2 : 1;
+    if (times === 2) duplicatesSent += 1;
+    for (let k = 0; k < times; k++) {
+      const answer = await call('/channel/v1/payments', body);
+      if (answer.status !== 200) failures.push(`${payment.txnId}: ${JSON.stringify(answer.body)}`);
+      else if (k === 0) acknowledged += 1;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, options.concurrency) }, worker));
+  if (failures.length > 0)
+    throw new Error(`${businessDate}: ${failures.length} payments refused: ${failures[0]}`);
+  const total = fen(payments.reduce((sum, payment) => sum + payment.amountFen, 0));
+  const answer = await call('/channel/v1/reconciliation', {
+    businessDate,
+    count: payments.length,
+    total: formatYuan(total),
+    lines: payments.map((payment) => ({
+      txnId: payment.txnId,
+      customerNo: payment.customerNo,
+      amount: formatYuan(payment.amountFen),
+      status: 'posted',
+    })),
+  });
+  const discrepancies = Array.isArray(answer.body.discrepancies) ? answer.body.discrepancies.length : -1;
+  if (answer.status !== 200 || discrepancies !== 0)
+    throw new Error(
+      `${businessDate}: reconciliation not clean: ${JSON.stringify(answer.body).slice(0, 300)}`,
+    );
+  return { acknowledged, duplicatesSent };
+}
+
+export async function simulateChannel(options: SimulationOptions): Promise<SimulationReport> {
+  if (options.customerNos.length === 0) throw new Error('no customers to pay for');
+  const random = new SeededRandom(options.seed);
+  const giveUpMs = options.giveUpMs ?? 120_000;
+  const errors: Record<string, number> = {};
+  let retries = 0;
+  const count = (code: string) => {
+    errors[code] = (errors[code] ?? 0) + 1;
+  };
+
+  const call = channelCaller(options, giveUpMs, count, () => {
+    retries += 1;
+  });
 
   const book = new Map<string, BookEntry>();
   const latencies: number[] = [];

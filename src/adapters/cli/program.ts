@@ -34,6 +34,12 @@ import { releaseBills } from '../../jobs/billing/release-bills.js';
 import { runBilling } from '../../jobs/billing/run-billing.js';
 import { BillInputError, billOutput, parseBillInput, priceBill } from '../../domain/tariff/price-bill.js';
 import { billDemoHistory } from '../../jobs/demo/bill-demo-history.js';
+import {
+  DEMO_PLATFORM,
+  type PlatformGateway,
+  demoPlatformSecret,
+} from '../../jobs/demo/collect-demo-payments.js';
+import { payChannelDay } from '../channel-client/channel-simulator.js';
 import { createDemoCounty, workOnDemoRun } from '../../jobs/demo/create-demo-county.js';
 import { type AppContext, createAppContext } from '../../main/app-context.js';
 import { hashPassword } from '../crypto/password-hash.js';
@@ -872,7 +878,57 @@ async function runDemo(
   }
 }
 
+/**
+ * The demo platform as a real channel client: an in-process server on a loopback port takes its
+ * signed requests (/channel/v1), and the platform posts each business day's payments and uploads
+ * the day's reconciliation file, as a partner written from contracts/channel-api.md does.
+ */
+async function withDemoPlatform<T>(
+  context: AppContext,
+  seed: number,
+  work: (gateway: PlatformGateway) => Promise<T>,
+): Promise<T> {
+  const app = await buildServer({
+    db: context.database.db,
+    databaseKind: context.database.kind,
+    clock: context.clock,
+    tokens: context.tokens,
+    passwords: context.passwords,
+    sessionHours: context.config.sessionHours,
+    logLevel: 'silent',
+    version: context.version,
+    pdfFontPath: context.config.pdfFontPath,
+    timeZone: context.config.timeZone,
+    cipher: context.cipher,
+  });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  const target = {
+    baseUrl: `http://127.0.0.1:${port}`,
+    channelId: DEMO_PLATFORM.code,
+    secret: demoPlatformSecret(seed),
+  };
+  try {
+    return await work(async (businessDate, payments) => {
+      await payChannelDay(target, businessDate, payments, {
+        // PGlite serves one statement at a time; PostgreSQL shares commits among requests.
+        concurrency: context.database.kind === 'postgres' ? 16 : 4,
+        duplicates: 0.05,
+        seed: seed * 1000 + Number(businessDate.replaceAll('-', '')),
+      });
+    });
+  } finally {
+    await app.close();
+  }
+}
+
 async function runDemoBilling(context: AppContext, progress: boolean, lang: Lang) {
+  const demo = await context.database.db.selectFrom('demo_county').select('seed').executeTakeFirst();
+  return withDemoPlatform(context, demo?.seed ?? 1, (gateway) => billDemo(context, progress, lang, gateway));
+}
+
+async function billDemo(context: AppContext, progress: boolean, lang: Lang, gateway: PlatformGateway) {
   const bar = progressBar(message(lang, 'demoBilling'), progress);
   try {
     const demo = await context.database.db.selectFrom('demo_county').select('seed').executeTakeFirst();
@@ -886,6 +942,7 @@ async function runDemoBilling(context: AppContext, progress: boolean, lang: Lang
           codec: fileCodec,
           today: context.clock.today(),
           seed: demo?.seed ?? 1,
+          platformGateway: gateway,
         },
         clock: context.clock,
       },

@@ -30,6 +30,30 @@ export interface DemoCollectionContext {
   /** Payments are made up to this day, never after. */
   readonly today: LocalDate;
   readonly seed: number;
+  /**
+   * The payment platform's side: when given, its payments reach the utility through the channel
+   * API, a business day at a time (the platform posts them, then uploads its reconciliation file);
+   * otherwise they are posted with the rest through the bulk path and reconciled directly.
+   */
+  readonly platformGateway?: PlatformGateway;
+}
+
+/** A payment the platform's customer made, as the platform sends it. */
+export interface PlatformPayment {
+  readonly txnId: string;
+  readonly customerNo: string;
+  readonly amountFen: Fen;
+  readonly paidAt: Date;
+}
+
+export type PlatformGateway = (
+  businessDate: LocalDate,
+  payments: readonly PlatformPayment[],
+) => Promise<void>;
+
+/** The demo platform's shared secret, the same for a seed (the demo signs its requests with it). */
+export function demoPlatformSecret(seed: number): string {
+  return `demo-${new SeededRandom(seed, 77).int(1e9, 2e9).toString(36).padEnd(24, 'x')}`;
 }
 
 /** Registers the demo's channels: the payment platform and the withholding banks (RCC files in GBK). */
@@ -42,7 +66,6 @@ export async function registerDemoChannels(
     (await db.selectFrom('channel').select('channel_code').execute()).map((row) => row.channel_code),
   );
   if (!existing.has(DEMO_PLATFORM.code)) {
-    const secret = new SeededRandom(context.seed, 77).int(1e9, 2e9).toString(36).padEnd(24, 'x');
     await addChannel(
       db,
       CLI_PRINCIPAL,
@@ -51,7 +74,7 @@ export async function registerDemoChannels(
         channelCode: DEMO_PLATFORM.code,
         name: DEMO_PLATFORM.name,
         kind: 'payment_platform',
-        secret: `demo-${secret}`,
+        secret: demoPlatformSecret(context.seed),
         feeRate: DEMO_PLATFORM.feeRate,
       },
       now,
@@ -278,15 +301,48 @@ export async function collectDemoMonth(
   inputs.sort(
     (a, b) => a.paidAt.getTime() - b.paidAt.getTime() || (a.idempotencyKey < b.idempotencyKey ? -1 : 1),
   );
-  const posted = await postPaymentsInBulk(db, CLI_PRINCIPAL, inputs, { chunkSize: 4000 });
+  // Platform customers pay only through the platform, so its payments can go their own way.
+  const viaGateway = context.platformGateway ? inputs.filter((input) => input.source.kind === 'channel') : [];
+  const posted = await postPaymentsInBulk(
+    db,
+    CLI_PRINCIPAL,
+    context.platformGateway ? inputs.filter((input) => input.source.kind !== 'channel') : inputs,
+    { chunkSize: 4000 },
+  );
+  let postedViaGateway = 0;
+  if (context.platformGateway) {
+    const now = clock.now();
+    const byDay = new Map<LocalDate, PlatformPayment[]>();
+    for (const input of viaGateway) {
+      if (input.source.kind !== 'channel') continue;
+      const list = byDay.get(input.businessDate) ?? [];
+      list.push({
+        txnId: input.source.txnId,
+        customerNo: input.customerNo,
+        amountFen: input.amountFen,
+        // Today's payments happen up to now, not later in the day.
+        paidAt: input.paidAt.getTime() > now.getTime() ? now : input.paidAt,
+      });
+      byDay.set(input.businessDate, list);
+    }
+    for (const [day, payments] of [...byDay].sort(([a], [b]) => (a < b ? -1 : 1))) {
+      await context.platformGateway(day, payments);
+      postedViaGateway += payments.length;
+    }
+  }
 
   // Collectors and cashiers take their cash to the bank by habit; a few keep back part of it.
   const deposited = await depositDemoCash(db, window.from, to, to < addDays(context.today, -92));
 
-  // The platform sends its file for each day; the demo's files match.
-  const days = [
-    ...new Set(inputs.filter((input) => input.source.kind === 'channel').map((input) => input.businessDate)),
-  ].sort();
+  // The platform sends its file for each day; the demo's files match. (Through the gateway, the
+  // platform uploaded them itself.)
+  const days = context.platformGateway
+    ? []
+    : [
+        ...new Set(
+          inputs.filter((input) => input.source.kind === 'channel').map((input) => input.businessDate),
+        ),
+      ].sort();
   for (const day of days) {
     const lines = await sql<{ txn: string; customer_no: string; amount_fen: number }>`
       select p.channel_txn_id as txn, c.customer_no, p.amount_fen from payment p
@@ -306,7 +362,7 @@ export async function collectDemoMonth(
       })),
     });
   }
-  return { payments: posted.posted, withheld, deposits: deposited };
+  return { payments: posted.posted + postedViaGateway, withheld, deposits: deposited };
 }
 
 /**

@@ -7,6 +7,28 @@ import { fen } from '../domain/money.js';
 import { nextAllocationIds, nextEntryIds } from './ledger-ids.js';
 import { loadCustomerStates, openBillsOf, openItemsOf } from './post-payment.js';
 
+/**
+ * Each payment's prepaid money still unused, per customer, oldest payment first: where prepaid
+ * money is taken from when it is applied or refunded.
+ */
+export async function prepaidSources(
+  trx: Kysely<DB>,
+  customerIds: readonly number[],
+): Promise<Map<number, { paymentId: number; left: number }[]>> {
+  const rows = await sql<{ customer_id: number; payment_id: number; left_fen: number }>`
+    select customer_id, payment_id, sum(amount_fen)::bigint as left_fen from allocation
+    where customer_id = any(${customerIds}::bigint[]) and kind = 'prepaid'
+    group by customer_id, payment_id having sum(amount_fen) > 0
+    order by customer_id, payment_id`.execute(trx);
+  const sourcesOf = new Map<number, { paymentId: number; left: number }[]>();
+  for (const row of rows.rows) {
+    const list = sourcesOf.get(Number(row.customer_id)) ?? [];
+    list.push({ paymentId: Number(row.payment_id), left: Number(row.left_fen) });
+    sourcesOf.set(Number(row.customer_id), list);
+  }
+  return sourcesOf;
+}
+
 export interface PrepaidApplied {
   readonly customers: number;
   readonly amountFen: number;
@@ -36,18 +58,7 @@ export async function applyPrepaidBalances(
   const ids = holders.rows.map((row) => Number(row.customer_id));
   await sql`select pg_advisory_xact_lock(id) from unnest(${ids}::bigint[]) as t(id) order by id`.execute(trx);
   const states = await loadCustomerStates(trx, ids);
-  // Each payment's prepaid money still unused, oldest payment first.
-  const sources = await sql<{ customer_id: number; payment_id: number; left_fen: number }>`
-    select customer_id, payment_id, sum(amount_fen)::bigint as left_fen from allocation
-    where customer_id = any(${ids}::bigint[]) and kind = 'prepaid'
-    group by customer_id, payment_id having sum(amount_fen) > 0
-    order by customer_id, payment_id`.execute(trx);
-  const sourcesOf = new Map<number, { paymentId: number; left: number }[]>();
-  for (const row of sources.rows) {
-    const list = sourcesOf.get(Number(row.customer_id)) ?? [];
-    list.push({ paymentId: Number(row.payment_id), left: Number(row.left_fen) });
-    sourcesOf.set(Number(row.customer_id), list);
-  }
+  const sourcesOf = await prepaidSources(trx, ids);
 
   const plans: {
     customerId: number;

@@ -14,6 +14,7 @@ import { type LocalDate, parseLocalDate } from '../domain/local-date.js';
 import { type Fen, fen, formatYuan } from '../domain/money.js';
 import { AppError } from './errors.js';
 import type { Clock } from './ports.js';
+import { principalSettledSql } from './post-payment.js';
 import { postPaymentsInBulk } from './post-payments-in-bulk.js';
 import { type Principal, requirePermission } from './principal.js';
 import { recordAudit } from './record-audit.js';
@@ -109,10 +110,7 @@ export async function exportWithholdingBatch(
       join customer c on c.customer_id = a.customer_id
       join bill b on b.customer_id = a.customer_id
       join bill_release r on r.customer_id = b.customer_id and r.bill_id = b.bill_id
-      left join lateral (
-        select sum(al.amount_fen) as paid from allocation al
-        where al.customer_id = b.customer_id and al.bill_id = b.bill_id and al.kind = 'principal'
-      ) p on true
+      left join lateral ${principalSettledSql()} p on true
       where a.withholding_bank_code = ${input.bankCode}
         and a.withholding_signed_on <= ${input.date}::date
         and r.released_on <= ${input.date}::date

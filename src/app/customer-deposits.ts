@@ -6,8 +6,8 @@ import { customerInScope } from './customer-in-scope.js';
 import { AppError } from './errors.js';
 import { inTransaction } from './in-transaction.js';
 import { nextEntryIds } from './ledger-ids.js';
-import { balanceOf, writeEntry } from './ledger-requests.js';
-import { type PostedPayment, openBills, postPayment } from './post-payment.js';
+import { writeEntry } from './ledger-requests.js';
+import { type PostedPayment, heldBalance, openBills, postPayment } from './post-payment.js';
 import { type Principal, requirePermission } from './principal.js';
 import { recordAudit } from './record-audit.js';
 
@@ -62,7 +62,7 @@ export async function receiveDeposit(
         receiptNo: existing.receipt_no,
         customerNo: customer.customerNo,
         amountFen: fen(existing.amount_fen),
-        depositBalanceFen: await balanceOf(trx, customer.customerId, 'deposit'),
+        depositBalanceFen: await heldBalance(trx, customer.customerId, 'deposit'),
         replayed: true,
       };
     }
@@ -108,7 +108,7 @@ export async function receiveDeposit(
       receiptNo,
       customerNo: customer.customerNo,
       amountFen: input.amountFen,
-      depositBalanceFen: await balanceOf(trx, customer.customerId, 'deposit'),
+      depositBalanceFen: await heldBalance(trx, customer.customerId, 'deposit'),
       replayed: false,
     };
   });
@@ -143,7 +143,7 @@ export async function applyDeposit(
       .select('payment.amount_fen')
       .where('payment_key.idempotency_key', '=', `deposit-applied:${input.key}`)
       .executeTakeFirst();
-    const held = await balanceOf(trx, customer.customerId, 'deposit');
+    const held = await heldBalance(trx, customer.customerId, 'deposit');
     // A repeated call returns the first result (postPayment replays the key).
     let amount = prior ? fen(prior.amount_fen) : input.amountFen;
     if (amount === undefined) {

@@ -3,12 +3,13 @@ import type { DB } from '../adapters/db/schema.js';
 import { type LedgerAccountCode, type Posting, assertBalanced } from '../domain/ledger/bill-release-entry.js';
 import type { LocalDate } from '../domain/local-date.js';
 import { type Fen, fen } from '../domain/money.js';
+import { prepaidSources } from './apply-prepaid.js';
 import { customerInScope } from './customer-in-scope.js';
 import { AppError } from './errors.js';
 import { inTransaction } from './in-transaction.js';
 import { nextAllocationIds, nextEntryIds } from './ledger-ids.js';
 import { enqueueNotification } from './notifications.js';
-import { type OpenBill, loadCustomerStates, openBillsOf } from './post-payment.js';
+import { type OpenBill, heldBalance, loadCustomerStates, openBillsOf } from './post-payment.js';
 import { type Principal, requirePermission } from './principal.js';
 import { recordAudit } from './record-audit.js';
 
@@ -68,7 +69,7 @@ export async function requestLedgerAction(
       if (input.amountFen === undefined)
         throw new AppError('validation_failed', 'amount: required for a refund');
       if (input.billNo !== undefined) throw new AppError('validation_failed', 'billNo: not for a refund');
-      const balance = await balanceOf(trx, customer.customerId, input.refundFrom);
+      const balance = await heldBalance(trx, customer.customerId, input.refundFrom);
       if (balance < input.amountFen)
         throw new AppError('insufficient_balance', `${input.refundFrom} balance is ${balance} fen`);
       amount = input.amountFen;
@@ -351,19 +352,6 @@ async function lockCustomer(trx: Kysely<DB>, customerId: number): Promise<void> 
   await sql`select pg_advisory_xact_lock(${customerId}::bigint)`.execute(trx);
 }
 
-/** A customer's prepaid balance or deposit held, from the journal. */
-export async function balanceOf(
-  trx: Kysely<DB>,
-  customerId: number,
-  of: 'prepaid' | 'deposit',
-): Promise<Fen> {
-  const account = of === 'prepaid' ? 'customer_prepaid' : 'customer_deposit';
-  const row = await sql<{ balance: number | null }>`
-    select -coalesce(sum(amount_fen), 0)::bigint as balance from posting
-    where customer_id = ${customerId} and ledger_account_code = ${account}`.execute(trx);
-  return fen(Number(row.rows[0]?.balance ?? 0));
-}
-
 async function openBill(
   trx: Kysely<DB>,
   customerId: number,
@@ -464,7 +452,7 @@ async function approveRefund(
   principal: Principal,
 ): Promise<{ entryId: number; settled: number }> {
   const from = request.refund_from!;
-  const balance = await balanceOf(trx, customerId, from);
+  const balance = await heldBalance(trx, customerId, from);
   if (balance < request.amount_fen)
     throw new AppError('insufficient_balance', `${from} balance is ${balance} fen now`);
   const [entryId] = (await nextEntryIds(trx, 1)) as [number];
@@ -487,18 +475,15 @@ async function approveRefund(
   );
   if (from === 'prepaid') {
     // The refunded money leaves the payments that brought it, oldest first.
-    const sources = await sql<{ payment_id: number; left_fen: number }>`
-      select payment_id, sum(amount_fen)::bigint as left_fen from allocation
-      where customer_id = ${customerId} and kind = 'prepaid'
-      group by payment_id having sum(amount_fen) > 0 order by payment_id`.execute(trx);
+    const sources = (await prepaidSources(trx, [customerId])).get(customerId) ?? [];
     const rows: { payment_id: number; kind: 'prepaid' | 'refunded'; amount_fen: number }[] = [];
     let need = request.amount_fen;
-    for (const source of sources.rows) {
+    for (const source of sources) {
       if (need === 0) break;
-      const take = Math.min(need, Number(source.left_fen));
+      const take = Math.min(need, source.left);
       need -= take;
-      rows.push({ payment_id: Number(source.payment_id), kind: 'prepaid', amount_fen: -take });
-      rows.push({ payment_id: Number(source.payment_id), kind: 'refunded', amount_fen: take });
+      rows.push({ payment_id: source.paymentId, kind: 'prepaid', amount_fen: -take });
+      rows.push({ payment_id: source.paymentId, kind: 'refunded', amount_fen: take });
     }
     if (need !== 0) throw new Error(`customer ${customerId}: prepaid allocations short of the balance`);
     const ids = await nextAllocationIds(trx, rows.length);

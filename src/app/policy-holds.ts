@@ -108,8 +108,9 @@ export async function approvePolicyHold(
     if (hold.approvedBy !== null) throw new AppError('hold_already_approved', `hold ${holdId} is approved`);
     if (hold.requestedBy !== null && hold.requestedBy === principal.staffId)
       throw new AppError('same_person_approval', 'the requester of a hold cannot approve it');
-    // The approver must see the whole scope, as the requester had to.
-    await resolveScope(trx, principal, scopeOf(hold));
+    // The approver must see the whole scope, as the requester had to: listPolicyHolds shows a
+    // station's or customer's hold only inside the approver's scope; county-wide ones need this.
+    if (hold.scopeKind === 'all' || hold.scopeKind === 'category') requireCountyLevel(principal);
     await trx
       .insertInto('policy_hold_approval')
       .values({ hold_id: holdId, approved_by: principal.staffId ?? 0 })
@@ -196,18 +197,15 @@ export async function disconnectionHeld(db: Kysely<DB>, customerId: number, on: 
   return Boolean(row.rows[0]?.held);
 }
 
-function scopeOf(hold: PolicyHoldView): HoldScope {
-  if (hold.scopeKind === 'all') return { kind: 'all' };
-  if (hold.scopeKind === 'category') return { kind: 'category', category: hold.scopeValue };
-  if (hold.scopeKind === 'station') return { kind: 'station', stationCode: `#${hold.scopeValue}` };
-  return { kind: 'customer', customerNo: `#${hold.scopeValue}` };
+function requireCountyLevel(principal: Principal): void {
+  if (principal.scopePath !== '/' && principal.scopePath.split('/').filter(Boolean).length > 1)
+    throw new AppError('forbidden', 'county-wide holds need a county-level staff member');
 }
 
-/** The stored scope value, checked against the principal's scope. "#id" refers to a stored id. */
+/** The stored scope value, checked against the principal's scope. */
 async function resolveScope(trx: Kysely<DB>, principal: Principal, scope: HoldScope): Promise<string> {
   if (scope.kind === 'all' || scope.kind === 'category') {
-    if (principal.scopePath !== '/' && principal.scopePath.split('/').filter(Boolean).length > 1)
-      throw new AppError('forbidden', 'county-wide holds need a county-level staff member');
+    requireCountyLevel(principal);
     if (scope.kind === 'all') return '';
     if (!CATEGORIES.includes(scope.category))
       throw new AppError('validation_failed', `scope.category: one of ${CATEGORIES.join(', ')}`);
@@ -218,23 +216,11 @@ async function resolveScope(trx: Kysely<DB>, principal: Principal, scope: HoldSc
       .selectFrom('org_unit')
       .select(['org_unit_id', 'path'])
       .where('kind', '=', 'station')
-      .where((eb) =>
-        scope.stationCode.startsWith('#')
-          ? eb('org_unit_id', '=', Number(scope.stationCode.slice(1)))
-          : eb('code', '=', scope.stationCode),
-      )
+      .where('code', '=', scope.stationCode)
       .executeTakeFirst();
     if (!station?.path.startsWith(principal.scopePath))
       throw new AppError('not_found', `station ${scope.stationCode} not found`);
     return String(station.org_unit_id);
-  }
-  if (scope.customerNo.startsWith('#')) {
-    const row = await trx
-      .selectFrom('customer')
-      .select('customer_no')
-      .where('customer_id', '=', Number(scope.customerNo.slice(1)))
-      .executeTakeFirstOrThrow();
-    return String((await customerInScope(trx, principal, row.customer_no)).customerId);
   }
   return String((await customerInScope(trx, principal, scope.customerNo)).customerId);
 }

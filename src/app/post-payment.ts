@@ -286,9 +286,10 @@ export function planPayment(
   assertBalanced(postings);
   const key = sourceKey(input.source);
   const billOf = new Map(bills.map((bill) => [bill.billId, bill]));
+  const receiptNo = `R${input.businessDate.replaceAll('-', '')}${String(context.paymentId).padStart(9, '0')}`;
   return {
     entryId: PAYMENT_ENTRY_OFFSET + context.paymentId,
-    receiptNo: `R${input.businessDate.replaceAll('-', '')}${String(context.paymentId).padStart(9, '0')}`,
+    receiptNo,
     allocations: allocations.map((allocation) => ({
       ...allocation,
       period: billOf.get(allocation.billId)!.period,
@@ -314,7 +315,7 @@ export function planPayment(
     ].map((row, k) => ({ ...row, allocation_id: context.paymentId * 100 + k + 1 })),
     audit: { amountFen: input.amountFen, source: input.source, principalFen, lateFeeFen, prepaidFen },
     notice: {
-      receiptNo: `R${input.businessDate.replaceAll('-', '')}${String(context.paymentId).padStart(9, '0')}`,
+      receiptNo,
       amountFen: input.amountFen,
       businessDate: input.businessDate,
       channel: input.source.kind === 'channel' ? input.source.channelCode : input.source.kind,
@@ -386,16 +387,7 @@ export async function loadCustomerStates(
                 'due_on', r.due_on, 'amount_fen', b.amount_fen) order by r.due_on, b.bill_id)
        from bill b
        join bill_release r on r.customer_id = b.customer_id and r.bill_id = b.bill_id
-       left join lateral (
-         select sum(y.amount_fen) as paid, max(y.on_date) as last_on from (
-           select a.amount_fen, coalesce(a.applied_on, p.business_date) as on_date from allocation a
-           join payment p on p.customer_id = a.customer_id and p.payment_id = a.payment_id
-           where a.customer_id = b.customer_id and a.bill_id = b.bill_id and a.kind = 'principal'
-             and not exists (select 1 from payment_reversal v where v.customer_id = a.customer_id and v.payment_id = a.payment_id)
-           union all
-           select k.amount_fen, k.effective_on from bill_credit k
-           where k.customer_id = b.customer_id and k.bill_id = b.bill_id and k.kind = 'write_off') y
-       ) x on true
+       left join lateral ${principalSettledSql()} x on true
        where b.customer_id = ids.id
          and not exists (select 1 from bill n where n.customer_id = b.customer_id and n.replaces_bill_id = b.bill_id)
          and not (coalesce(x.paid, 0) >= b.amount_fen and coalesce(x.last_on, r.due_on) <= r.due_on)) as bills,
@@ -432,6 +424,23 @@ export async function loadCustomerStates(
       },
     ]),
   );
+}
+
+/**
+ * What settled a bill's principal (b, a bill row in the enclosing query): its principal
+ * allocations of payments not reversed, and its written-off amounts — their sum (paid) and the
+ * last day (last_on). A bill with paid ≥ amount and last_on ≤ its due date owes nothing more.
+ */
+export function principalSettledSql() {
+  return sql`(
+    select sum(y.amount_fen) as paid, max(y.on_date) as last_on from (
+      select a.amount_fen, coalesce(a.applied_on, p.business_date) as on_date from allocation a
+      join payment p on p.customer_id = a.customer_id and p.payment_id = a.payment_id
+      where a.customer_id = b.customer_id and a.bill_id = b.bill_id and a.kind = 'principal'
+        and not exists (select 1 from payment_reversal v where v.customer_id = a.customer_id and v.payment_id = a.payment_id)
+      union all
+      select k.amount_fen, k.effective_on from bill_credit k
+      where k.customer_id = b.customer_id and k.bill_id = b.bill_id and k.kind = 'write_off') y)`;
 }
 
 /** The lock of a channel's business day (two-key advisory lock: its own key space). */
@@ -554,12 +563,22 @@ export function openItemsOf(bills: readonly OpenBill[]): OpenItem[] {
   return items;
 }
 
-/** A customer's prepaid balance (预收): the credit on the customer_prepaid account. */
-export async function prepaidBalance(trx: Transaction<DB> | Kysely<DB>, customerId: number): Promise<Fen> {
+/** What a customer's liability account holds for them (its credit): prepaid (预收) or deposit (押金). */
+export async function heldBalance(
+  trx: Transaction<DB> | Kysely<DB>,
+  customerId: number,
+  of: 'prepaid' | 'deposit',
+): Promise<Fen> {
+  const account = of === 'prepaid' ? 'customer_prepaid' : 'customer_deposit';
   const row = await sql<{ balance: number | null }>`
     select -coalesce(sum(amount_fen), 0)::bigint as balance from posting
-    where customer_id = ${customerId} and ledger_account_code = 'customer_prepaid'`.execute(trx);
+    where customer_id = ${customerId} and ledger_account_code = ${account}`.execute(trx);
   return fen(Number(row.rows[0]?.balance ?? 0));
+}
+
+/** A customer's prepaid balance (预收): the credit on the customer_prepaid account. */
+export function prepaidBalance(trx: Transaction<DB> | Kysely<DB>, customerId: number): Promise<Fen> {
+  return heldBalance(trx, customerId, 'prepaid');
 }
 
 async function loadPayment(

@@ -1,7 +1,7 @@
 import { type Kysely, type Transaction, sql } from 'kysely';
 import { copyRows } from '../../adapters/db/raw-commands.js';
 import type { DB } from '../../adapters/db/schema.js';
-import { loadCustomerStates, openBillsOf } from '../../app/post-payment.js';
+import { loadCustomerStates, openBillsOf, principalSettledSql } from '../../app/post-payment.js';
 import { type LocalDate, type Period, addDays, addMonths } from '../../domain/local-date.js';
 import { createRun, pendingPartitions, runPartitions } from '../partitioned-run.js';
 
@@ -129,16 +129,7 @@ async function snapshotPartition(
       and exists (
         select 1 from bill b
         join bill_release r on r.customer_id = b.customer_id and r.bill_id = b.bill_id
-        left join lateral (
-          select sum(y.amount_fen) as paid, max(y.on_date) as last_on from (
-            select a.amount_fen, coalesce(a.applied_on, p.business_date) as on_date from allocation a
-            join payment p on p.customer_id = a.customer_id and p.payment_id = a.payment_id
-            where a.customer_id = b.customer_id and a.bill_id = b.bill_id and a.kind = 'principal'
-              and not exists (select 1 from payment_reversal v where v.customer_id = a.customer_id and v.payment_id = a.payment_id)
-            union all
-            select k.amount_fen, k.effective_on from bill_credit k
-            where k.customer_id = b.customer_id and k.bill_id = b.bill_id and k.kind = 'write_off') y
-        ) x on true
+        left join lateral ${principalSettledSql()} x on true
         where b.customer_id = c.customer_id and r.due_on < ${asOf}::date
           and not exists (select 1 from bill n where n.customer_id = b.customer_id and n.replaces_bill_id = b.bill_id)
           and not (coalesce(x.paid, 0) >= b.amount_fen and coalesce(x.last_on, r.due_on) <= r.due_on))

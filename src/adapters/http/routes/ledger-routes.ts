@@ -28,6 +28,11 @@ import { type ServerDeps, requirePrincipal } from '../server.js';
 const DATE = { type: 'string', pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}$' } as const;
 const YUAN = { type: 'string', pattern: '^[0-9]{1,12}(\\.[0-9]{1,2})?$' } as const;
 const REASON = { type: 'string', minLength: 2, maxLength: 500 } as const;
+const REQUEST_PARAMS = {
+  type: 'object',
+  required: ['customerNo', 'requestId'],
+  properties: { customerNo: { type: 'string' }, requestId: { type: 'integer', minimum: 1 } },
+} as const;
 
 function date(value: string | undefined, field: string, today: LocalDate): LocalDate {
   if (value === undefined) return today;
@@ -237,11 +242,7 @@ export function ledgerRoutes(deps: ServerDeps): FastifyPluginAsync {
         schema: {
           summary: 'Approve (posts it) or reject a request; not by its requester',
           tags: ['ledger'],
-          params: {
-            type: 'object',
-            required: ['customerNo', 'requestId'],
-            properties: { customerNo: { type: 'string' }, requestId: { type: 'integer', minimum: 1 } },
-          },
+          params: REQUEST_PARAMS,
           body: {
             type: 'object',
             required: ['decision'],
@@ -276,11 +277,7 @@ export function ledgerRoutes(deps: ServerDeps): FastifyPluginAsync {
         schema: {
           summary: 'Pay out an approved refund (bank transfer or the cashier’s cash)',
           tags: ['ledger'],
-          params: {
-            type: 'object',
-            required: ['customerNo', 'requestId'],
-            properties: { customerNo: { type: 'string' }, requestId: { type: 'integer', minimum: 1 } },
-          },
+          params: REQUEST_PARAMS,
           body: {
             type: 'object',
             required: ['method'],

@@ -73,6 +73,7 @@ export async function benchDatabase(backend, name, poolSize = 6) {
   await migrateToLatest(database.db);
   return {
     database,
+    url: target.url ?? null,
     async close() {
       await database.close();
       server?.stop();

@@ -32,7 +32,9 @@ export function parseDecimal(value: unknown, maxDecimals: number): Decimal | nul
 
 /** Rounds yuan half-up to the fen and returns integer fen. */
 export function yuanToFenHalfUp(yuan: Decimal): number {
-  return yuan.times(100).toDecimalPlaces(0, Decimal.ROUND_HALF_UP).toNumber();
+  // "12.35" → 1235: the exact decimal text rounded to two places, read as whole fen (+ 0 turns
+  // the -0 of a rounded-away negative into 0). Cheaper than × 100 and rounding a Decimal again.
+  return Number(yuan.toFixed(2, Decimal.ROUND_HALF_UP).replace('.', '')) + 0;
 }
 
 /** "260", "260.5", "0.25": a decimal without trailing zeros (never exponent notation). */

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   addDays,
   addMonths,
+  dayNumber,
   daysBetween,
   localDate,
   parseLocalDate,
@@ -13,6 +14,23 @@ import {
 describe('local dates and periods', () => {
   it.each(['2026-02-29', '2026-13-01', '2026-1-1', '20261127'])('refuses %s', (text) => {
     expect(parseLocalDate(text)).toBeNull();
+  });
+
+  it('numbers days as the calendar does, across leap years and centuries', () => {
+    expect(dayNumber(localDate(1970, 1, 1))).toBe(0);
+    expect(dayNumber(localDate(2000, 3, 1)) - dayNumber(localDate(2000, 2, 28))).toBe(2);
+    expect(dayNumber(localDate(2100, 3, 1)) - dayNumber(localDate(2100, 2, 28))).toBe(1);
+    fc.assert(
+      fc.property(
+        fc.date({ min: new Date('1900-01-01'), max: new Date('2999-12-31'), noInvalidDate: true }),
+        (at) => {
+          const date = localDate(at.getUTCFullYear(), at.getUTCMonth() + 1, at.getUTCDate());
+          expect(dayNumber(date)).toBe(
+            Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), at.getUTCDate()) / 86_400_000,
+          );
+        },
+      ),
+    );
   });
 
   it('accepts leap days', () => {

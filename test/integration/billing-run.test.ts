@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { CLI_PRINCIPAL } from '../../src/app/principal.js';
 import { listCustomers } from '../../src/app/queries/list-customers.js';
+import { verifyLedger } from '../../src/app/queries/verify-ledger.js';
 import { type BillInputsRecord, repriceFromInputs } from '../../src/domain/billing/build-bill.js';
 import type { LocalDate, Period } from '../../src/domain/local-date.js';
 import { releaseBills } from '../../src/jobs/billing/release-bills.js';
@@ -131,8 +132,10 @@ describeEachDatabase('billing run and release', (kind) => {
         .execute();
       expect(partial.length).toBeGreaterThan(0);
       expect(partial.length).toBeLessThan(first.billed);
-      const resumed = await runBilling(killed.db, billOptions(FIRST));
+      // The process that picks the run up asks for other partitions: it keeps the run's own.
+      const resumed = await runBilling(killed.db, billOptions(FIRST, { partitionSize: 77 }));
       expect(resumed.runKey).toBe(first.runKey);
+      expect(resumed.partitions).toBe(first.partitions);
       expect(resumed.billed).toBe(first.billed);
       expect(await billDigest(killed, FIRST)).toBe(await billDigest(database, FIRST));
     } finally {
@@ -229,5 +232,43 @@ describeEachDatabase('billing run and release', (kind) => {
     );
     expect(december.rows).toHaveLength(1);
     expect(Number(december.rows[0]!.amount_fen)).toBe(0);
+  });
+
+  it('keeps bills, customers and tariff versions, and finds any bill that is not the sum of its lines', async () => {
+    expect((await verifyLedger(database.db)).problems).toEqual([]);
+    const bill = await sql<{ customer_id: number }>`
+      select customer_id from bill order by customer_id limit 1`.execute(database.db);
+    const { customer_id } = bill.rows[0]!;
+    await expect(
+      sql`update bill set amount_fen = 0 where customer_id = ${customer_id}`.execute(database.db),
+    ).rejects.toThrow(/append-only/);
+    await expect(
+      sql`delete from customer where customer_id = ${customer_id}`.execute(database.db),
+    ).rejects.toThrow(/never deleted/);
+    await expect(sql`delete from tariff_version`.execute(database.db)).rejects.toThrow(/never deleted/);
+    // One bill per customer, period and revision: the bill id is made of the period and revision.
+    await expect(
+      sql`insert into bill (customer_id, bill_id, period, revision, kwh_total, amount_fen, inputs)
+        values (${customer_id}, 20251099, '2025-10', 1, 0, 0, '{}')`.execute(database.db),
+    ).rejects.toThrow(/bill_id_is_period_and_revision/);
+
+    // Rows written around the run's path: a bill without lines, a line without its bill, a bill
+    // of no customer. The database takes them (no row triggers); verification names each.
+    await sql`insert into bill (customer_id, bill_id, period, kwh_total, amount_fen, inputs)
+      values (${customer_id}, 20990101, '2099-01', 0, 500, '{}')`.execute(database.db);
+    await sql`insert into bill_line (customer_id, bill_id, line_no, code, amount_fen)
+      values (${customer_id}, 20990201, 1, 'energy.flat', 700)`.execute(database.db);
+    await sql`insert into bill (customer_id, bill_id, period, kwh_total, amount_fen, inputs, tariff_version_id)
+      values (987654321, 20990101, '2099-01', 0, 0, '{}', 424242)`.execute(database.db);
+    const problems = (await verifyLedger(database.db)).problems.map(
+      (problem) => `${problem.check} ${problem.customerId} ${problem.reference} ${problem.detail}`,
+    );
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        `bill_matches_lines ${customer_id} 20990101 bill 500 fen, lines sum to 0`,
+        `bill_matches_lines ${customer_id} 20990201 lines without their bill`,
+        'bill_references_exist 987654321 20990101 no such customer',
+      ]),
+    );
   });
 });

@@ -222,6 +222,11 @@ export function buildProgram(io: CliIo): Command {
     .option('--station <id>', 'only this supply station (org unit id)', positiveInt('--station'))
     .option('--dry-run', 'run the real path and roll it back')
     .option('--concurrency <n>', 'partitions at once (PostgreSQL)', positiveInt('--concurrency'))
+    .option(
+      '--partition-size <n>',
+      'customers per partition of a new run (default 5000; a running run keeps its own)',
+      positiveInt('--partition-size'),
+    )
     .option('--json', 'print one JSON document')
     .action(async (options, command: Command) => {
       const global = globals(command);
@@ -229,6 +234,7 @@ export function buildProgram(io: CliIo): Command {
         const bar = progressBar(message(lang(global), 'billing'), !global.json);
         const summary = await runBilling(context.database.db, {
           period: options.period,
+          ...(options.partitionSize ? { partitionSize: options.partitionSize } : {}),
           ...(options.station ? { stationId: options.station } : {}),
           dryRun: Boolean(options.dryRun),
           concurrency: options.concurrency ?? (context.database.kind === 'postgres' ? 2 : 1),

@@ -22,7 +22,8 @@ const PROBLEMS_LISTED_MAX = 100;
  * released bill has a release entry for its amount; every payment's entry takes in its amount and
  * its allocations add up to it (to nothing once reversed); no payment's prepaid money is used
  * twice; each customer's prepaid account equals the payments' prepaid allocations and the
- * receivable equals the bills less principal paid and written off; no bill is overpaid.
+ * receivable equals the bills less principal paid and written off; no bill is overpaid; every
+ * bill is the sum of its lines and names an existing customer and tariff version.
  */
 export async function verifyLedger(db: Kysely<DB>): Promise<LedgerVerification> {
   const counts = await sql<{ entries: number; postings: number }>`
@@ -98,6 +99,27 @@ export async function verifyLedger(db: Kysely<DB>): Promise<LedgerVerification> 
           'payment ' || max(y.amount_fen) || ' fen, deposited ' || sum(i.amount_fen) as detail
         from cash_deposit_item i join payment y on y.customer_id = i.customer_id and y.payment_id = i.payment_id
         group by i.customer_id, y.receipt_no having sum(i.amount_fen) > max(y.amount_fen)`,
+    },
+    {
+      // The run writes bills and lines without row-by-row foreign keys (ADR 0007): checked here.
+      check: 'bill_matches_lines',
+      query: sql`select coalesce(b.customer_id, l.customer_id) as customer_id,
+          coalesce(b.bill_id, l.bill_id)::text as reference,
+          case when b.bill_id is null then 'lines without their bill'
+               else 'bill ' || b.amount_fen || ' fen, lines sum to ' || coalesce(l.amount, 0) end as detail
+        from bill b
+        full join (select customer_id, bill_id, sum(amount_fen) as amount from bill_line group by customer_id, bill_id) l
+          on l.customer_id = b.customer_id and l.bill_id = b.bill_id
+        where b.bill_id is null or coalesce(l.amount, 0) <> b.amount_fen`,
+    },
+    {
+      check: 'bill_references_exist',
+      query: sql`select b.customer_id, b.bill_id::text as reference,
+          case when c.customer_id is null then 'no such customer' else 'no tariff version ' || b.tariff_version_id end as detail
+        from bill b
+        left join customer c on c.customer_id = b.customer_id
+        left join tariff_version t on t.tariff_version_id = b.tariff_version_id
+        where c.customer_id is null or (b.tariff_version_id is not null and t.tariff_version_id is null)`,
     },
     {
       check: 'bill_not_overpaid',

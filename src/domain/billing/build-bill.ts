@@ -108,6 +108,7 @@ export const TRANSFORMER_LOSS: readonly { readonly kvaMax: number; readonly noLo
 export const LOAD_LOSS_SHARE = new Decimal('0.01');
 
 const ZERO = new Decimal(0);
+const ONE = new Decimal(1);
 
 /**
  * Turns a period's consumption into a priced bill: maps registers to the tariff's time-of-use
@@ -126,7 +127,7 @@ export function buildBill(input: BuildBillInput): BuiltBill {
       `no tariff version in force between ${input.spanFrom} and ${input.spanTo}`,
     );
 
-  const firstTariff = tariffForMonth(parseTariff(parts[0]!.version), input.tierMonth);
+  const firstTariff = monthTariff(parseTariff(parts[0]!.version), input.tierMonth);
   const kwh = registerKwh(firstTariff, input.consumption);
   const meteredKwh = Object.values(kwh).reduce((sum, value) => sum.plus(value ?? ZERO), ZERO);
   let lossKwh = ZERO;
@@ -149,7 +150,8 @@ export function buildBill(input: BuildBillInput): BuiltBill {
     dayNumber(input.spanTo),
     input.customer.closedOn ? dayNumber(input.customer.closedOn) : Number.POSITIVE_INFINITY,
   );
-  const basicFraction = new Decimal(Math.max(0, supplyTo - supplyFrom)).div(spanDays);
+  const supplyDays = Math.max(0, supplyTo - supplyFrom);
+  const basicFraction = supplyDays === spanDays ? ONE : new Decimal(supplyDays).div(spanDays);
   const capacityKva = effectiveCapacity(input.customer, supplyFrom, supplyTo);
 
   const lines: BillLine[] = [];
@@ -163,18 +165,23 @@ export function buildBill(input: BuildBillInput): BuiltBill {
   );
   parts.forEach((part, k) => {
     const tariff = adjustTiers(
-      tariffForMonth(parseTariff(part.version), input.tierMonth),
+      monthTariff(parseTariff(part.version), input.tierMonth),
       part.version.definition,
       input,
     );
     const partKwh = shares[k]!;
-    const partShare = new Decimal(part.days).div(spanDays);
+    const partShare = part.days === spanDays ? ONE : new Decimal(part.days).div(spanDays);
     const usage: BillUsage = {
       kwh: partKwh,
       priorKwh: prior,
-      basicFraction: basicFraction.times(partShare),
+      basicFraction: partShare === ONE ? basicFraction : basicFraction.times(partShare),
       ...(tariff.pfStandard
-        ? { kvarh: (input.consumption.reactive ?? ZERO).times(partShare).toDecimalPlaces(2) }
+        ? {
+            kvarh:
+              partShare === ONE
+                ? (input.consumption.reactive ?? ZERO).toDecimalPlaces(2)
+                : (input.consumption.reactive ?? ZERO).times(partShare).toDecimalPlaces(2),
+          }
         : {}),
       ...(capacityKva ? { capacityKva } : {}),
       ...(tariff.basic?.by === 'demand'
@@ -185,8 +192,10 @@ export function buildBill(input: BuildBillInput): BuiltBill {
       ...(input.customer.contractDemandKw ? { contractDemandKw: input.customer.contractDemandKw } : {}),
     };
     const priced = priceBill({ category: 'commercial', tariff, usage });
-    const suffix = parts.length > 1 ? `@${part.version.effectiveFrom}` : '';
-    for (const line of priced.lines) lines.push({ ...line, code: `${line.code}${suffix}` });
+    if (parts.length > 1) {
+      for (const line of priced.lines)
+        lines.push({ ...line, code: `${line.code}@${part.version.effectiveFrom}` });
+    } else lines.push(...priced.lines);
     fundsFen += priced.fundsFen ?? 0;
     totalKwh = totalKwh.plus(priced.totalKwh);
     prior = prior.plus(priced.totalKwh);
@@ -194,9 +203,7 @@ export function buildBill(input: BuildBillInput): BuiltBill {
       tariffVersionId: part.version.tariffVersionId,
       effectiveFrom: part.version.effectiveFrom,
       days: part.days,
-      ...(tariff.tiers
-        ? { tierThresholds: tariff.tiers.thresholdsKwh.map((value) => value.toString()) }
-        : {}),
+      ...(tariff.tiers ? { tierThresholds: thresholdTexts(tariff.tiers) } : {}),
       usage: usageRecord(usage),
     });
   });
@@ -280,6 +287,38 @@ function parseTariff(version: TariffVersionDef): BillTariff {
   }
 }
 
+// A parsed tariff resolved for a calendar month, and then with its tiers adjusted for a kind of
+// customer, is the same for every bill of that month and kind: derived once per parsed tariff.
+const monthTariffs = new WeakMap<BillTariff, Map<number, BillTariff>>();
+const adjustedTariffs = new WeakMap<BillTariff, Map<string, BillTariff>>();
+
+const thresholdTextsByTiers = new WeakMap<TierRule, readonly string[]>();
+
+/** The tier thresholds as stored in a bill's inputs (the same tiers serve many bills). */
+function thresholdTexts(tiers: TierRule): readonly string[] {
+  let texts = thresholdTextsByTiers.get(tiers);
+  if (!texts) {
+    texts = tiers.thresholdsKwh.map((value) => value.toString());
+    thresholdTextsByTiers.set(tiers, texts);
+  }
+  return texts;
+}
+
+function monthTariff(tariff: BillTariff, month: number): BillTariff {
+  if (!tariff.touSchedule) return tariff;
+  let byMonth = monthTariffs.get(tariff);
+  if (!byMonth) {
+    byMonth = new Map();
+    monthTariffs.set(tariff, byMonth);
+  }
+  let resolved = byMonth.get(month);
+  if (!resolved) {
+    resolved = tariffForMonth(tariff, month);
+    byMonth.set(month, resolved);
+  }
+  return resolved;
+}
+
 function versionParts(versions: readonly TariffVersionDef[], spanFrom: LocalDate, spanTo: LocalDate) {
   const from = dayNumber(spanFrom);
   const to = dayNumber(spanTo);
@@ -357,6 +396,14 @@ function adjustTiers(tariff: BillTariff, definition: unknown, input: BuildBillIn
   const openedYear = Number(input.customer.openedOn.slice(0, 4));
   const openedMonth = Number(input.customer.openedOn.slice(5, 7));
   const monthsInYear = annual && openedYear === input.tierYear ? 13 - openedMonth : 12;
+  const key = `${large ? extraPerMonth : 0}:${monthsInYear}`;
+  let adjusted = adjustedTariffs.get(tariff);
+  if (!adjusted) {
+    adjusted = new Map();
+    adjustedTariffs.set(tariff, adjusted);
+  }
+  const cached = adjusted.get(key);
+  if (cached) return cached;
   const extra = large ? new Decimal(extraPerMonth).times(annual ? 12 : 1) : ZERO;
   const thresholdsKwh = tariff.tiers.thresholdsKwh.map((threshold) =>
     threshold
@@ -366,7 +413,9 @@ function adjustTiers(tariff: BillTariff, definition: unknown, input: BuildBillIn
       .toDecimalPlaces(2),
   );
   const tiers: TierRule = { ...tariff.tiers, thresholdsKwh };
-  return { ...tariff, tiers };
+  const result = { ...tariff, tiers };
+  adjusted.set(key, result);
+  return result;
 }
 
 function usageRecord(usage: BillUsage): Record<string, unknown> {

@@ -33,7 +33,7 @@ export function computeConsumption(spans: readonly MeterSpan[], rolloverMaxFract
   const rolledOver: string[] = [];
   const belowPrevious: string[] = [];
   for (const span of spans) {
-    const range = new Decimal(10).pow(span.digits);
+    const range = registerRange(span.digits);
     for (const register of REGISTERS) {
       const opening = span.opening[register];
       const closing = span.closing[register];
@@ -53,4 +53,16 @@ export function computeConsumption(spans: readonly MeterSpan[], rolloverMaxFract
     }
   }
   return { byRegister, rolledOver, belowPrevious };
+}
+
+const ranges = new Map<number, Decimal>();
+
+/** 10^digits: the value at which a register of that many integer digits wraps. */
+function registerRange(digits: number): Decimal {
+  let range = ranges.get(digits);
+  if (!range) {
+    range = new Decimal(10).pow(digits);
+    ranges.set(digits, range);
+  }
+  return range;
 }

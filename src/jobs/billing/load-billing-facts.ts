@@ -9,9 +9,9 @@ const OPENING_LOOKBACK_MONTHS = 3;
 export interface BillingFacts {
   readonly customers: readonly CustomerFact[];
   readonly meters: ReadonlyMap<number, MeterFact[]>;
-  readonly closingReads: ReadonlyMap<string, ReadFact>;
-  readonly openingReads: ReadonlyMap<string, ReadFact>;
-  readonly changes: ReadonlyMap<string, { changedOn: string; oldFinal: Record<string, string> }>;
+  readonly closingReads: PerMeter<ReadFact>;
+  readonly openingReads: PerMeter<ReadFact>;
+  readonly changes: PerMeter<{ changedOn: string; oldFinal: Record<string, string> }>;
   readonly history: ReadonlyMap<number, { period: string; kwh: string }[]>;
   /** Suspensions, swaps and capacity changes touching the period, per customer. */
   readonly capacityChanges: ReadonlyMap<number, { from: string; to: string | null; capacityKva: string }[]>;
@@ -55,7 +55,41 @@ export interface ReadFact {
   demand: string | null;
 }
 
-export const meterKey = (customerId: number, meterId: number) => `${customerId}:${meterId}`;
+/**
+ * Facts keyed by (customer, meter), looked up with the two numbers: the run looks up three
+ * facts per meter, and composite string keys cost more than the pricing around them.
+ */
+export class PerMeter<T> {
+  readonly #byCustomer = new Map<number, Map<number, T>>();
+
+  get(customerId: number, meterId: number): T | undefined {
+    return this.#byCustomer.get(customerId)?.get(meterId);
+  }
+
+  has(customerId: number, meterId: number): boolean {
+    return this.#byCustomer.get(customerId)?.has(meterId) ?? false;
+  }
+
+  set(customerId: number, meterId: number, value: T): this {
+    let meters = this.#byCustomer.get(customerId);
+    if (!meters) {
+      meters = new Map();
+      this.#byCustomer.set(customerId, meters);
+    }
+    meters.set(meterId, value);
+    return this;
+  }
+
+  static of<R extends { customer_id: number }, T>(
+    rows: readonly R[],
+    meterId: (row: R) => number,
+    value: (row: R) => T,
+  ): PerMeter<T> {
+    const map = new PerMeter<T>();
+    for (const row of rows) map.set(row.customer_id, meterId(row), value(row));
+    return map;
+  }
+}
 
 export async function loadBillingFacts(
   trx: Transaction<DB>,
@@ -84,9 +118,9 @@ export async function loadBillingFacts(
     return {
       customers: [],
       meters: new Map(),
-      closingReads: new Map(),
-      openingReads: new Map(),
-      changes: new Map(),
+      closingReads: new PerMeter(),
+      openingReads: new PerMeter(),
+      changes: new PerMeter(),
       history: new Map(),
       confirmed: new Map(),
       capacityChanges: new Map(),
@@ -151,11 +185,14 @@ export async function loadBillingFacts(
         and (to_date is null or to_date > ${periodStart}::date - 62)
       order by customer_id, from_date`.execute(trx),
     ]);
-  const openingReads = new Map(openingRows.rows.map((row) => [meterKey(row.customer_id, row.meter_id), row]));
+  const openingReads = PerMeter.of(
+    openingRows.rows,
+    (row) => row.meter_id,
+    (row) => row,
+  );
   const unopened = meterRows.rows.filter(
     (meter) =>
-      !openingReads.has(meterKey(meter.customer_id, meter.meter_id)) &&
-      meter.installed_on < `${lookbackFrom}-01`,
+      !openingReads.has(meter.customer_id, meter.meter_id) && meter.installed_on < `${lookbackFrom}-01`,
   );
   if (unopened.length > 0) {
     const older = await sql<ReadFact & { customer_id: number; meter_id: number }>`
@@ -166,7 +203,7 @@ export async function loadBillingFacts(
         and r.meter_id = any(${sql.val(unopened.map((meter) => meter.meter_id))}::int8[]) and r.period < ${lookbackFrom}
         and not exists (select 1 from meter_read s where s.customer_id = r.customer_id and s.supersedes_read_id = r.meter_read_id)
       order by r.customer_id, r.meter_id, r.period desc, r.read_on desc, r.meter_read_id desc`.execute(trx);
-    for (const row of older.rows) openingReads.set(meterKey(row.customer_id, row.meter_id), row);
+    for (const row of older.rows) openingReads.set(row.customer_id, row.meter_id, row);
   }
   const capacityChanges = new Map<number, { from: string; to: string | null; capacityKva: string }[]>();
   for (const row of capacityRows.rows) {
@@ -197,13 +234,16 @@ export async function loadBillingFacts(
   return {
     customers: customers.rows,
     meters,
-    closingReads: new Map(closingRows.rows.map((row) => [meterKey(row.customer_id, row.meter_id), row])),
+    closingReads: PerMeter.of(
+      closingRows.rows,
+      (row) => row.meter_id,
+      (row) => row,
+    ),
     openingReads,
-    changes: new Map(
-      changeRows.rows.map((row) => [
-        meterKey(row.customer_id, row.old_meter_id),
-        { changedOn: row.changed_on, oldFinal: row.old_final },
-      ]),
+    changes: PerMeter.of(
+      changeRows.rows,
+      (row) => row.old_meter_id,
+      (row) => ({ changedOn: row.changed_on, oldFinal: row.old_final }),
     ),
     history,
     confirmed,

@@ -31,7 +31,6 @@ import {
   type CustomerFact,
   type ReadFact,
   loadBillingFacts,
-  meterKey,
 } from './load-billing-facts.js';
 
 export interface RunBillingOptions {
@@ -102,12 +101,15 @@ export async function runBilling(db: Kysely<DB>, options: RunBillingOptions): Pr
   const partitions = high >= low ? Math.ceil((high - low + 1) / size) : 0;
   const versions = await loadTariffVersions(db);
   const base = `billing-run:${options.period}:${options.stationId === undefined ? 'all' : `station-${options.stationId}`}`;
-  const work = (trx: Transaction<DB>, partitionNo: number, runKey: string) =>
+  const work = (trx: Transaction<DB>, partitionNo: number, runKey: string, layout = { low, high, size }) =>
     billPartition(trx, {
       runKey,
       period: options.period,
       stationId: options.stationId,
-      range: { low: low + partitionNo * size, high: Math.min(high, low + (partitionNo + 1) * size - 1) },
+      range: {
+        low: layout.low + partitionNo * layout.size,
+        high: Math.min(layout.high, layout.low + (partitionNo + 1) * layout.size - 1),
+      },
       versions,
       rules,
     });
@@ -138,18 +140,20 @@ export async function runBilling(db: Kysely<DB>, options: RunBillingOptions): Pr
     };
   }
 
-  const runKey = await startOrResumeRun(db, base, partitions, options);
-  let done = partitions - (await pendingPartitions(db, runKey));
-  options.onProgress?.(done, partitions);
+  // A process joining a running run bills that run's partitions as the run laid them out.
+  const run = await startOrResumeRun(db, base, { low, high, size, partitions }, options);
+  const runKey = run.runKey;
+  let done = run.partitions - (await pendingPartitions(db, runKey));
+  options.onProgress?.(done, run.partitions);
   const partitionsDoneHere = await runPartitions(
     db,
     runKey,
     { concurrency: options.concurrency, worker: options.worker },
     async (trx, partitionNo) => {
-      const summary = await work(trx, partitionNo, runKey);
+      const summary = await work(trx, partitionNo, runKey, run);
       return { items: summary.billed, summary };
     },
-    () => options.onProgress?.(++done, partitions),
+    () => options.onProgress?.(++done, run.partitions),
   );
   const total = await runTotals(db, runKey);
   if ((await pendingPartitions(db, runKey)) === 0) {
@@ -166,26 +170,42 @@ export async function runBilling(db: Kysely<DB>, options: RunBillingOptions): Pr
     period: options.period,
     stationId: options.stationId ?? null,
     dryRun: false,
-    partitions,
+    partitions: run.partitions,
     partitionsDoneHere,
   };
+}
+
+interface RunLayout {
+  readonly low: number;
+  readonly high: number;
+  readonly size: number;
+  readonly partitions: number;
 }
 
 async function startOrResumeRun(
   db: Kysely<DB>,
   base: string,
-  partitions: number,
+  layout: RunLayout,
   options: RunBillingOptions,
-): Promise<string> {
+): Promise<RunLayout & { runKey: string }> {
   return db.transaction().execute(async (trx) => {
     await sql`select pg_advisory_xact_lock(hashtext('billing-run'), hashtext(${base}))`.execute(trx);
     const runs = await trx
       .selectFrom('job_run')
-      .select(['run_key', 'status'])
+      .select(['run_key', 'status', 'params', 'partitions'])
       .where('run_key', 'like', `${base}:%`)
       .execute();
     const running = runs.find((run) => run.status === 'running');
-    if (running) return running.run_key;
+    if (running) {
+      const params = running.params as { partitionSize?: number; low?: number; high?: number };
+      return {
+        runKey: running.run_key,
+        low: params.low ?? layout.low,
+        high: params.high ?? layout.high,
+        size: params.partitionSize ?? layout.size,
+        partitions: Number(running.partitions),
+      };
+    }
     const runKey = `${base}:${runs.length + 1}`;
     await createRun(trx, {
       runKey,
@@ -193,11 +213,13 @@ async function startOrResumeRun(
       params: {
         period: options.period,
         stationId: options.stationId ?? null,
-        partitionSize: options.partitionSize ?? 5000,
+        partitionSize: layout.size,
+        low: layout.low,
+        high: layout.high,
       },
-      partitions,
+      partitions: layout.partitions,
     });
-    return runKey;
+    return { runKey, ...layout };
   });
 }
 
@@ -349,10 +371,23 @@ export type CustomerOutcome =
   | { kind: 'held'; exceptions: ReadException[] }
   | { kind: 'failed'; reason: string; exceptions: ReadException[] };
 
-function values(row: ReadFact | Record<string, string>): RegisterValues {
+/** A read's register values (named columns, read one by one: this runs for every meter). */
+function readValues(row: ReadFact): RegisterValues {
+  const result: Partial<Record<Register, Decimal>> = {};
+  if (row.total !== null) result.total = new Decimal(row.total);
+  if (row.sharp !== null) result.sharp = new Decimal(row.sharp);
+  if (row.peak !== null) result.peak = new Decimal(row.peak);
+  if (row.flat !== null) result.flat = new Decimal(row.flat);
+  if (row.valley !== null) result.valley = new Decimal(row.valley);
+  if (row.reactive !== null) result.reactive = new Decimal(row.reactive);
+  return result;
+}
+
+/** Register values kept as a JSON object (a meter's initial reads, an old meter's final read). */
+function jsonValues(row: Record<string, string>): RegisterValues {
   const result: Partial<Record<Register, Decimal>> = {};
   for (const register of REGISTERS) {
-    const value = (row as Record<string, string | null | undefined>)[register];
+    const value = row[register];
     if (value !== null && value !== undefined) result[register] = new Decimal(value);
   }
   return result;
@@ -371,21 +406,20 @@ export function billCustomer(
   let missing = meters.length === 0;
   let demand: Decimal | null = null;
   for (const meter of meters) {
-    const key = meterKey(customer.customer_id, meter.meter_id);
-    const openingRead = facts.openingReads.get(key);
-    const opening = openingRead ? values(openingRead) : values(meter.initial_reads);
+    const openingRead = facts.openingReads.get(customer.customer_id, meter.meter_id);
+    const opening = openingRead ? readValues(openingRead) : jsonValues(meter.initial_reads);
     const openingDate = openingRead ? openingRead.read_on : addDays(meter.installed_on as LocalDate, -1);
-    const closingRead = facts.closingReads.get(key);
-    const change = facts.changes.get(key);
+    const closingRead = facts.closingReads.get(customer.customer_id, meter.meter_id);
+    const change = facts.changes.get(customer.customer_id, meter.meter_id);
     let closing: RegisterValues;
     let closingDate: string;
     if (closingRead) {
-      closing = values(closingRead);
+      closing = readValues(closingRead);
       closingDate = closingRead.read_on;
       estimated ||= closingRead.kind === 'estimated';
       if (closingRead.demand !== null) demand = Decimal.max(demand ?? 0, new Decimal(closingRead.demand));
     } else if (meter.removed_on && change && meter.removed_on > openingDate) {
-      closing = values(change.oldFinal);
+      closing = jsonValues(change.oldFinal);
       closingDate = meter.removed_on;
     } else {
       missing = true;

@@ -70,19 +70,11 @@ async function runInProcesses() {
     GRIDCOLLECT_DATA_DIR: dataDir,
     GRIDCOLLECT_ENCRYPTION_KEY: randomBytes(32).toString('hex'),
   };
+  // Started as an operator starts them: the executable itself, so its #! line's node flags apply.
   const run = () =>
     promisify(execFile)(
-      process.execPath,
-      [
-        path.join(ROOT, 'bin/gridcollect.js'),
-        'bill',
-        'run',
-        '--period',
-        '2026-10',
-        '--json',
-        '--concurrency',
-        String(concurrency),
-      ],
+      path.join(ROOT, 'bin/gridcollect.js'),
+      ['bill', 'run', '--period', '2026-10', '--json', '--concurrency', String(concurrency)],
       { env, maxBuffer: 64 * 2 ** 20 },
     );
   const outputs = await Promise.all(Array.from({ length: options.workers }, run));

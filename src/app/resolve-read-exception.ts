@@ -160,7 +160,7 @@ export async function resolveReadException(
               : null,
           });
           values = Object.fromEntries(
-            Object.entries(estimate.values).map(([r, v]) => [r, (v as Decimal).toFixed(2)]),
+            Object.entries(estimate.values).map(([r, v]) => [r, (v as Decimal).toFixedPlaces(2)]),
           );
         }
         await trx

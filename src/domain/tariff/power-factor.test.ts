@@ -56,8 +56,8 @@ describe('power-factor adjustment table', () => {
   });
 
   it('rounds the monthly power factor half-up to two decimals', () => {
-    expect(powerFactor(new Decimal(1000), new Decimal(484)).toFixed(2)).toBe('0.90');
-    expect(powerFactor(new Decimal(260), new Decimal(150)).toFixed(2)).toBe('0.87');
-    expect(powerFactor(new Decimal(100), new Decimal(0)).toFixed(2)).toBe('1.00');
+    expect(powerFactor(new Decimal(1000), new Decimal(484)).toFixedPlaces(2)).toBe('0.90');
+    expect(powerFactor(new Decimal(260), new Decimal(150)).toFixedPlaces(2)).toBe('0.87');
+    expect(powerFactor(new Decimal(100), new Decimal(0)).toFixedPlaces(2)).toBe('1.00');
   });
 });

@@ -1,7 +1,7 @@
 -- The billing run writes a county's bills and lines with COPY, a million rows a month. Row-by-row
 -- foreign-key triggers on those rows were the largest server cost of the run (measured on
 -- PostgreSQL 15, 99,142 bills with 128,876 lines: 1.26 s instead of 0.67 s for the bills and
--- 0.74 s instead of 0.16 s for the lines). See docs/adr/0007-bill-integrity-without-row-triggers.md.
+-- 0.74 s instead of 0.16 s for the lines). See docs/adr/0007-billing-run-speed.md.
 --
 -- Two more savings on every bill row (same measurement: 0.62 s → 0.43 s for the bills):
 -- * the unique index on (customer_id, period, revision) gives way to a CHECK that the bill id is

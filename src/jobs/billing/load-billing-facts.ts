@@ -112,7 +112,15 @@ export async function loadBillingFacts(
     where c.customer_id between ${range.low} and ${range.high}
       and c.opened_on <= ${periodEnd} and (c.closed_on is null or c.closed_on >= ${periodStart})
       ${station}
-      ${options.includeBilled ? sql`` : sql`and not exists (select 1 from bill b where b.customer_id = c.customer_id and b.period = ${period})`}
+      ${
+        options.includeBilled
+          ? sql``
+          : // The range is repeated inside: whatever plan the statistics of a filling bill table
+            // suggest (a hash anti-join over the period's bills, say), it touches this range only.
+            // Without it, a run on a freshly loaded county spent 163 ms per partition here.
+            sql`and not exists (select 1 from bill b where b.customer_id = c.customer_id
+                  and b.customer_id between ${range.low} and ${range.high} and b.period = ${period})`
+      }
     order by c.customer_id`.execute(trx);
   if (customers.rows.length === 0) {
     return {

@@ -8,7 +8,7 @@
 // its partitions; the time is from starting them until the last one exits.
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -47,6 +47,8 @@ await createDemoCounty(database.db, {
 await sql`vacuum analyze`.execute(database.db);
 if (options.backend === 'postgres') await sql`checkpoint`.execute(database.db);
 
+/** The largest peak RSS of the `bill run` processes (--workers). */
+let workerPeakRssMiB = 0;
 const rssBefore = process.resourceUsage().maxRSS;
 const cpuBefore = process.cpuUsage();
 const started = process.hrtime.bigint();
@@ -74,12 +76,28 @@ async function runInProcesses() {
     GRIDCOLLECT_ENCRYPTION_KEY: randomBytes(32).toString('hex'),
   };
   // Started as an operator starts them: the executable itself, so its #! line's node flags apply.
-  const run = () =>
-    promisify(execFile)(
+  // Each process's peak RSS is read from /proc while it runs (VmHWM only grows).
+  const run = async () => {
+    const running = promisify(execFile)(
       path.join(ROOT, 'bin/gridcollect.js'),
       ['bill', 'run', '--period', '2026-10', '--json', '--concurrency', String(concurrency)],
       { env, maxBuffer: 64 * 2 ** 20 },
     );
+    const watch = setInterval(() => {
+      try {
+        const status = readFileSync(`/proc/${running.child.pid}/status`, 'utf8');
+        const kib = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
+        workerPeakRssMiB = Math.max(workerPeakRssMiB, Math.round(kib / 1024));
+      } catch {
+        // exited between two looks
+      }
+    }, 100);
+    try {
+      return await running;
+    } finally {
+      clearInterval(watch);
+    }
+  };
   const outputs = await Promise.all(Array.from({ length: options.workers }, run));
   rmSync(dataDir, { recursive: true, force: true });
   const summaries = outputs.map((output) => JSON.parse(output.stdout));
@@ -134,5 +152,6 @@ console.log(
     copyRowsPerSecond: Math.round(rowsWritten / copySeconds),
     runToCopyRatio: Number((copySeconds / runSeconds).toFixed(2)),
     peakRssMiB: Math.round(Math.max(rssBefore, process.resourceUsage().maxRSS) / 1024),
+    ...(options.workers > 1 ? { workerPeakRssMiB } : {}),
   }),
 );

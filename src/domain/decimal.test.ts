@@ -63,6 +63,19 @@ describe('Decimal against decimal.js', () => {
       same(new Decimal(text), new Reference(text));
     for (const value of [0, -0, 260, -17, 0.9, 1.05, 1e21, 2 ** 60, 1e-7])
       same(new Decimal(value), new Reference(value));
+    // Zeros of both signs, which random strings rarely give: the sign a tie keeps.
+    for (const [x, y] of [
+      ['-0', '0'],
+      ['0', '-0'],
+      ['-0', '-0.00'],
+      ['0.00', '0'],
+    ]) {
+      same(Decimal.max(x!, y!), Reference.max(x!, y!));
+      same(Decimal.min(x!, y!), Reference.min(x!, y!));
+      same(new Decimal(x!).plus(y!), new Reference(x!).plus(y!));
+      same(new Decimal(x!).minus(y!), new Reference(x!).minus(y!));
+      same(new Decimal(x!).times(y!), new Reference(x!).times(y!));
+    }
   });
 
   it('adds, subtracts, multiplies and divides to the same result', () => {

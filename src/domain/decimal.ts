@@ -383,7 +383,9 @@ export class Decimal {
     let best = Decimal.#from(values[0]!);
     for (const value of values.slice(1)) {
       const next = Decimal.#from(value);
-      if (next.greaterThan(best)) best = next;
+      // On a tie the later value wins if the best so far is negative: max(-0, 0) is 0, as in decimal.js.
+      const order = next.comparedTo(best);
+      if (order > 0 || (order === 0 && best.#negative)) best = next;
     }
     return best;
   }
@@ -392,7 +394,9 @@ export class Decimal {
     let best = Decimal.#from(values[0]!);
     for (const value of values.slice(1)) {
       const next = Decimal.#from(value);
-      if (next.lessThan(best)) best = next;
+      // On a tie the later value wins if the best so far is not negative: min(0, -0) is -0.
+      const order = next.comparedTo(best);
+      if (order < 0 || (order === 0 && !best.#negative)) best = next;
     }
     return best;
   }

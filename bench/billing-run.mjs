@@ -80,7 +80,10 @@ async function runInProcesses() {
   const run = async () => {
     const running = promisify(execFile)(
       path.join(ROOT, 'bin/gridcollect.js'),
-      ['bill', 'run', '--period', '2026-10', '--json', '--concurrency', String(concurrency)],
+      [
+        ...['bill', 'run', '--period', '2026-10', '--json'],
+        ...['--concurrency', String(concurrency), '--partition-size', String(options.partition)],
+      ],
       { env, maxBuffer: 64 * 2 ** 20 },
     );
     const watch = setInterval(() => {

@@ -230,10 +230,6 @@ export class Decimal {
     return Decimal.#precise(negative ? -q : q, shift + this.#e - y.#e, false, sticky).#stripped();
   }
 
-  dividedBy(value: DecimalValue): Decimal {
-    return this.div(value);
-  }
-
   /** Integer powers (≥ 0), rounded to the precision. */
   pow(exponent: number): Decimal {
     if (!Number.isInteger(exponent) || exponent < 0) throw invalid(`exponent ${exponent}`);
@@ -253,8 +249,8 @@ export class Decimal {
     return Decimal.#precise(root, (this.#e + shift) / 2, false, root * root !== n).#stripped();
   }
 
-  toDecimalPlaces(places?: number, rounding: number = Decimal.rounding): Decimal {
-    if (places === undefined || this.#e <= places) return this;
+  toDecimalPlaces(places: number, rounding: number = Decimal.rounding): Decimal {
+    if (this.#e <= places) return this;
     const negative = this.#negative;
     const magnitude = roundMagnitude(
       this.#c < 0n ? -this.#c : this.#c,
@@ -267,8 +263,7 @@ export class Decimal {
   }
 
   /** Plain notation with exactly `places` decimals (rounded); "-" only for a negative non-zero value. */
-  toFixedPlaces(places?: number, rounding: number = Decimal.rounding): string {
-    if (places === undefined) return this.#plain(false);
+  toFixedPlaces(places: number, rounding: number = Decimal.rounding): string {
     const rounded = this.toDecimalPlaces(places, rounding);
     const magnitude = rounded.#c < 0n ? -rounded.#c : rounded.#c;
     const scaled = magnitude * pow10(places - rounded.#e);
@@ -310,14 +305,6 @@ export class Decimal {
     return this.#negative;
   }
 
-  isPositive(): boolean {
-    return !this.#negative;
-  }
-
-  isInteger(): boolean {
-    return this.#e <= 0 || this.#c % pow10(this.#e) === 0n;
-  }
-
   abs(): Decimal {
     return this.#negative ? this.negated() : this;
   }
@@ -335,23 +322,7 @@ export class Decimal {
     return a === b ? 0 : a < b ? -1 : 1;
   }
 
-  cmp(value: DecimalValue): number {
-    return this.comparedTo(value);
-  }
-
-  equals(value: DecimalValue): boolean {
-    return this.comparedTo(value) === 0;
-  }
-
-  eq(value: DecimalValue): boolean {
-    return this.comparedTo(value) === 0;
-  }
-
   greaterThan(value: DecimalValue): boolean {
-    return this.comparedTo(value) > 0;
-  }
-
-  gt(value: DecimalValue): boolean {
     return this.comparedTo(value) > 0;
   }
 
@@ -359,24 +330,8 @@ export class Decimal {
     return this.comparedTo(value) >= 0;
   }
 
-  gte(value: DecimalValue): boolean {
-    return this.comparedTo(value) >= 0;
-  }
-
   lessThan(value: DecimalValue): boolean {
     return this.comparedTo(value) < 0;
-  }
-
-  lt(value: DecimalValue): boolean {
-    return this.comparedTo(value) < 0;
-  }
-
-  lessThanOrEqualTo(value: DecimalValue): boolean {
-    return this.comparedTo(value) <= 0;
-  }
-
-  lte(value: DecimalValue): boolean {
-    return this.comparedTo(value) <= 0;
   }
 
   static max(...values: DecimalValue[]): Decimal {
@@ -485,8 +440,5 @@ export function plainDecimal(value: Decimal): string {
 
 /** The value rounded half-up to `places` decimals and written with exactly that many. */
 export function fixedDecimal(value: Decimal, places: number): string {
-  const text = value.toDecimalPlaces(places, Decimal.ROUND_HALF_UP).toString();
-  if (places === 0) return text;
-  const [whole, fraction = ''] = text.split('.');
-  return `${whole}.${fraction.padEnd(places, '0')}`;
+  return value.toFixedPlaces(places, Decimal.ROUND_HALF_UP);
 }

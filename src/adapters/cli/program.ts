@@ -763,11 +763,11 @@ export function buildProgram(io: CliIo): Command {
                 .select('params')
                 .where('run_key', '=', run.run_key)
                 .executeTakeFirstOrThrow()
-            ).params as { period: Period; stationId: number | null; partitionSize: number };
+            ).params as { period: Period; stationId: number | null };
+            // The run's own partition layout is taken from the run itself.
             const summary = await runBilling(context.database.db, {
               period: params.period,
               ...(params.stationId !== null ? { stationId: params.stationId } : {}),
-              partitionSize: params.partitionSize,
               concurrency: options.concurrency,
               worker,
             });

@@ -1,5 +1,6 @@
 import { Decimal } from '../decimal.js';
 import { type LocalDate, dayNumber } from '../local-date.js';
+import { remember } from '../remember.js';
 import type { Fen } from '../money.js';
 import { fen } from '../money.js';
 import {
@@ -174,14 +175,9 @@ export function buildBill(input: BuildBillInput): BuiltBill {
     const usage: BillUsage = {
       kwh: partKwh,
       priorKwh: prior,
-      basicFraction: partShare === ONE ? basicFraction : basicFraction.times(partShare),
+      basicFraction: basicFraction.times(partShare),
       ...(tariff.pfStandard
-        ? {
-            kvarh:
-              partShare === ONE
-                ? (input.consumption.reactive ?? ZERO).toDecimalPlaces(2)
-                : (input.consumption.reactive ?? ZERO).times(partShare).toDecimalPlaces(2),
-          }
+        ? { kvarh: (input.consumption.reactive ?? ZERO).times(partShare).toDecimalPlaces(2) }
         : {}),
       ...(capacityKva ? { capacityKva } : {}),
       ...(tariff.basic?.by === 'demand'
@@ -296,27 +292,16 @@ const thresholdTextsByTiers = new WeakMap<TierRule, readonly string[]>();
 
 /** The tier thresholds as stored in a bill's inputs (the same tiers serve many bills). */
 function thresholdTexts(tiers: TierRule): readonly string[] {
-  let texts = thresholdTextsByTiers.get(tiers);
-  if (!texts) {
-    texts = tiers.thresholdsKwh.map((value) => value.toString());
-    thresholdTextsByTiers.set(tiers, texts);
-  }
-  return texts;
+  return remember(thresholdTextsByTiers, tiers, () => tiers.thresholdsKwh.map((value) => value.toString()));
 }
 
 function monthTariff(tariff: BillTariff, month: number): BillTariff {
   if (!tariff.touSchedule) return tariff;
-  let byMonth = monthTariffs.get(tariff);
-  if (!byMonth) {
-    byMonth = new Map();
-    monthTariffs.set(tariff, byMonth);
-  }
-  let resolved = byMonth.get(month);
-  if (!resolved) {
-    resolved = tariffForMonth(tariff, month);
-    byMonth.set(month, resolved);
-  }
-  return resolved;
+  return remember(
+    remember(monthTariffs, tariff, () => new Map()),
+    month,
+    () => tariffForMonth(tariff, month),
+  );
 }
 
 function versionParts(versions: readonly TariffVersionDef[], spanFrom: LocalDate, spanTo: LocalDate) {
@@ -397,25 +382,22 @@ function adjustTiers(tariff: BillTariff, definition: unknown, input: BuildBillIn
   const openedMonth = Number(input.customer.openedOn.slice(5, 7));
   const monthsInYear = annual && openedYear === input.tierYear ? 13 - openedMonth : 12;
   const key = `${large ? extraPerMonth : 0}:${monthsInYear}`;
-  let adjusted = adjustedTariffs.get(tariff);
-  if (!adjusted) {
-    adjusted = new Map();
-    adjustedTariffs.set(tariff, adjusted);
-  }
-  const cached = adjusted.get(key);
-  if (cached) return cached;
-  const extra = large ? new Decimal(extraPerMonth).times(annual ? 12 : 1) : ZERO;
-  const thresholdsKwh = tariff.tiers.thresholdsKwh.map((threshold) =>
-    threshold
-      .plus(extra)
-      .times(annual ? monthsInYear : 12)
-      .div(12)
-      .toDecimalPlaces(2),
+  return remember(
+    remember(adjustedTariffs, tariff, () => new Map()),
+    key,
+    () => {
+      const extra = large ? new Decimal(extraPerMonth).times(annual ? 12 : 1) : ZERO;
+      const thresholdsKwh = tariff.tiers!.thresholdsKwh.map((threshold) =>
+        threshold
+          .plus(extra)
+          .times(annual ? monthsInYear : 12)
+          .div(12)
+          .toDecimalPlaces(2),
+      );
+      const tiers: TierRule = { ...tariff.tiers!, thresholdsKwh };
+      return { ...tariff, tiers };
+    },
   );
-  const tiers: TierRule = { ...tariff.tiers, thresholdsKwh };
-  const result = { ...tariff, tiers };
-  adjusted.set(key, result);
-  return result;
 }
 
 function usageRecord(usage: BillUsage): Record<string, unknown> {

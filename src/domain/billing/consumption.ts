@@ -1,4 +1,5 @@
 import { Decimal } from '../decimal.js';
+import { remember } from '../remember.js';
 
 export const REGISTERS = ['total', 'sharp', 'peak', 'flat', 'valley', 'reactive'] as const;
 export type Register = (typeof REGISTERS)[number];
@@ -59,10 +60,5 @@ const ranges = new Map<number, Decimal>();
 
 /** 10^digits: the value at which a register of that many integer digits wraps. */
 function registerRange(digits: number): Decimal {
-  let range = ranges.get(digits);
-  if (!range) {
-    range = new Decimal(10).pow(digits);
-    ranges.set(digits, range);
-  }
-  return range;
+  return remember(ranges, digits, () => new Decimal(10).pow(digits));
 }

@@ -13,6 +13,6 @@ export interface ChannelFeeTerms {
  * half-up to the fen, never more than the payment itself.
  */
 export function channelFee(terms: ChannelFeeTerms, amountFen: Fen): Fen {
-  const rated = yuanToFenHalfUp(new Decimal(terms.rate).times(amountFen).dividedBy(100));
+  const rated = yuanToFenHalfUp(new Decimal(terms.rate).times(amountFen).div(100));
   return fen(Math.min(amountFen, terms.perTransactionFen + rated));
 }

@@ -101,7 +101,7 @@ export async function runBilling(db: Kysely<DB>, options: RunBillingOptions): Pr
   const partitions = high >= low ? Math.ceil((high - low + 1) / size) : 0;
   const versions = await loadTariffVersions(db);
   const base = `billing-run:${options.period}:${options.stationId === undefined ? 'all' : `station-${options.stationId}`}`;
-  const work = (trx: Transaction<DB>, partitionNo: number, runKey: string, layout = { low, high, size }) =>
+  const work = (trx: Transaction<DB>, partitionNo: number, runKey: string, layout: RunLayout) =>
     billPartition(trx, {
       runKey,
       period: options.period,
@@ -121,7 +121,7 @@ export async function runBilling(db: Kysely<DB>, options: RunBillingOptions): Pr
       .transaction()
       .execute(async (trx) => {
         for (let partitionNo = 0; partitionNo < partitions; partitionNo++) {
-          merge(total, await work(trx, partitionNo, runKey));
+          merge(total, await work(trx, partitionNo, runKey, { low, high, size, partitions }));
           options.onProgress?.(partitionNo + 1, partitions);
         }
         throw new DryRunRollback();

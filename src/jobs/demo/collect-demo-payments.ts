@@ -258,7 +258,7 @@ export async function collectDemoMonth(
     const rate = bill.category === 'residential' ? '0.001' : '0.002';
     const lateFee =
       late > 0
-        ? Math.max(100, yuanToFenHalfUp(new Decimal(rate).times(late).times(bill.amount_fen).dividedBy(100)))
+        ? Math.max(100, yuanToFenHalfUp(new Decimal(rate).times(late).times(bill.amount_fen).div(100)))
         : 0;
     const amountFen = fen(Number(bill.amount_fen) + lateFee);
     const channel = withholding ? 'counter' : bill.preferred_channel;

@@ -14,8 +14,9 @@
 -- * customers and tariff versions are never deleted (refused below), and bills are never changed
 --   or deleted (refused below: the bill was the one financial table without the append-only
 --   trigger), so a reference that was valid when written stays valid;
--- * the run and rebill take customer and tariff ids from rows they read in the same transaction,
---   and write a bill and its lines in one transaction;
+-- * the run and rebill take customer and tariff ids from rows they read (customers in the same
+--   transaction, tariff versions at the run's start), and write a bill and its lines in one
+--   transaction;
 -- * `gridcollect ledger verify` checks, set-based, that every bill has its customer and tariff
 --   version, every line its bill, and every bill's amount is the sum of its lines.
 alter table bill drop constraint bill_customer_id_fkey;

@@ -1,4 +1,4 @@
-import { type Kysely, type Transaction, sql } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import type { DB } from '../adapters/db/schema.js';
 
 /**
@@ -16,8 +16,5 @@ export function inTransaction<T>(db: Kysely<DB>, work: (trx: Transaction<DB>) =>
  * customer-state read on every payment (1.9 ms of planning for 0.5 ms of work). Batch jobs keep
  * custom plans, which follow their tables as they grow within the job.
  */
-export const GENERIC_PLANS_SQL = "set_config('plan_cache_mode', 'force_generic_plan', true)";
-
-export async function preferGenericPlans(trx: Kysely<DB>): Promise<void> {
-  await sql`select ${sql.raw(GENERIC_PLANS_SQL)}`.execute(trx);
-}
+export const GENERIC_PLAN_MODE = 'force_generic_plan';
+export const GENERIC_PLANS_SQL = `set_config('plan_cache_mode', '${GENERIC_PLAN_MODE}', true)`;

@@ -2,8 +2,7 @@ import { type Kysely, sql } from 'kysely';
 import type { DB } from '../adapters/db/schema.js';
 import { lockChannelDay } from './channel-collection.js';
 import { AppError } from './errors.js';
-import { preferGenericPlans } from './in-transaction.js';
-import { type ClaimedPayment, claimKeys, customersInScope, planAndWrite } from './post-payments-in-bulk.js';
+import { type ClaimedPayment, claimPayments, planAndWrite } from './post-payments-in-bulk.js';
 import { type PostPaymentInput, type PostedPayment, paymentInputHash, postPayment } from './post-payment.js';
 import { type Principal, requirePermission } from './principal.js';
 
@@ -29,7 +28,6 @@ export async function postPaymentBatch(
   const answers: (PostedPayment | Error | undefined)[] = new Array(items.length);
   const replays: number[] = [];
   await db.transaction().execute(async (trx) => {
-    await preferGenericPlans(trx);
     // A nonce twice in one batch: the second use is a replay.
     const seenNonces = new Set<string>();
     const repeated = new Set<number>();
@@ -66,59 +64,56 @@ export async function postPaymentBatch(
       const [channelCode, businessDate] = day.split('|') as [string, string];
       if (await lockChannelDay(trx, channelCode, businessDate, 'shared')) closed.add(day);
     }
-    const customerNos = [...new Set(items.map((item) => item.input.customerNo))];
-    const byNo = await customersInScope(trx, principal, customerNos);
     const hashes = new Map<string, string>();
     const candidates: number[] = [];
     items.forEach((item, k) => {
       const input = item.input;
+      const day = item.channelDay;
       if (item.requestNonce && (repeated.has(k) || !fresh.has(item.requestNonce.key))) {
         answers[k] = new AppError('channel_nonce_reused', 'X-Nonce was used within the last 600 s');
-      } else if (!byNo.has(input.customerNo)) {
-        answers[k] = new AppError('not_found', `customer ${input.customerNo} not found`);
       } else if (!Number.isSafeInteger(input.amountFen) || input.amountFen <= 0) {
         answers[k] = new AppError('validation_failed', 'amount: must be more than 0.00');
       } else if (hashes.has(input.idempotencyKey)) {
         replays.push(k); // the same key twice in the batch: the second is a replay of the first
+      } else if (day && closed.has(`${day.channelCode}|${day.businessDate}`)) {
+        answers[k] = new AppError(
+          'business_day_closed',
+          `business day ${day.businessDate} is reconciled and closed`,
+        );
       } else {
         hashes.set(input.idempotencyKey, paymentInputHash(input));
         candidates.push(k);
       }
     });
-    const open = candidates.filter((k) => {
-      const day = items[k]!.channelDay;
-      if (day && closed.has(`${day.channelCode}|${day.businessDate}`)) {
-        answers[k] = new AppError(
-          'business_day_closed',
-          `business day ${day.businessDate} is reconciled and closed`,
-        );
-        return false;
-      }
-      return true;
-    });
-    if (open.length === 0) return;
-    const claimed = await claimKeys(
+    if (candidates.length === 0) return;
+    const { customers: byNo, claimed } = await claimPayments(
       trx,
-      open.map((k) => ({
+      principal,
+      candidates.map((k) => ({
         key: items[k]!.input.idempotencyKey,
-        customerId: Number(byNo.get(items[k]!.input.customerNo)!.customer_id),
+        customerNo: items[k]!.input.customerNo,
         inputHash: hashes.get(items[k]!.input.idempotencyKey)!,
       })),
+      'generic',
     );
     const toWrite: ClaimedPayment[] = [];
     const indexOf = new Map<string, number>();
-    for (const k of open) {
+    for (const k of candidates) {
       const input = items[k]!.input;
+      const customer = byNo.get(input.customerNo);
+      if (!customer) {
+        answers[k] = new AppError('not_found', `customer ${input.customerNo} not found`);
+        continue;
+      }
       const paymentId = claimed.get(input.idempotencyKey);
       if (paymentId === undefined) {
         replays.push(k);
         continue;
       }
-      const customer = byNo.get(input.customerNo)!;
       indexOf.set(input.idempotencyKey, k);
       toWrite.push({
         input,
-        customerId: Number(customer.customer_id),
+        customerId: customer.customer_id,
         customerNo: customer.customer_no,
         category: customer.category,
         paymentId,
@@ -143,7 +138,9 @@ export async function postPaymentBatch(
 /**
  * Gathers concurrent payment requests into batches: a request waits while `maxInFlight` batches
  * are being committed, then goes with whatever arrived meanwhile (up to `maxBatch`). Under light
- * load every payment goes alone at once; under heavy load many share one commit.
+ * load every payment goes alone at once; under heavy load many share one commit. The defaults
+ * (32 per batch, 4 in flight) were the best measured on 2 cores: with 8 in flight batches stayed
+ * small and the API posted 2,800 payments/s instead of 3,400 (docs/adr/0008).
  */
 export class PaymentBatcher {
   private queue: {
@@ -157,7 +154,7 @@ export class PaymentBatcher {
   constructor(
     private readonly db: Kysely<DB>,
     private readonly options: { readonly maxBatch: number; readonly maxInFlight: number } = {
-      maxBatch: 64,
+      maxBatch: 32,
       maxInFlight: 4,
     },
   ) {}

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { type Kysely, type Transaction, sql } from 'kysely';
+import { CompiledQuery, type Kysely, type Transaction, sql } from 'kysely';
+import { copyRows } from '../adapters/db/raw-commands.js';
 import type { DB } from '../adapters/db/schema.js';
 import { type OpenItem, allocatePayment } from '../domain/ledger/allocate-payment.js';
 import { type LedgerAccountCode, type Posting, assertBalanced } from '../domain/ledger/bill-release-entry.js';
@@ -179,39 +180,10 @@ export async function postPayment(
       state,
       inputHash,
     });
-    const { entryId, receiptNo, postingRows, allocationRows, audit, allocations, prepaidFen } = plan;
-    const key = sourceKey(input.source);
-    await sql`
-      with entry as (
-        insert into journal_entry (customer_id, journal_entry_id, kind, effective_on, idempotency_key, source_type, source_id, memo, created_by)
-        values (${customerId}, ${entryId}, 'payment', ${input.businessDate}::date, ${`payment:${input.idempotencyKey}`},
-          ${input.source.kind}, ${key}, ${receiptNo}, ${principal.staffId})
-      ), lines as (
-        insert into posting (customer_id, journal_entry_id, line_no, ledger_account_code, sub_key, amount_fen)
-        select ${customerId}, ${entryId}, x.line_no, x.ledger_account_code, x.sub_key, x.amount_fen
-        from jsonb_to_recordset(${JSON.stringify(postingRows)}::jsonb)
-          as x(line_no int, ledger_account_code text, sub_key text, amount_fen bigint)
-      ), paid as (
-        insert into payment (customer_id, payment_id, idempotency_key, input_hash, channel_code, channel_txn_id,
-          amount_fen, paid_at, business_date, operator_staff_id, receipt_no, journal_entry_id)
-        values (${customerId}, ${paymentId}, ${input.idempotencyKey}, ${inputHash},
-          ${input.source.kind === 'channel' ? input.source.channelCode : input.source.kind},
-          ${input.source.kind === 'channel' ? input.source.txnId : null}, ${input.amountFen}, ${input.paidAt}::timestamptz,
-          ${input.businessDate}::date, ${principal.staffId}, ${receiptNo}, ${entryId})
-      ), settled as (
-        insert into allocation (customer_id, allocation_id, payment_id, bill_id, kind, amount_fen, journal_entry_id)
-        select ${customerId}, x.allocation_id, ${paymentId}, x.bill_id, x.kind, x.amount_fen, ${entryId}
-        from jsonb_to_recordset(${JSON.stringify(allocationRows)}::jsonb)
-          as x(allocation_id bigint, bill_id bigint, kind text, amount_fen bigint)
-      ), notice as (
-        insert into notification_outbox (customer_id, notification_id, kind, object_id, payload)
-        values (${customerId}, ${paymentId}, 'payment_receipt', ${receiptNo}, ${JSON.stringify(plan.notice)}::jsonb)
-      )
-      insert into audit_log (actor_kind, actor_id, action, object_type, object_id, customer_id, org_unit_id, details)
-      values (${principal.kind}, ${principal.kind === 'staff' ? String(principal.staffId) : principal.login},
-        'payment.post', 'payment', ${receiptNo}, ${customerId}, ${principal.orgUnitId}, ${JSON.stringify(audit)}::jsonb)`.execute(
-      trx,
-    );
+    const rows = emptyPaymentRows();
+    addPaymentRows(rows, principal, { input, customerId, paymentId, inputHash }, plan);
+    await writePaymentRows(trx, rows);
+    const { receiptNo, allocations, prepaidFen } = plan;
     return {
       paymentId,
       customerId,
@@ -324,6 +296,198 @@ export function planPayment(
       prepaidFen,
     },
   };
+}
+
+/** The columns a payment writes, per table, with their types (in COPY order). */
+const PAYMENT_TABLES = {
+  journal_entry: {
+    customer_id: 'bigint',
+    journal_entry_id: 'bigint',
+    kind: 'text',
+    effective_on: 'date',
+    idempotency_key: 'text',
+    source_type: 'text',
+    source_id: 'text',
+    memo: 'text',
+    created_by: 'bigint',
+  },
+  posting: {
+    customer_id: 'bigint',
+    journal_entry_id: 'bigint',
+    line_no: 'smallint',
+    ledger_account_code: 'text',
+    sub_key: 'text',
+    amount_fen: 'bigint',
+  },
+  payment: {
+    customer_id: 'bigint',
+    payment_id: 'bigint',
+    idempotency_key: 'text',
+    input_hash: 'text',
+    channel_code: 'text',
+    channel_txn_id: 'text',
+    amount_fen: 'bigint',
+    paid_at: 'timestamptz',
+    business_date: 'date',
+    operator_staff_id: 'bigint',
+    receipt_no: 'text',
+    journal_entry_id: 'bigint',
+  },
+  allocation: {
+    customer_id: 'bigint',
+    allocation_id: 'bigint',
+    payment_id: 'bigint',
+    bill_id: 'bigint',
+    kind: 'text',
+    amount_fen: 'bigint',
+    journal_entry_id: 'bigint',
+  },
+  notification_outbox: {
+    customer_id: 'bigint',
+    notification_id: 'bigint',
+    kind: 'text',
+    object_id: 'text',
+    payload: 'jsonb',
+  },
+  audit_log: {
+    actor_kind: 'text',
+    actor_id: 'text',
+    action: 'text',
+    object_type: 'text',
+    object_id: 'text',
+    customer_id: 'bigint',
+    org_unit_id: 'bigint',
+    details: 'jsonb',
+  },
+} as const;
+type PaymentTable = keyof typeof PAYMENT_TABLES;
+const TABLE_NAMES = Object.keys(PAYMENT_TABLES) as PaymentTable[];
+
+/** The rows some payments write, per table: column → value, JSON columns as objects. */
+export type PaymentRows = Record<PaymentTable, Record<string, unknown>[]>;
+
+export function emptyPaymentRows(): PaymentRows {
+  return {
+    journal_entry: [],
+    posting: [],
+    payment: [],
+    allocation: [],
+    notification_outbox: [],
+    audit_log: [],
+  };
+}
+
+/** Adds the rows of one planned payment: its entry and postings, the payment, allocations, notice and audit. */
+export function addPaymentRows(
+  rows: PaymentRows,
+  principal: Principal,
+  payment: {
+    readonly input: PostPaymentInput;
+    readonly customerId: number;
+    readonly paymentId: number;
+    readonly inputHash: string;
+  },
+  plan: PaymentPlan,
+): void {
+  const { input, customerId, paymentId } = payment;
+  const source = input.source;
+  rows.journal_entry.push({
+    customer_id: customerId,
+    journal_entry_id: plan.entryId,
+    kind: 'payment',
+    effective_on: input.businessDate,
+    idempotency_key: `payment:${input.idempotencyKey}`,
+    source_type: source.kind,
+    source_id: sourceKey(source),
+    memo: plan.receiptNo,
+    created_by: principal.staffId,
+  });
+  for (const row of plan.postingRows)
+    rows.posting.push({ customer_id: customerId, journal_entry_id: plan.entryId, ...row });
+  rows.payment.push({
+    customer_id: customerId,
+    payment_id: paymentId,
+    idempotency_key: input.idempotencyKey,
+    input_hash: payment.inputHash,
+    channel_code: source.kind === 'channel' ? source.channelCode : source.kind,
+    channel_txn_id: source.kind === 'channel' ? source.txnId : null,
+    amount_fen: input.amountFen,
+    paid_at: input.paidAt.toISOString(),
+    business_date: input.businessDate,
+    operator_staff_id: principal.staffId,
+    receipt_no: plan.receiptNo,
+    journal_entry_id: plan.entryId,
+  });
+  for (const row of plan.allocationRows)
+    rows.allocation.push({
+      customer_id: customerId,
+      payment_id: paymentId,
+      journal_entry_id: plan.entryId,
+      ...row,
+    });
+  rows.notification_outbox.push({
+    customer_id: customerId,
+    notification_id: paymentId,
+    kind: 'payment_receipt',
+    object_id: plan.receiptNo,
+    payload: plan.notice,
+  });
+  rows.audit_log.push({
+    actor_kind: principal.kind,
+    actor_id: principal.kind === 'staff' ? String(principal.staffId) : principal.login,
+    action: 'payment.post',
+    object_type: 'payment',
+    object_id: plan.receiptNo,
+    customer_id: customerId,
+    org_unit_id: principal.orgUnitId,
+    details: plan.audit,
+  });
+}
+
+/** Above this many rows, payments are written by COPY (a bank file's chunk) rather than one statement. */
+const WRITE_STATEMENT_MAX_ROWS = 1000;
+
+/**
+ * One statement for every table, each fed one JSON array: a single payment or a batch of
+ * concurrent ones costs one round trip and one prepared statement whatever its size.
+ */
+const WRITE_PAYMENT_ROWS_SQL = (() => {
+  const inserts = TABLE_NAMES.map((table, k) => {
+    const typed = Object.entries(PAYMENT_TABLES[table]);
+    const columns = typed.map(([column]) => column).join(', ');
+    const definition = typed.map(([column, type]) => `${column} ${type}`).join(', ');
+    return `insert into ${table} (${columns}) select ${columns} from json_to_recordset($${k + 1}::json) as x(${definition})`;
+  });
+  const last = inserts.pop()!;
+  return `with ${inserts.map((insert, k) => `w${k} as (${insert})`).join(', ')} ${last}`;
+})();
+
+/** Writes payment rows: by one statement, or by COPY for many. */
+export async function writePaymentRows(trx: Kysely<DB>, rows: PaymentRows): Promise<void> {
+  const total = TABLE_NAMES.reduce((sum, table) => sum + rows[table].length, 0);
+  if (total <= WRITE_STATEMENT_MAX_ROWS) {
+    await trx.executeQuery(
+      CompiledQuery.raw(
+        WRITE_PAYMENT_ROWS_SQL,
+        TABLE_NAMES.map((table) => JSON.stringify(rows[table])),
+      ),
+    );
+    return;
+  }
+  for (const table of TABLE_NAMES) {
+    const columns = Object.keys(PAYMENT_TABLES[table]);
+    await copyRows(
+      trx,
+      table,
+      columns,
+      rows[table].map((row) =>
+        columns.map((column) => {
+          const value = row[column];
+          return value !== null && typeof value === 'object' ? JSON.stringify(value) : value;
+        }),
+      ),
+    );
+  }
 }
 
 /** What the posting path reads about a customer, in one statement. */

@@ -1,16 +1,17 @@
 import { type Kysely, sql } from 'kysely';
-import { JOURNAL_ENTRY_COLUMNS, POSTING_COLUMNS, copyRows } from '../adapters/db/raw-commands.js';
 import type { DB } from '../adapters/db/schema.js';
 import { fen } from '../domain/money.js';
 import { AppError } from './errors.js';
-import { inTransaction } from './in-transaction.js';
+import { GENERIC_PLAN_MODE, inTransaction } from './in-transaction.js';
 import {
   type PostPaymentInput,
   type PostedPayment,
+  addPaymentRows,
+  emptyPaymentRows,
   loadCustomerStates,
   paymentInputHash,
   planPayment,
-  sourceKey,
+  writePaymentRows,
 } from './post-payment.js';
 import { type Principal, requirePermission } from './principal.js';
 
@@ -90,19 +91,20 @@ async function postChunk(db: Kysely<DB>, principal: Principal, chunk: readonly P
     unique.push(input);
   }
   return inTransaction(db, async (trx) => {
-    const customerNos = [...new Set(unique.map((input) => input.customerNo))];
-    const byNo = await customersInScope(trx, principal, customerNos);
-    for (const customerNo of customerNos) {
-      if (!byNo.has(customerNo)) throw new AppError('not_found', `customer ${customerNo} not found`);
-    }
-    const claimed = await claimKeys(
+    const { customers: byNo, claimed } = await claimPayments(
       trx,
+      principal,
       unique.map((input) => ({
         key: input.idempotencyKey,
-        customerId: Number(byNo.get(input.customerNo)!.customer_id),
+        customerNo: input.customerNo,
         inputHash: hashes.get(input.idempotencyKey)!,
       })),
+      'custom',
     );
+    for (const input of unique) {
+      if (!byNo.has(input.customerNo))
+        throw new AppError('not_found', `customer ${input.customerNo} not found`);
+    }
     const receipts = new Map<string, string>();
     const earlier = unique
       .filter((input) => !claimed.has(input.idempotencyKey))
@@ -155,9 +157,10 @@ export interface ClaimedPayment {
 }
 
 /**
- * Locks the customers (id order), reads their state in one statement, plans every payment by the
- * one rule in input order (a customer's later payment sees the earlier one) and writes all rows
- * by COPY. Runs inside the caller's transaction, after the keys were claimed.
+ * Reads the state of customers this transaction has locked (see claimPayments), plans every
+ * payment by the one rule in input order (a customer's later payment sees the earlier one) and
+ * writes all rows (writePaymentRows). Runs inside the caller's transaction, after the keys were
+ * claimed.
  */
 export async function planAndWrite(
   trx: Kysely<DB>,
@@ -165,20 +168,11 @@ export async function planAndWrite(
   items: readonly ClaimedPayment[],
 ): Promise<Map<string, PostedPayment>> {
   const customerIds = [...new Set(items.map((item) => item.customerId))].sort((a, b) => a - b);
-  // The same per-customer lock as postPayment, taken in id order so that chunks never deadlock.
-  await sql`select count(pg_advisory_xact_lock(id)) from (select unnest(${customerIds}::bigint[]) as id order by 1) ids`.execute(
-    trx,
-  );
   const stateOf = await loadCustomerStates(trx, customerIds);
-
-  const entries: unknown[][] = [];
-  const postings: unknown[][] = [];
-  const payments: unknown[][] = [];
-  const allocations: unknown[][] = [];
-  const audits: unknown[][] = [];
-  const notices: unknown[][] = [];
+  const rows = emptyPaymentRows();
   const results = new Map<string, PostedPayment>();
-  for (const { input, customerId, customerNo, category, paymentId, inputHash } of items) {
+  for (const item of items) {
+    const { input, customerId, customerNo, category, paymentId, inputHash } = item;
     const state = stateOf.get(customerId)!;
     const plan = planPayment(input, { paymentId, customerId, category, state, inputHash });
     results.set(input.idempotencyKey, {
@@ -208,137 +202,68 @@ export async function planAndWrite(
       ],
       prepaidFen: fen(state.prepaidFen + plan.prepaidFen),
     });
-    const key = sourceKey(input.source);
-    entries.push([
-      customerId,
-      plan.entryId,
-      'payment',
-      input.businessDate,
-      `payment:${input.idempotencyKey}`,
-      input.source.kind,
-      key,
-      plan.receiptNo,
-      principal.staffId,
-    ]);
-    for (const row of plan.postingRows)
-      postings.push([
-        customerId,
-        plan.entryId,
-        row.line_no,
-        row.ledger_account_code,
-        row.sub_key,
-        row.amount_fen,
-      ]);
-    payments.push([
-      customerId,
-      paymentId,
-      input.idempotencyKey,
-      inputHash,
-      input.source.kind === 'channel' ? input.source.channelCode : input.source.kind,
-      input.source.kind === 'channel' ? input.source.txnId : null,
-      input.amountFen,
-      input.paidAt.toISOString(),
-      input.businessDate,
-      principal.staffId,
-      plan.receiptNo,
-      plan.entryId,
-    ]);
-    for (const row of plan.allocationRows)
-      allocations.push([
-        customerId,
-        row.allocation_id,
-        paymentId,
-        row.bill_id,
-        row.kind,
-        row.amount_fen,
-        plan.entryId,
-      ]);
-    notices.push([customerId, paymentId, 'payment_receipt', plan.receiptNo, JSON.stringify(plan.notice)]);
-    audits.push([
-      principal.kind,
-      principal.kind === 'staff' ? String(principal.staffId) : principal.login,
-      'payment.post',
-      'payment',
-      plan.receiptNo,
-      customerId,
-      principal.orgUnitId,
-      JSON.stringify(plan.audit),
-    ]);
+    addPaymentRows(rows, principal, item, plan);
   }
-  await copyRows(trx, 'journal_entry', JOURNAL_ENTRY_COLUMNS, entries);
-  await copyRows(trx, 'posting', POSTING_COLUMNS, postings);
-  await copyRows(
-    trx,
-    'payment',
-    [
-      'customer_id',
-      'payment_id',
-      'idempotency_key',
-      'input_hash',
-      'channel_code',
-      'channel_txn_id',
-      'amount_fen',
-      'paid_at',
-      'business_date',
-      'operator_staff_id',
-      'receipt_no',
-      'journal_entry_id',
-    ],
-    payments,
-  );
-  await copyRows(
-    trx,
-    'allocation',
-    ['customer_id', 'allocation_id', 'payment_id', 'bill_id', 'kind', 'amount_fen', 'journal_entry_id'],
-    allocations,
-  );
-  await copyRows(
-    trx,
-    'notification_outbox',
-    ['customer_id', 'notification_id', 'kind', 'object_id', 'payload'],
-    notices,
-  );
-  await copyRows(
-    trx,
-    'audit_log',
-    ['actor_kind', 'actor_id', 'action', 'object_type', 'object_id', 'customer_id', 'org_unit_id', 'details'],
-    audits,
-  );
+  await writePaymentRows(trx, rows);
   return results;
 }
 
 /**
- * Claims idempotency keys in one statement, each with a new payment id; returns the claimed ones
- * (a key posted before, or being posted by another transaction that then commits, is left out).
+ * Claims idempotency keys and locks their customers in one statement. Only customers in the
+ * principal's scope are found; each key of a found customer gets a new payment id (in the
+ * items' order) unless it was claimed before (a key being claimed by another transaction waits
+ * for it: then it is left out, a replay). Keys are claimed in key order and customers locked in
+ * id order, after all claims, so two transactions never wait for each other in a cycle.
  */
-export async function claimKeys(
-  trx: Kysely<DB>,
-  keys: readonly { readonly key: string; readonly customerId: number; readonly inputHash: string }[],
-): Promise<Map<string, number>> {
-  const claims = await sql<{ idempotency_key: string; payment_id: number }>`
-    insert into payment_key (idempotency_key, customer_id, payment_id, input_hash)
-    select x.k, x.c, nextval('payment_id_seq'), x.h
-    from jsonb_to_recordset(${JSON.stringify(keys.map((row) => ({ k: row.key, c: row.customerId, h: row.inputHash })))}::jsonb)
-      as x(k text, c bigint, h text)
-    on conflict (idempotency_key) do nothing
-    returning idempotency_key, payment_id`.execute(trx);
-  return new Map(claims.rows.map((row) => [row.idempotency_key, Number(row.payment_id)]));
-}
-
-/** Customers by customer number, only those in the principal's scope (others look absent). */
-export async function customersInScope(
+export async function claimPayments(
   trx: Kysely<DB>,
   principal: Principal,
-  customerNos: readonly string[],
-): Promise<Map<string, { customer_no: string; customer_id: number; category: string }>> {
-  const customers = await sql<{ customer_no: string; customer_id: number; category: string; path: string }>`
-    select n.customer_no, cu.customer_id, cu.category, o.path from customer_number n
-    join customer cu on cu.customer_id = n.customer_id
-    join org_unit o on o.org_unit_id = cu.station_id
-    where n.customer_no = any(${customerNos}::text[])`.execute(trx);
-  return new Map(
-    customers.rows
-      .filter((row) => row.path.startsWith(principal.scopePath))
-      .map((row) => [row.customer_no, row]),
-  );
+  items: readonly { readonly key: string; readonly customerNo: string; readonly inputHash: string }[],
+  /** Generic plans for the rest of the transaction (single payments and batches), or the planner's choice (bulk chunks). */
+  plans: 'generic' | 'custom',
+): Promise<{
+  readonly customers: Map<string, { customer_no: string; customer_id: number; category: string }>;
+  readonly claimed: Map<string, number>;
+}> {
+  const result = await sql<{
+    customers: { customer_no: string; customer_id: number; category: string }[] | null;
+    claims: { k: string; p: number }[] | null;
+  }>`
+    with c as (
+      select n.customer_no, cu.customer_id, cu.category
+      from customer_number n
+      join customer cu on cu.customer_id = n.customer_id
+      join org_unit o on o.org_unit_id = cu.station_id
+      where n.customer_no = any(${[...new Set(items.map((item) => item.customerNo))]}::text[])
+        and starts_with(o.path, ${principal.scopePath})
+    ), claim as (
+      insert into payment_key (idempotency_key, customer_id, payment_id, input_hash)
+      select y.k, y.customer_id, y.payment_id, y.h from (
+        select x.k, x.h, c.customer_id, nextval('payment_id_seq') as payment_id
+        from rows from (json_to_recordset(${JSON.stringify(items.map((item) => ({ k: item.key, n: item.customerNo, h: item.inputHash })))}::json)
+          as (k text, n text, h text)) with ordinality as x(k, n, h, ord)
+        join c on c.customer_no = x.n
+        order by x.ord) y
+      order by y.k
+      on conflict (idempotency_key) do nothing
+      returning idempotency_key, payment_id, customer_id
+    ), locked as (
+      select count(pg_advisory_xact_lock(s.customer_id)) as n
+      from (select distinct customer_id from claim order by 1) s
+    )
+    select (select json_agg(c) from c) as customers,
+      (select json_agg(json_build_object('k', idempotency_key, 'p', payment_id)) from claim) as claims,
+      (select n from locked) as locked,
+      set_config('plan_cache_mode', coalesce(${plans === 'generic' ? GENERIC_PLAN_MODE : null}::text,
+        current_setting('plan_cache_mode')), true) as plan_mode`.execute(trx);
+  const row = result.rows[0]!;
+  return {
+    customers: new Map(
+      (row.customers ?? []).map((customer) => [
+        customer.customer_no,
+        { ...customer, customer_id: Number(customer.customer_id) },
+      ]),
+    ),
+    claimed: new Map((row.claims ?? []).map((claim) => [claim.k, Number(claim.p)])),
+  };
 }

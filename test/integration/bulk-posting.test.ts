@@ -73,12 +73,22 @@ describeEachDatabase('posting in bulk', (kind) => {
 
   it('allocates exactly as posting one by one, and a rerun posts nothing new', async () => {
     for (const input of inputs) await postPayment(one.db, CLI_PRINCIPAL, input);
-    const first = await postPaymentsInBulk(bulk.db, CLI_PRINCIPAL, inputs, { chunkSize: 97 });
+    // Chunks of 50 payments (at most 550 rows) are written by one statement, chunks of 200 (at
+    // least 1,400 rows) by COPY: both must allocate as posting one by one.
+    const byStatement = await postPaymentsInBulk(bulk.db, CLI_PRINCIPAL, inputs.slice(0, 200), {
+      chunkSize: 50,
+    });
+    const byCopy = await postPaymentsInBulk(bulk.db, CLI_PRINCIPAL, inputs.slice(200), { chunkSize: 200 });
+    const first = {
+      posted: byStatement.posted + byCopy.posted,
+      replayed: byStatement.replayed + byCopy.replayed,
+      receipts: new Map([...byStatement.receipts, ...byCopy.receipts]),
+    };
     expect(first).toMatchObject({ posted: inputs.length, replayed: 0 });
     expect(await allocationsByKey(bulk)).toEqual(await allocationsByKey(one));
     const again = await postPaymentsInBulk(bulk.db, CLI_PRINCIPAL, inputs, { chunkSize: 1000 });
     expect(again).toMatchObject({ posted: 0, replayed: inputs.length });
-    expect([...again.receipts]).toEqual([...first.receipts]);
+    expect(again.receipts).toEqual(first.receipts);
     expect((await verifyLedger(bulk.db)).problems).toEqual([]);
     const changed = { ...inputs[0]!, amountFen: fen(inputs[0]!.amountFen + 1) };
     const conflict = await postPaymentsInBulk(bulk.db, CLI_PRINCIPAL, [changed]).catch(

@@ -2,7 +2,8 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { AppError } from '../../src/app/errors.js';
 import { principalForLogin } from '../../src/app/log-in.js';
-import { postPayment } from '../../src/app/post-payment.js';
+import { postPaymentBatch } from '../../src/app/payment-batcher.js';
+import { type PostedPayment, postPayment } from '../../src/app/post-payment.js';
 import { reversePayment } from '../../src/app/reverse-payment.js';
 import { verifyLedger } from '../../src/app/queries/verify-ledger.js';
 import { CLI_PRINCIPAL, type Principal } from '../../src/app/principal.js';
@@ -224,6 +225,65 @@ describeEachDatabase('posting a payment', (kind) => {
         .where('idempotency_key', '=', 'channel:BANK01:T-42')
         .execute();
       expect(posted).toHaveLength(1);
+    },
+  );
+
+  it.runIf(kind === 'postgres')(
+    'settles each bill once when concurrent batches pay the same customers, with shared keys in any order',
+    async () => {
+      const payers = (
+        await sql<{ customer_no: string; customer_id: number; owed: number }>`
+          select c.customer_no, c.customer_id, sum(b.amount_fen)::int8 as owed from customer c
+          join bill b on b.customer_id = c.customer_id
+          join bill_release r on r.customer_id = b.customer_id and r.bill_id = b.bill_id
+          where c.station_id = 11 and c.customer_id <> ${customer.customer_id}
+          group by c.customer_no, c.customer_id
+          order by c.customer_id limit 3`.execute(database.db)
+      ).rows;
+      expect(payers).toHaveLength(3);
+      const item = (key: string, payer: (typeof payers)[number]) => ({
+        input: {
+          idempotencyKey: key,
+          customerNo: payer.customer_no,
+          amountFen: fen(Number(payer.owed)),
+          paidAt: new Date('2026-11-07T09:00:00+08:00'),
+          businessDate: '2026-11-07' as LocalDate,
+          source: { kind: 'channel' as const, channelCode: 'BANK02', txnId: key },
+        },
+      });
+      // Six batches at once, each paying every customer what it owes; batches 0 and 1 also carry
+      // the keys S0 and S1, in opposite orders.
+      const batches = Array.from({ length: 6 }, (_, b) =>
+        payers.map((payer, c) => item(`batch:${b}:${c}`, payer)),
+      );
+      const shared = [item('batch:S0', payers[0]!), item('batch:S1', payers[1]!)];
+      batches[0]!.push(...shared);
+      batches[1]!.push(...[...shared].reverse());
+      const others = await Promise.all(batches.map(() => database.openAnother!(1)));
+      const answers = await Promise.all(
+        batches.map((batch, b) => postPaymentBatch(others[b]!.db, cashier, batch)),
+      );
+      const posted = answers.flat();
+      expect(posted.filter((answer) => answer instanceof Error)).toEqual([]);
+      const receipts = new Map<string, Set<string>>();
+      batches.flat().forEach((entry, k) => {
+        const seen = receipts.get(entry.input.idempotencyKey) ?? new Set<string>();
+        seen.add((posted[k] as PostedPayment).receiptNo);
+        receipts.set(entry.input.idempotencyKey, seen);
+      });
+      expect([...receipts.values()].every((seen) => seen.size === 1)).toBe(true);
+      expect((posted as PostedPayment[]).filter((answer) => !answer.replayed)).toHaveLength(20);
+      // Each customer's bills were settled once; the other five payments became prepaid.
+      for (const payer of payers) {
+        const paid = await sql<{ principal: number }>`
+          select coalesce(sum(amount_fen), 0)::int8 as principal from allocation
+          where customer_id = ${payer.customer_id} and kind = 'principal'`.execute(database.db);
+        expect(Number(paid.rows[0]!.principal)).toBe(Number(payer.owed));
+      }
+      // (An earlier test leaves an unbalanced entry on another customer on purpose.)
+      const ids = new Set(payers.map((payer) => Number(payer.customer_id)));
+      const problems = (await verifyLedger(database.db)).problems;
+      expect(problems.filter((problem) => ids.has(Number(problem.customerId)))).toEqual([]);
     },
   );
 });

@@ -16,7 +16,7 @@ const types = {
 /**
  * Statements with few parameters are the hot transactional ones (posting a payment, a query by
  * customer): they are prepared once per connection, named by a hash of their text, so the server
- * parses them once (the single-payment paths also ask for generic plans: see preferGenericPlans). Bulk statements (many rows, many parameters) vary in shape and are
+ * parses them once (the single-payment paths also ask for generic plans: see GENERIC_PLANS_SQL). Bulk statements (many rows, many parameters) vary in shape and are
  * not kept.
  */
 const PREPARE_MAX_PARAMETERS = 48;

@@ -102,9 +102,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       rateLimiter: new RateLimiter(),
       // On PostgreSQL concurrent payments share commits; the embedded database runs one statement
       // at a time, where the single path is faster.
-      ...(deps.databaseKind === 'postgres'
-        ? { batcher: new PaymentBatcher(deps.db, { maxBatch: 32, maxInFlight: 8 }) }
-        : {}),
+      ...(deps.databaseKind === 'postgres' ? { batcher: new PaymentBatcher(deps.db) } : {}),
     }),
     {
       prefix: '/channel/v1',

@@ -65,7 +65,7 @@ for (const mode of modes) {
           businessDate: '2026-11-10',
           source: { kind: 'channel', channelCode: 'BENCH', txnId: `bench:${mode}:${k}` },
         };
-        if (batcher) await batcher.submit(cashier, { input });
+        if (batcher) await batcher.submit({ principal: cashier, input });
         else await postPayment(database.db, cashier, input);
         latencies.push(Number(process.hrtime.bigint() - t0) / 1e6);
       }

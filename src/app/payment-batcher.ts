@@ -2,12 +2,13 @@ import { type Kysely, sql } from 'kysely';
 import type { DB } from '../adapters/db/schema.js';
 import { lockChannelDay } from './channel-collection.js';
 import { AppError } from './errors.js';
-import { type ClaimedPayment, claimPayments, planAndWrite } from './post-payments-in-bulk.js';
+import { type ClaimedPayment, claimPayments, inScope, planAndWrite } from './post-payments-in-bulk.js';
 import { type PostPaymentInput, type PostedPayment, paymentInputHash, postPayment } from './post-payment.js';
 import { type Principal, requirePermission } from './principal.js';
 
-/** One payment request with the checks its channel needs (see postPayment's options). */
+/** One payment request, by whom, with the checks its channel needs (see postPayment's options). */
 export interface BatchItem {
+  readonly principal: Principal;
   readonly input: PostPaymentInput;
   readonly channelDay?: { readonly channelCode: string; readonly businessDate: string };
   readonly requestNonce?: { readonly key: string; readonly at: Date; readonly windowStart: Date };
@@ -15,16 +16,15 @@ export interface BatchItem {
 
 /**
  * Posts concurrent payment requests in one transaction and one durable commit (group commit in
- * the application): the same checks and results as postPayment, item by item. Items that cannot
- * go in the batch get their own answer: an unknown customer, a reused nonce or a closed day is
- * refused; a key posted before (a retry) is answered by postPayment's replay.
+ * the application): the same checks and results as postPayment, item by item, each by its own
+ * principal (channels, cashiers). Items that cannot go in the batch get their own answer: a
+ * missing permission, an unknown customer, a reused nonce or a closed day is refused; a key
+ * posted before (a retry) is answered by postPayment's replay.
  */
 export async function postPaymentBatch(
   db: Kysely<DB>,
-  principal: Principal,
   items: readonly BatchItem[],
 ): Promise<(PostedPayment | Error)[]> {
-  requirePermission(principal, 'payment.post');
   const answers: (PostedPayment | Error | undefined)[] = new Array(items.length);
   const replays: number[] = [];
   await db.transaction().execute(async (trx) => {
@@ -69,7 +69,10 @@ export async function postPaymentBatch(
     items.forEach((item, k) => {
       const input = item.input;
       const day = item.channelDay;
-      if (item.requestNonce && (repeated.has(k) || !fresh.has(item.requestNonce.key))) {
+      const refused = permissionError(item.principal);
+      if (refused) {
+        answers[k] = refused;
+      } else if (item.requestNonce && (repeated.has(k) || !fresh.has(item.requestNonce.key))) {
         answers[k] = new AppError('channel_nonce_reused', 'X-Nonce was used within the last 600 s');
       } else if (!Number.isSafeInteger(input.amountFen) || input.amountFen <= 0) {
         answers[k] = new AppError('validation_failed', 'amount: must be more than 0.00');
@@ -88,20 +91,20 @@ export async function postPaymentBatch(
     if (candidates.length === 0) return;
     const { customers: byNo, claimed } = await claimPayments(
       trx,
-      principal,
       candidates.map((k) => ({
         key: items[k]!.input.idempotencyKey,
         customerNo: items[k]!.input.customerNo,
         inputHash: hashes.get(items[k]!.input.idempotencyKey)!,
+        scopePath: items[k]!.principal.scopePath,
       })),
       'generic',
     );
     const toWrite: ClaimedPayment[] = [];
     const indexOf = new Map<string, number>();
     for (const k of candidates) {
-      const input = items[k]!.input;
+      const { input, principal } = items[k]!;
       const customer = byNo.get(input.customerNo);
-      if (!customer) {
+      if (!customer || !inScope(customer, principal)) {
         answers[k] = new AppError('not_found', `customer ${input.customerNo} not found`);
         continue;
       }
@@ -112,6 +115,7 @@ export async function postPaymentBatch(
       }
       indexOf.set(input.idempotencyKey, k);
       toWrite.push({
+        principal,
         input,
         customerId: customer.customer_id,
         customerNo: customer.customer_no,
@@ -121,18 +125,27 @@ export async function postPaymentBatch(
       });
     }
     if (toWrite.length === 0) return;
-    const written = await planAndWrite(trx, principal, toWrite);
+    const written = await planAndWrite(trx, toWrite);
     for (const [key, payment] of written) answers[indexOf.get(key)!] = payment;
   });
   // Retries and in-batch duplicates: the single path replays the committed result (or refuses
   // the key with another input).
   for (const k of replays) {
     const item = items[k]!;
-    answers[k] = await postPayment(db, principal, item.input, {
+    answers[k] = await postPayment(db, item.principal, item.input, {
       ...(item.channelDay ? { channelDay: item.channelDay } : {}),
     }).catch((error: Error) => error);
   }
   return answers.map((answer) => answer ?? new Error('payment batch left an item unanswered'));
+}
+
+function permissionError(principal: Principal): Error | undefined {
+  try {
+    requirePermission(principal, 'payment.post');
+    return undefined;
+  } catch (error) {
+    return error as Error;
+  }
 }
 
 /**
@@ -144,7 +157,6 @@ export async function postPaymentBatch(
  */
 export class PaymentBatcher {
   private queue: {
-    principal: Principal;
     item: BatchItem;
     resolve: (value: PostedPayment) => void;
     reject: (error: Error) => void;
@@ -159,27 +171,19 @@ export class PaymentBatcher {
     },
   ) {}
 
-  submit(principal: Principal, item: BatchItem): Promise<PostedPayment> {
+  submit(item: BatchItem): Promise<PostedPayment> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ principal, item, resolve, reject });
+      this.queue.push({ item, resolve, reject });
       this.pump();
     });
   }
 
   private pump(): void {
     while (this.inFlight < this.options.maxInFlight && this.queue.length > 0) {
-      const login = this.queue[0]!.principal.login;
-      const batch: typeof this.queue = [];
-      const rest: typeof this.queue = [];
-      for (const entry of this.queue) {
-        if (entry.principal.login === login && batch.length < this.options.maxBatch) batch.push(entry);
-        else rest.push(entry);
-      }
-      this.queue = rest;
+      const batch = this.queue.splice(0, this.options.maxBatch);
       this.inFlight += 1;
       postPaymentBatch(
         this.db,
-        batch[0]!.principal,
         batch.map((entry) => entry.item),
       )
         .then(

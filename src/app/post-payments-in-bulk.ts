@@ -93,16 +93,17 @@ async function postChunk(db: Kysely<DB>, principal: Principal, chunk: readonly P
   return inTransaction(db, async (trx) => {
     const { customers: byNo, claimed } = await claimPayments(
       trx,
-      principal,
       unique.map((input) => ({
         key: input.idempotencyKey,
         customerNo: input.customerNo,
         inputHash: hashes.get(input.idempotencyKey)!,
+        scopePath: principal.scopePath,
       })),
       'custom',
     );
     for (const input of unique) {
-      if (!byNo.has(input.customerNo))
+      const customer = byNo.get(input.customerNo);
+      if (!customer || !inScope(customer, principal))
         throw new AppError('not_found', `customer ${input.customerNo} not found`);
     }
     const receipts = new Map<string, string>();
@@ -128,10 +129,10 @@ async function postChunk(db: Kysely<DB>, principal: Principal, chunk: readonly P
 
     const written = await planAndWrite(
       trx,
-      principal,
       fresh.map((input) => {
         const customer = byNo.get(input.customerNo)!;
         return {
+          principal,
           input,
           customerId: Number(customer.customer_id),
           customerNo: customer.customer_no,
@@ -148,6 +149,8 @@ async function postChunk(db: Kysely<DB>, principal: Principal, chunk: readonly P
 
 /** A payment whose key this transaction has claimed, ready to be planned and written. */
 export interface ClaimedPayment {
+  /** Who posts it: the operator and the actor of its audit entry. */
+  readonly principal: Principal;
   readonly input: PostPaymentInput;
   readonly customerId: number;
   readonly customerNo: string;
@@ -164,7 +167,6 @@ export interface ClaimedPayment {
  */
 export async function planAndWrite(
   trx: Kysely<DB>,
-  principal: Principal,
   items: readonly ClaimedPayment[],
 ): Promise<Map<string, PostedPayment>> {
   const customerIds = [...new Set(items.map((item) => item.customerId))].sort((a, b) => a - b);
@@ -202,47 +204,59 @@ export async function planAndWrite(
       ],
       prepaidFen: fen(state.prepaidFen + plan.prepaidFen),
     });
-    addPaymentRows(rows, principal, item, plan);
+    addPaymentRows(rows, item.principal, item, plan);
   }
   await writePaymentRows(trx, rows);
   return results;
 }
 
+/** The customers a claim found, by number, with their station's path. */
+export type FoundCustomers = Map<
+  string,
+  { customer_no: string; customer_id: number; category: string; path: string }
+>;
+
+/** Whether a customer is in a principal's org subtree (others look absent to it). */
+export function inScope(customer: { readonly path: string }, principal: Principal): boolean {
+  return customer.path.startsWith(principal.scopePath);
+}
+
 /**
- * Claims idempotency keys and locks their customers in one statement. Only customers in the
- * principal's scope are found; each key of a found customer gets a new payment id (in the
+ * Claims idempotency keys and locks their customers in one statement. Each key whose customer
+ * is in the item's scope (`scopePath`, the poster's org subtree) gets a new payment id (in the
  * items' order) unless it was claimed before (a key being claimed by another transaction waits
  * for it: then it is left out, a replay). Keys are claimed in key order and customers locked in
- * id order, after all claims, so two transactions never wait for each other in a cycle.
+ * id order, after all claims, so two transactions never wait for each other in a cycle. Returns
+ * every customer found, in scope or not (check with inScope).
  */
 export async function claimPayments(
   trx: Kysely<DB>,
-  principal: Principal,
-  items: readonly { readonly key: string; readonly customerNo: string; readonly inputHash: string }[],
+  items: readonly {
+    readonly key: string;
+    readonly customerNo: string;
+    readonly inputHash: string;
+    readonly scopePath: string;
+  }[],
   /** Generic plans for the rest of the transaction (single payments and batches), or the planner's choice (bulk chunks). */
   plans: 'generic' | 'custom',
-): Promise<{
-  readonly customers: Map<string, { customer_no: string; customer_id: number; category: string }>;
-  readonly claimed: Map<string, number>;
-}> {
+): Promise<{ readonly customers: FoundCustomers; readonly claimed: Map<string, number> }> {
   const result = await sql<{
-    customers: { customer_no: string; customer_id: number; category: string }[] | null;
+    customers: { customer_no: string; customer_id: number; category: string; path: string }[] | null;
     claims: { k: string; p: number }[] | null;
   }>`
     with c as (
-      select n.customer_no, cu.customer_id, cu.category
+      select n.customer_no, cu.customer_id, cu.category, o.path
       from customer_number n
       join customer cu on cu.customer_id = n.customer_id
       join org_unit o on o.org_unit_id = cu.station_id
       where n.customer_no = any(${[...new Set(items.map((item) => item.customerNo))]}::text[])
-        and starts_with(o.path, ${principal.scopePath})
     ), claim as (
       insert into payment_key (idempotency_key, customer_id, payment_id, input_hash)
       select y.k, y.customer_id, y.payment_id, y.h from (
         select x.k, x.h, c.customer_id, nextval('payment_id_seq') as payment_id
-        from rows from (json_to_recordset(${JSON.stringify(items.map((item) => ({ k: item.key, n: item.customerNo, h: item.inputHash })))}::json)
-          as (k text, n text, h text)) with ordinality as x(k, n, h, ord)
-        join c on c.customer_no = x.n
+        from rows from (json_to_recordset(${JSON.stringify(items.map((item) => ({ k: item.key, n: item.customerNo, h: item.inputHash, s: item.scopePath })))}::json)
+          as (k text, n text, h text, s text)) with ordinality as x(k, n, h, s, ord)
+        join c on c.customer_no = x.n and starts_with(c.path, x.s)
         order by x.ord) y
       order by y.k
       on conflict (idempotency_key) do nothing

@@ -6,7 +6,7 @@ import { postPaymentBatch } from '../../src/app/payment-batcher.js';
 import { type PostedPayment, postPayment } from '../../src/app/post-payment.js';
 import { reversePayment } from '../../src/app/reverse-payment.js';
 import { verifyLedger } from '../../src/app/queries/verify-ledger.js';
-import { CLI_PRINCIPAL, type Principal } from '../../src/app/principal.js';
+import { CLI_PRINCIPAL, type Principal, channelPrincipal } from '../../src/app/principal.js';
 import type { LocalDate, Period } from '../../src/domain/local-date.js';
 import { fen } from '../../src/domain/money.js';
 import { releaseBills } from '../../src/jobs/billing/release-bills.js';
@@ -242,6 +242,7 @@ describeEachDatabase('posting a payment', (kind) => {
       ).rows;
       expect(payers).toHaveLength(3);
       const item = (key: string, payer: (typeof payers)[number]) => ({
+        principal: cashier,
         input: {
           idempotencyKey: key,
           customerNo: payer.customer_no,
@@ -260,9 +261,7 @@ describeEachDatabase('posting a payment', (kind) => {
       batches[0]!.push(...shared);
       batches[1]!.push(...[...shared].reverse());
       const others = await Promise.all(batches.map(() => database.openAnother!(1)));
-      const answers = await Promise.all(
-        batches.map((batch, b) => postPaymentBatch(others[b]!.db, cashier, batch)),
-      );
+      const answers = await Promise.all(batches.map((batch, b) => postPaymentBatch(others[b]!.db, batch)));
       const posted = answers.flat();
       expect(posted.filter((answer) => answer instanceof Error)).toEqual([]);
       const receipts = new Map<string, Set<string>>();
@@ -286,4 +285,60 @@ describeEachDatabase('posting a payment', (kind) => {
       expect(problems.filter((problem) => ids.has(Number(problem.customerId)))).toEqual([]);
     },
   );
+
+  it('posts each item of a batch as its own poster: permission, scope and audit per item', async () => {
+    const [near, far] = (
+      await sql<{ customer_no: string; customer_id: number }>`
+        (select customer_no, customer_id from customer where station_id = 11 and customer_id <> ${customer.customer_id}
+         order by customer_id desc limit 1)
+        union all
+        (select customer_no, customer_id from customer where station_id <> 11 order by customer_id limit 1)`.execute(
+        database.db,
+      )
+    ).rows;
+    const checker = await principalForLogin(database.db, 's01.checker1');
+    const bank = channelPrincipal('BANK03', 'Bank 3');
+    const item = (principal: Principal, key: string, customerNo: string) => ({
+      principal,
+      input: {
+        idempotencyKey: key,
+        customerNo,
+        amountFen: fen(1500),
+        paidAt: new Date('2026-11-08T09:00:00+08:00'),
+        businessDate: '2026-11-08' as LocalDate,
+        source:
+          principal.kind === 'channel'
+            ? { kind: 'channel' as const, channelCode: 'BANK03', txnId: key }
+            : { kind: 'counter' as const, staffId: principal.staffId ?? 0 },
+      },
+    });
+    const answers = await postPaymentBatch(database.db, [
+      item(cashier, 'mixed:1', near!.customer_no),
+      item(cashier, 'mixed:2', far!.customer_no),
+      item(checker, 'mixed:3', near!.customer_no),
+      item(bank, 'mixed:4', far!.customer_no),
+    ]);
+    expect(answers.map((answer) => (answer instanceof Error ? codeOf(answer) : 'posted'))).toEqual([
+      'posted',
+      'not_found',
+      'forbidden',
+      'posted',
+    ]);
+    const audit = await sql<{ actor_kind: string; actor_id: string; object_id: string }>`
+      select actor_kind, actor_id, object_id from audit_log
+      where action = 'payment.post' and object_id = any(${answers.flatMap((answer) => (answer instanceof Error ? [] : [answer.receiptNo]))}::text[])
+      order by object_id`.execute(database.db);
+    expect(audit.rows.map((row) => [row.actor_kind, row.actor_id])).toEqual([
+      ['staff', String(cashier.staffId)],
+      ['channel', 'BANK03'],
+    ]);
+    const operators = await sql<{ idempotency_key: string; operator_staff_id: number | null }>`
+      select idempotency_key, operator_staff_id from payment where idempotency_key like 'mixed:%' order by 1`.execute(
+      database.db,
+    );
+    expect(operators.rows.map((row) => [row.idempotency_key, row.operator_staff_id])).toEqual([
+      ['mixed:1', cashier.staffId],
+      ['mixed:4', null],
+    ]);
+  });
 });

@@ -89,7 +89,10 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   await app.register(healthRoutes(deps));
   await app.register(authRoutes(deps), { prefix: '/api/v1' });
   await app.register(registryRoutes(deps), { prefix: '/api/v1' });
-  await app.register(billingRoutes(deps), { prefix: '/api/v1' });
+  // On PostgreSQL concurrent payments (counters and channels alike) share commits; the embedded
+  // database runs one statement at a time, where the single path is faster.
+  const batcher = deps.databaseKind === 'postgres' ? new PaymentBatcher(deps.db) : undefined;
+  await app.register(billingRoutes({ ...deps, ...(batcher ? { batcher } : {}) }), { prefix: '/api/v1' });
   await app.register(cashRoutes(deps), { prefix: '/api/v1' });
   await app.register(ledgerRoutes(deps), { prefix: '/api/v1' });
   const channels = new ChannelDirectory(deps.db, deps.cipher.decrypt, deps.clock);
@@ -100,9 +103,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       clock: deps.clock,
       channels,
       rateLimiter: new RateLimiter(),
-      // On PostgreSQL concurrent payments share commits; the embedded database runs one statement
-      // at a time, where the single path is faster.
-      ...(deps.databaseKind === 'postgres' ? { batcher: new PaymentBatcher(deps.db) } : {}),
+      ...(batcher ? { batcher } : {}),
     }),
     {
       prefix: '/channel/v1',

@@ -4,6 +4,7 @@ import { AppError } from '../../../app/errors.js';
 import { type Principal, requirePermission } from '../../../app/principal.js';
 import { areaBillList, billDocument } from '../../../app/queries/bill-document.js';
 import { listCustomerBills } from '../../../app/queries/list-bills.js';
+import type { PaymentBatcher } from '../../../app/payment-batcher.js';
 import { postPayment } from '../../../app/post-payment.js';
 import { reversePayment } from '../../../app/reverse-payment.js';
 import { renderAreaBillListPdf, renderBillPdf } from '../../files/bill-pdf.js';
@@ -42,7 +43,12 @@ function stationScope(principal: Principal, stationId: number | undefined): numb
   return own;
 }
 
-export function billingRoutes(deps: ServerDeps): FastifyPluginAsync {
+export function billingRoutes(
+  deps: ServerDeps & {
+    /** Shares commits between concurrent payments (PostgreSQL); without it each commits alone. */
+    readonly batcher?: PaymentBatcher;
+  },
+): FastifyPluginAsync {
   return async (app) => {
     app.get<{ Params: { customerNo: string }; Querystring: { limit?: number } }>(
       '/customers/:customerNo/bills',
@@ -376,14 +382,17 @@ export function billingRoutes(deps: ServerDeps): FastifyPluginAsync {
         if (amountFen === null || amountFen <= 0)
           throw new AppError('validation_failed', 'amount: must be more than 0.00');
         const source = request.body.source ?? 'counter';
-        const result = await postPayment(deps.db, principal, {
+        const input = {
           idempotencyKey: `${source}:${principal.staffId}:${request.body.receiptKey}`,
           customerNo: request.body.customerNo,
           amountFen,
           paidAt: deps.clock.now(),
           businessDate: deps.clock.today(),
           source: { kind: source, staffId: principal.staffId ?? 0 },
-        });
+        };
+        const result = deps.batcher
+          ? await deps.batcher.submit({ principal, input })
+          : await postPayment(deps.db, principal, input);
         return {
           ...result,
           amount: formatYuan(result.amountFen),

@@ -319,7 +319,7 @@ export function channelRoutes(deps: ChannelRouteDeps): FastifyPluginAsync {
             },
             nonce ?? undefined,
             deps.batcher
-              ? (who, what, options) => deps.batcher!.submit(who, { input: what, ...options })
+              ? (who, what, options) => deps.batcher!.submit({ principal: who, input: what, ...options })
               : undefined,
           );
         } catch (error) {

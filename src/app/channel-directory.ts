@@ -154,19 +154,27 @@ export class ChannelDirectory {
    * the window. A request that defers its nonce records it in its own transaction instead, and
    * here only when that transaction failed.
    */
-  async recordNonce(requestNonce: RequestNonce): Promise<void> {
-    const { key, at: now, windowStart } = requestNonce;
-    const result = await sql<{ nonce_key: string }>`
-      insert into channel_nonce (nonce_key, seen_at)
-      select ${key}, ${now}::timestamptz
-      from (select set_config('synchronous_commit', 'off', true)) as relaxed
-      on conflict (nonce_key) do update set seen_at = excluded.seen_at
-        where channel_nonce.seen_at < ${windowStart}::timestamptz
-      returning nonce_key`.execute(this.db);
-    if (result.rows.length === 0)
-      throw new AppError(
-        'channel_nonce_reused',
-        `X-Nonce ${key.slice(key.indexOf(':') + 1)} was used within the last ${NONCE_WINDOW_SECONDS} s`,
-      );
+  recordNonce(requestNonce: RequestNonce): Promise<void> {
+    return recordNonce(this.db, requestNonce);
   }
+}
+
+/**
+ * Records a request's nonce on its own, without waiting for the disk (it is not financial);
+ * refused (channel_nonce_reused) when it was seen within the window.
+ */
+export async function recordNonce(db: Kysely<DB>, requestNonce: RequestNonce): Promise<void> {
+  const { key, at: now, windowStart } = requestNonce;
+  const result = await sql<{ nonce_key: string }>`
+    insert into channel_nonce (nonce_key, seen_at)
+    select ${key}, ${now}::timestamptz
+    from (select set_config('synchronous_commit', 'off', true)) as relaxed
+    on conflict (nonce_key) do update set seen_at = excluded.seen_at
+      where channel_nonce.seen_at < ${windowStart}::timestamptz
+    returning nonce_key`.execute(db);
+  if (result.rows.length === 0)
+    throw new AppError(
+      'channel_nonce_reused',
+      `X-Nonce ${key.slice(key.indexOf(':') + 1)} was used within the last ${NONCE_WINDOW_SECONDS} s`,
+    );
 }

@@ -1,6 +1,7 @@
 import { type Kysely, sql } from 'kysely';
 import type { DB } from '../adapters/db/schema.js';
 import { lockChannelDay } from './channel-collection.js';
+import { recordNonce } from './channel-directory.js';
 import { AppError } from './errors.js';
 import { type ClaimedPayment, claimPayments, inScope, planAndWrite } from './post-payments-in-bulk.js';
 import { type PostPaymentInput, type PostedPayment, paymentInputHash, postPayment } from './post-payment.js';
@@ -19,12 +20,47 @@ export interface BatchItem {
  * the application): the same checks and results as postPayment, item by item, each by its own
  * principal (channels, cashiers). Items that cannot go in the batch get their own answer: a
  * missing permission, an unknown customer, a reused nonce or a closed day is refused; a key
- * posted before (a retry) is answered by postPayment's replay.
+ * posted before (a retry) is answered by postPayment's replay. If the batch's transaction fails
+ * as a whole, every item is posted alone.
  */
 export async function postPaymentBatch(
   db: Kysely<DB>,
   items: readonly BatchItem[],
 ): Promise<(PostedPayment | Error)[]> {
+  const together = await postTogether(db, items).catch(() => undefined);
+  if (together) return together;
+  // The batch's transaction failed (an item the database refused, a deadlock): nothing of it was
+  // written, so each item goes alone and only a failing one fails.
+  const alone: (PostedPayment | Error)[] = [];
+  for (const item of items) alone.push(await postAlone(db, item, true));
+  return alone;
+}
+
+/**
+ * One item by the single path. With its nonce: recorded in the payment's transaction, or after
+ * it when the payment fails, as a batch records the nonce of every item it refuses (a nonce used
+ * before then wins over the payment's own error).
+ */
+async function postAlone(
+  db: Kysely<DB>,
+  item: BatchItem,
+  withNonce: boolean,
+): Promise<PostedPayment | Error> {
+  const nonce = withNonce ? item.requestNonce : undefined;
+  const answer = await postPayment(db, item.principal, item.input, {
+    ...(item.channelDay ? { channelDay: item.channelDay } : {}),
+    ...(nonce ? { requestNonce: nonce } : {}),
+  }).catch((error: Error) => error);
+  if (
+    nonce &&
+    answer instanceof Error &&
+    !(answer instanceof AppError && answer.code === 'channel_nonce_reused')
+  )
+    return (await recordNonce(db, nonce).catch((error: Error) => error)) ?? answer;
+  return answer;
+}
+
+async function postTogether(db: Kysely<DB>, items: readonly BatchItem[]): Promise<(PostedPayment | Error)[]> {
   const answers: (PostedPayment | Error | undefined)[] = new Array(items.length);
   const replays: number[] = [];
   await db.transaction().execute(async (trx) => {
@@ -130,12 +166,7 @@ export async function postPaymentBatch(
   });
   // Retries and in-batch duplicates: the single path replays the committed result (or refuses
   // the key with another input).
-  for (const k of replays) {
-    const item = items[k]!;
-    answers[k] = await postPayment(db, item.principal, item.input, {
-      ...(item.channelDay ? { channelDay: item.channelDay } : {}),
-    }).catch((error: Error) => error);
-  }
+  for (const k of replays) answers[k] = await postAlone(db, items[k]!, false);
   return answers.map((answer) => answer ?? new Error('payment batch left an item unanswered'));
 }
 

@@ -341,4 +341,39 @@ describeEachDatabase('posting a payment', (kind) => {
       ['mixed:4', null],
     ]);
   });
+
+  it('posts the good items alone when the database refuses a batch as a whole', async () => {
+    const payer = (
+      await sql<{ customer_no: string }>`
+        select customer_no from customer where station_id = 11 and customer_id <> ${customer.customer_id}
+        order by customer_id desc offset 1 limit 1`.execute(database.db)
+    ).rows[0]!;
+    const item = (key: string, businessDate: string) => ({
+      principal: cashier,
+      input: {
+        idempotencyKey: key,
+        customerNo: payer.customer_no,
+        amountFen: fen(700),
+        paidAt: new Date('2026-11-09T09:00:00+08:00'),
+        businessDate: businessDate as LocalDate,
+        source: { kind: 'counter' as const, staffId: cashier.staffId! },
+      },
+    });
+    // 30 February passes every check in the application; the database refuses the date.
+    const answers = await postPaymentBatch(database.db, [
+      item('alone:1', '2026-11-09'),
+      item('alone:2', '2026-02-30'),
+      item('alone:3', '2026-11-09'),
+    ]);
+    expect(answers.map((answer) => (answer instanceof Error ? 'error' : answer.replayed))).toEqual([
+      false,
+      'error',
+      false,
+    ]);
+    const posted = await sql<{ idempotency_key: string }>`
+      select idempotency_key from payment where idempotency_key like 'alone:%' order by 1`.execute(
+      database.db,
+    );
+    expect(posted.rows.map((row) => row.idempotency_key)).toEqual(['alone:1', 'alone:3']);
+  });
 });

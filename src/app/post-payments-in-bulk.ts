@@ -27,9 +27,10 @@ export interface BulkPostResult {
 /**
  * Posts many payments (a bank's result file, a month of the demo county) by the same rule as
  * postPayment — planPayment allocates and builds the entry — in chunks of one transaction each:
- * keys claimed in one statement, the chunk's customers locked in id order, their state read in
- * one statement, every row written by COPY. Keys posted before are replays (a rerun after a
- * crash posts only what is missing); the same key with another input is refused.
+ * keys claimed and the chunk's customers locked (in id order) in one statement, their state read
+ * in another, every row written by writePaymentRows (COPY for a large chunk). Keys posted before
+ * are replays (a rerun after a crash posts only what is missing); the same key with another input
+ * is refused.
  * Errors: forbidden, not_found, validation_failed, payment_key_conflict.
  */
 export async function postPaymentsInBulk(

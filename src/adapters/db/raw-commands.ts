@@ -68,7 +68,7 @@ export function encodeCopyText(rows: readonly (readonly unknown[])[], width: num
   return `${parts.join('\n')}\n`;
 }
 
-/** Column orders of journal rows written by COPY (bill releases, bulk payments). */
+/** Column orders of journal rows written by COPY (bill releases; payments: PAYMENT_TABLES in post-payment.ts). */
 export const JOURNAL_ENTRY_COLUMNS = [
   'customer_id',
   'journal_entry_id',

@@ -13,11 +13,13 @@ import { addChannel } from '../dist/app/add-channel.js';
 import { CLI_PRINCIPAL } from '../dist/app/principal.js';
 import {
   billedCounty,
+  concurrentLoad,
   ROOT,
   freshDatabase,
   machine,
   parseArgs,
   postgresServer,
+  quantileMs,
   withPaymentHistory,
 } from './support.mjs';
 
@@ -114,36 +116,22 @@ function post(pathName, body) {
 }
 
 async function load(count, prefix) {
-  const latencies = [];
   const errors = {};
-  let next = 0;
-  const started = process.hrtime.bigint();
-  await Promise.all(
-    Array.from({ length: options.connections }, async () => {
-      for (;;) {
-        const k = next++;
-        if (k >= count) return;
-        const t0 = process.hrtime.bigint();
-        const answer = await post('/channel/v1/payments', {
-          txnId: `${prefix}${k}`,
-          customerNo: customers[(k * 7919) % customers.length],
-          amount: `${5 + (k % 300)}.${String(k % 100).padStart(2, '0')}`,
-          paidAt: new Date().toISOString(),
-        });
-        latencies.push(Number(process.hrtime.bigint() - t0) / 1e6);
-        if (answer.status !== 200) errors[answer.status] = (errors[answer.status] ?? 0) + 1;
-      }
-    }),
-  );
-  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  latencies.sort((a, b) => a - b);
+  const { seconds, latencies } = await concurrentLoad(options.connections, count, async (k) => {
+    const answer = await post('/channel/v1/payments', {
+      txnId: `${prefix}${k}`,
+      customerNo: customers[(k * 7919) % customers.length],
+      amount: `${5 + (k % 300)}.${String(k % 100).padStart(2, '0')}`,
+      paidAt: new Date().toISOString(),
+    });
+    if (answer.status !== 200) errors[answer.status] = (errors[answer.status] ?? 0) + 1;
+  });
   return { seconds, latencies, errors };
 }
 
 try {
   await load(options.warmup, 'W');
   const { seconds, latencies, errors } = await load(options.payments, 'P');
-  const pct = (p) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))];
   console.log(
     JSON.stringify({
       bench: 'channel-api-payments',
@@ -154,8 +142,8 @@ try {
       serverPool: options.pool,
       seconds: Math.round(seconds * 100) / 100,
       paymentsPerSecond: Math.round(options.payments / seconds),
-      p50Ms: Math.round(pct(50) * 10) / 10,
-      p99Ms: Math.round(pct(99) * 10) / 10,
+      p50Ms: quantileMs(latencies, 0.5),
+      p99Ms: quantileMs(latencies, 0.99),
       errors,
     }),
   );

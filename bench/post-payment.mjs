@@ -13,10 +13,12 @@ import { PaymentBatcher } from '../dist/app/payment-batcher.js';
 import { postPayment } from '../dist/app/post-payment.js';
 import {
   billedCounty,
+  concurrentLoad,
   freshDatabase,
   machine,
   parseArgs,
   postgresServer,
+  quantileMs,
   withPaymentHistory,
 } from './support.mjs';
 
@@ -47,34 +49,20 @@ await withPaymentHistory(database.db, customers);
 const modes = options.commits === 'both' ? ['one', 'shared'] : [options.commits];
 for (const mode of modes) {
   const batcher = mode === 'shared' ? new PaymentBatcher(database.db) : undefined;
-  const latencies = [];
   const cpu0 = process.cpuUsage();
-  let next = 0;
-  const started = process.hrtime.bigint();
-  await Promise.all(
-    Array.from({ length: options.concurrency }, async () => {
-      for (;;) {
-        const k = next++;
-        if (k >= options.payments) return;
-        const t0 = process.hrtime.bigint();
-        const input = {
-          idempotencyKey: `bench:${mode}:${k}`,
-          customerNo: customers[(k * 7919) % customers.length],
-          amountFen: 500 + (k % 5000),
-          paidAt: new Date(),
-          businessDate: '2026-11-10',
-          source: { kind: 'channel', channelCode: 'BENCH', txnId: `bench:${mode}:${k}` },
-        };
-        if (batcher) await batcher.submit({ principal: cashier, input });
-        else await postPayment(database.db, cashier, input);
-        latencies.push(Number(process.hrtime.bigint() - t0) / 1e6);
-      }
-    }),
-  );
-  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const { seconds, latencies } = await concurrentLoad(options.concurrency, options.payments, async (k) => {
+    const input = {
+      idempotencyKey: `bench:${mode}:${k}`,
+      customerNo: customers[(k * 7919) % customers.length],
+      amountFen: 500 + (k % 5000),
+      paidAt: new Date(),
+      businessDate: '2026-11-10',
+      source: { kind: 'channel', channelCode: 'BENCH', txnId: `bench:${mode}:${k}` },
+    };
+    if (batcher) await batcher.submit({ principal: cashier, input });
+    else await postPayment(database.db, cashier, input);
+  });
   const cpu = process.cpuUsage(cpu0);
-  latencies.sort((a, b) => a - b);
-  const at = (q) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))].toFixed(1);
   console.log(
     JSON.stringify({
       bench: 'post-payment',
@@ -85,8 +73,8 @@ for (const mode of modes) {
       concurrency: options.concurrency,
       seconds: Number(seconds.toFixed(2)),
       paymentsPerSecond: Math.round(options.payments / seconds),
-      p50Ms: Number(at(0.5)),
-      p99Ms: Number(at(0.99)),
+      p50Ms: quantileMs(latencies, 0.5),
+      p99Ms: quantileMs(latencies, 0.99),
       nodeCpuMsPerPayment: Number(((cpu.user + cpu.system) / 1000 / options.payments).toFixed(3)),
     }),
   );

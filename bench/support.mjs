@@ -48,6 +48,35 @@ export function parseArgs(argv, defaults) {
   return options;
 }
 
+/**
+ * Runs jobs 0…count-1 on `workers` concurrent loops, each taking the next job when its last one
+ * ends. Returns the wall seconds and every job's latency in ms, sorted.
+ */
+export async function concurrentLoad(workers, count, job) {
+  const latencies = [];
+  let next = 0;
+  const started = process.hrtime.bigint();
+  await Promise.all(
+    Array.from({ length: workers }, async () => {
+      for (;;) {
+        const k = next++;
+        if (k >= count) return;
+        const t0 = process.hrtime.bigint();
+        await job(k);
+        latencies.push(Number(process.hrtime.bigint() - t0) / 1e6);
+      }
+    }),
+  );
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  latencies.sort((a, b) => a - b);
+  return { seconds, latencies };
+}
+
+/** The q-quantile (0 to 1) of sorted latencies, in ms to one decimal. */
+export function quantileMs(sorted, q) {
+  return Math.round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] * 10) / 10;
+}
+
 export function machine() {
   return `${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}`;
 }

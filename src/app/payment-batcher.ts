@@ -3,7 +3,8 @@ import type { DB } from '../adapters/db/schema.js';
 import { lockChannelDay } from './channel-collection.js';
 import { recordNonce } from './channel-directory.js';
 import { AppError } from './errors.js';
-import { type ClaimedPayment, claimPayments, inScope, planAndWrite } from './post-payments-in-bulk.js';
+import { isWithinScope } from '../domain/staff-role.js';
+import { type ClaimedPayment, claimPayments, planAndWrite } from './post-payments-in-bulk.js';
 import { type PostPaymentInput, type PostedPayment, paymentInputHash, postPayment } from './post-payment.js';
 import { type Principal, requirePermission } from './principal.js';
 
@@ -140,7 +141,7 @@ async function postTogether(db: Kysely<DB>, items: readonly BatchItem[]): Promis
     for (const k of candidates) {
       const { input, principal } = items[k]!;
       const customer = byNo.get(input.customerNo);
-      if (!customer || !inScope(customer, principal)) {
+      if (!customer || !isWithinScope(principal.scopePath, customer.path)) {
         answers[k] = new AppError('not_found', `customer ${input.customerNo} not found`);
         continue;
       }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { CompiledQuery, type Kysely, type Transaction, sql } from 'kysely';
-import { copyRows } from '../adapters/db/raw-commands.js';
+import { JOURNAL_ENTRY_COLUMN_TYPES, POSTING_COLUMN_TYPES, copyRows } from '../adapters/db/raw-commands.js';
 import type { DB } from '../adapters/db/schema.js';
 import { type OpenItem, allocatePayment } from '../domain/ledger/allocate-payment.js';
 import { type LedgerAccountCode, type Posting, assertBalanced } from '../domain/ledger/bill-release-entry.js';
@@ -300,25 +300,8 @@ export function planPayment(
 
 /** The columns a payment writes, per table, with their types (in COPY order). */
 const PAYMENT_TABLES = {
-  journal_entry: {
-    customer_id: 'bigint',
-    journal_entry_id: 'bigint',
-    kind: 'text',
-    effective_on: 'date',
-    idempotency_key: 'text',
-    source_type: 'text',
-    source_id: 'text',
-    memo: 'text',
-    created_by: 'bigint',
-  },
-  posting: {
-    customer_id: 'bigint',
-    journal_entry_id: 'bigint',
-    line_no: 'smallint',
-    ledger_account_code: 'text',
-    sub_key: 'text',
-    amount_fen: 'bigint',
-  },
+  journal_entry: JOURNAL_ENTRY_COLUMN_TYPES,
+  posting: POSTING_COLUMN_TYPES,
   payment: {
     customer_id: 'bigint',
     payment_id: 'bigint',

@@ -1,6 +1,7 @@
 import { type Kysely, sql } from 'kysely';
 import type { DB } from '../adapters/db/schema.js';
 import { fen } from '../domain/money.js';
+import { isWithinScope } from '../domain/staff-role.js';
 import { AppError } from './errors.js';
 import { GENERIC_PLAN_MODE, inTransaction } from './in-transaction.js';
 import {
@@ -104,7 +105,7 @@ async function postChunk(db: Kysely<DB>, principal: Principal, chunk: readonly P
     );
     for (const input of unique) {
       const customer = byNo.get(input.customerNo);
-      if (!customer || !inScope(customer, principal))
+      if (!customer || !isWithinScope(principal.scopePath, customer.path))
         throw new AppError('not_found', `customer ${input.customerNo} not found`);
     }
     const receipts = new Map<string, string>();
@@ -135,7 +136,7 @@ async function postChunk(db: Kysely<DB>, principal: Principal, chunk: readonly P
         return {
           principal,
           input,
-          customerId: Number(customer.customer_id),
+          customerId: customer.customer_id,
           customerNo: customer.customer_no,
           category: customer.category,
           paymentId: claimed.get(input.idempotencyKey)!,
@@ -170,7 +171,7 @@ export async function planAndWrite(
   trx: Kysely<DB>,
   items: readonly ClaimedPayment[],
 ): Promise<Map<string, PostedPayment>> {
-  const customerIds = [...new Set(items.map((item) => item.customerId))].sort((a, b) => a - b);
+  const customerIds = [...new Set(items.map((item) => item.customerId))];
   const stateOf = await loadCustomerStates(trx, customerIds);
   const rows = emptyPaymentRows();
   const results = new Map<string, PostedPayment>();
@@ -217,18 +218,13 @@ export type FoundCustomers = Map<
   { customer_no: string; customer_id: number; category: string; path: string }
 >;
 
-/** Whether a customer is in a principal's org subtree (others look absent to it). */
-export function inScope(customer: { readonly path: string }, principal: Principal): boolean {
-  return customer.path.startsWith(principal.scopePath);
-}
-
 /**
  * Claims idempotency keys and locks their customers in one statement. Each key whose customer
  * is in the item's scope (`scopePath`, the poster's org subtree) gets a new payment id (in the
  * items' order) unless it was claimed before (a key being claimed by another transaction waits
  * for it: then it is left out, a replay). Keys are claimed in key order and customers locked in
  * id order, after all claims, so two transactions never wait for each other in a cycle. Returns
- * every customer found, in scope or not (check with inScope).
+ * every customer found, in scope or not (check with isWithinScope).
  */
 export async function claimPayments(
   trx: Kysely<DB>,

@@ -406,10 +406,10 @@ export function billCustomer(
   let missing = meters.length === 0;
   let demand: Decimal | null = null;
   for (const meter of meters) {
-    const openingRead = facts.openingReads.get(customer.customer_id, meter.meter_id);
+    const openingRead = meter.opening;
     const opening = openingRead ? readValues(openingRead) : jsonValues(meter.initial_reads);
     const openingDate = openingRead ? openingRead.read_on : addDays(meter.installed_on as LocalDate, -1);
-    const closingRead = facts.closingReads.get(customer.customer_id, meter.meter_id);
+    const closingRead = meter.closing;
     const change = facts.changes.get(customer.customer_id, meter.meter_id);
     let closing: RegisterValues;
     let closingDate: string;

@@ -15,7 +15,14 @@ const Reference = DecimalJs.clone({
 const decimalText = fc
   .tuple(
     fc.boolean(),
-    fc.oneof(fc.bigInt({ min: 0n, max: 10n ** 6n }), fc.bigInt({ min: 0n, max: 10n ** 30n })),
+    fc.oneof(
+      fc.bigInt({ min: 0n, max: 10n ** 6n }),
+      fc.bigInt({ min: 0n, max: 10n ** 30n }),
+      // Coefficients around 2^53, where the representation changes from a double to a BigInt,
+      // and of a size whose products and aligned sums cross it.
+      fc.bigInt({ min: 2n ** 52n - 1000n, max: 2n ** 53n + 1000n }),
+      fc.bigInt({ min: 0n, max: 10n ** 10n }),
+    ),
     fc.integer({ min: 0, max: 12 }),
     fc.integer({ min: -3, max: 3 }),
   )

@@ -474,6 +474,23 @@ export class Decimal {
   }
 
   #text(signedZero: boolean): string {
+    const c = this.#c;
+    // A number coefficient with 0 ≤ scale ≤ 29 is always in plain notation (its exponent lies
+    // between -29 and 15): written without the digit-string round trip below.
+    if (typeof c === 'number' && this.#e >= 0 && this.#e <= 29) {
+      if (c === 0) return signedZero && this.#nz ? '-0' : '0';
+      let magnitude = c < 0 ? -c : c;
+      let e = this.#e;
+      while (e > 0 && magnitude % 10 === 0) {
+        magnitude /= 10;
+        e -= 1;
+      }
+      const sign = c < 0 ? '-' : '';
+      const text = String(magnitude);
+      if (e === 0) return sign + text;
+      if (text.length > e) return `${sign}${text.slice(0, text.length - e)}.${text.slice(text.length - e)}`;
+      return `${sign}0.${'0'.repeat(e - text.length)}${text}`;
+    }
     const { digits, e } = this.#digits();
     const exponent = digits.length - 1 - e;
     if (digits !== '0' && (exponent <= EXP_NEG || exponent >= EXP_POS)) {

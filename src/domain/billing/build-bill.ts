@@ -304,11 +304,20 @@ function monthTariff(tariff: BillTariff, month: number): BillTariff {
   );
 }
 
+// A tariff's versions are the same list for every customer on the tariff: sorted once.
+const sortedVersions = new WeakMap<readonly TariffVersionDef[], readonly TariffVersionDef[]>();
+
+function byEffectiveFrom(versions: readonly TariffVersionDef[]): readonly TariffVersionDef[] {
+  return remember(sortedVersions, versions, () =>
+    [...versions].sort((a, b) => (a.effectiveFrom < b.effectiveFrom ? -1 : 1)),
+  );
+}
+
 function versionParts(versions: readonly TariffVersionDef[], spanFrom: LocalDate, spanTo: LocalDate) {
   const from = dayNumber(spanFrom);
   const to = dayNumber(spanTo);
   const parts: { version: TariffVersionDef; days: number }[] = [];
-  for (const version of [...versions].sort((a, b) => (a.effectiveFrom < b.effectiveFrom ? -1 : 1))) {
+  for (const version of byEffectiveFrom(versions)) {
     // A version covers the days d with effectiveFrom ≤ d < effectiveTo; the span covers from < d ≤ to.
     const start = Math.max(from + 1, dayNumber(version.effectiveFrom));
     const end = Math.min(to, version.effectiveTo ? dayNumber(version.effectiveTo) - 1 : to);

@@ -409,12 +409,16 @@ function adjustTiers(tariff: BillTariff, definition: unknown, input: BuildBillIn
   );
 }
 
+const USAGE_DECIMALS = ['basicFraction', 'kvarh', 'capacityKva', 'demandKw', 'contractDemandKw'] as const;
+
 function usageRecord(usage: BillUsage): Record<string, unknown> {
-  const record: Record<string, unknown> = {
-    kwh: Object.fromEntries(Object.entries(usage.kwh).map(([k, v]) => [k, (v as Decimal).toString()])),
-    priorKwh: usage.priorKwh.toString(),
-  };
-  for (const name of ['basicFraction', 'kvarh', 'capacityKva', 'demandKw', 'contractDemandKw'] as const) {
+  const kwh: Record<string, string> = {};
+  for (const register of TOU_REGISTERS) {
+    const value = usage.kwh[register];
+    if (value !== undefined) kwh[register] = value.toString();
+  }
+  const record: Record<string, unknown> = { kwh, priorKwh: usage.priorKwh.toString() };
+  for (const name of USAGE_DECIMALS) {
     const value = usage[name];
     if (value !== undefined) record[name] = value.toString();
   }

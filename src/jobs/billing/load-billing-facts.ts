@@ -39,7 +39,8 @@ export interface MeterFact {
   register_digits: number;
   installed_on: string;
   removed_on: string | null;
-  initial_reads: Record<string, string>;
+  /** The reads the meter was installed with; null when an opening read was found in the last months. */
+  initial_reads: Record<string, string> | null;
   /** This period's read (a correction supersedes the read it corrects), if there is one. */
   closing: ReadFact | null;
   /** The latest earlier read, if there is one. */
@@ -171,7 +172,9 @@ export async function loadBillingFacts(
   const [meterRows, changeRows, historyRows, confirmedRows, capacityRows] = await Promise.all([
     sql<MeterRow>`
       select m.customer_id, m.meter_id, m.meter_no, m.multiplier, m.register_digits, m.installed_on,
-             m.removed_on, m.initial_reads,
+             m.removed_on,
+             -- A meter's initial reads open its first period only: sent when no earlier read is.
+             case when o.read_on is null then m.initial_reads end as initial_reads,
              cr.read_on as c_read_on, cr.kind as c_kind, cr.total as c_total, cr.sharp as c_sharp,
              cr.peak as c_peak, cr.flat as c_flat, cr.valley as c_valley, cr.reactive as c_reactive,
              cr.demand as c_demand,

@@ -407,7 +407,7 @@ export function billCustomer(
   let demand: Decimal | null = null;
   for (const meter of meters) {
     const openingRead = meter.opening;
-    const opening = openingRead ? readValues(openingRead) : jsonValues(meter.initial_reads);
+    const opening = openingRead ? readValues(openingRead) : jsonValues(meter.initial_reads ?? {});
     const openingDate = openingRead ? openingRead.read_on : addDays(meter.installed_on as LocalDate, -1);
     const closingRead = meter.closing;
     const change = facts.changes.get(customer.customer_id, meter.meter_id);

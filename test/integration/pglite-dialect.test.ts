@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/adapters/db/database.js';
-import { copyRows } from '../../src/adapters/db/raw-commands.js';
+import { CopyRows, copyRows } from '../../src/adapters/db/raw-commands.js';
 import { createTestDatabase, describeEachDatabase } from '../support/databases.js';
 
 describe('PGlite dialect', () => {
@@ -141,6 +141,28 @@ describeEachDatabase('both backends', (kind) => {
             database.db,
           );
           expect(back.rows.map((row) => row.value)).toEqual(clean);
+        },
+      ),
+      { numRuns: 30 },
+    );
+  });
+
+  it('writes rows gathered in chunks (CopyRows) exactly once each, in order', async () => {
+    await sql`create table copy_chunks (id int primary key, value text)`.execute(database.db);
+    let nextId = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 7 }),
+        fc.array(fc.option(fc.string({ maxLength: 12 }), { nil: null }), { maxLength: 25 }),
+        async (chunkRows, values) => {
+          const from = nextId;
+          const gathered = new CopyRows('copy_chunks', ['id', 'value'], chunkRows);
+          for (const value of values) gathered.add([++nextId, value]);
+          expect(gathered.count).toBe(values.length);
+          await database.db.transaction().execute((trx) => gathered.copy(trx));
+          const back = await sql<{ id: number; value: string | null }>`
+            select id, value from copy_chunks where id > ${from} order by id`.execute(database.db);
+          expect(back.rows).toEqual(values.map((value, k) => ({ id: from + k + 1, value })));
         },
       ),
       { numRuns: 30 },

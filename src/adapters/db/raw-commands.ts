@@ -24,15 +24,63 @@ export async function copyRows(
   columns: readonly string[],
   rows: readonly (readonly unknown[])[],
 ): Promise<void> {
+  checkIdentifiers(table, columns);
+  if (rows.length === 0) return;
+  await copyText(executor, table, columns, encodeCopyText(rows, columns.length));
+}
+
+function checkIdentifiers(table: string, columns: readonly string[]): void {
   if (!IDENTIFIER.test(table) || columns.some((column) => !IDENTIFIER.test(column))) {
     throw new Error(`copyRows: invalid identifier in ${table}(${columns.join(',')})`);
   }
-  if (rows.length === 0) return;
-  await executor.executeQuery(
-    CompiledQuery.raw(`copy ${table} (${columns.join(', ')}) from stdin`, [
-      encodeCopyText(rows, columns.length),
-    ]),
-  );
+}
+
+/**
+ * Rows for one COPY, gathered as a job makes them and encoded every `chunkRows` rows: what is
+ * kept until the COPY is a few flat strings, not thousands of row arrays (which every young-
+ * generation collection would copy again).
+ */
+export class CopyRows {
+  readonly #width: number;
+  readonly #chunkRows: number;
+  #rows: (readonly unknown[])[] = [];
+  readonly #chunks: string[] = [];
+  #count = 0;
+
+  constructor(
+    readonly table: string,
+    readonly columns: readonly string[],
+    chunkRows = 500,
+  ) {
+    checkIdentifiers(table, columns);
+    this.#width = columns.length;
+    this.#chunkRows = chunkRows;
+  }
+
+  get count(): number {
+    return this.#count;
+  }
+
+  add(row: readonly unknown[]): void {
+    this.#rows.push(row);
+    this.#count += 1;
+    if (this.#rows.length >= this.#chunkRows) {
+      this.#chunks.push(encodeCopyText(this.#rows, this.#width));
+      this.#rows = [];
+    }
+  }
+
+  /** Writes the rows gathered (nothing when there are none). */
+  async copy(executor: Executor): Promise<void> {
+    if (this.#count === 0) return;
+    if (this.#rows.length > 0) this.#chunks.push(encodeCopyText(this.#rows, this.#width));
+    this.#rows = [];
+    await copyText(executor, this.table, this.columns, this.#chunks.join(''));
+  }
+}
+
+async function copyText(executor: Executor, table: string, columns: readonly string[], text: string) {
+  await executor.executeQuery(CompiledQuery.raw(`copy ${table} (${columns.join(', ')}) from stdin`, [text]));
 }
 
 const ESCAPES: Readonly<Record<string, string>> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };

@@ -1,5 +1,5 @@
 import { type Kysely, type Transaction, sql } from 'kysely';
-import { copyRows } from '../../adapters/db/raw-commands.js';
+import { CopyRows } from '../../adapters/db/raw-commands.js';
 import type { DB } from '../../adapters/db/schema.js';
 import { billId, periodEnd, periodStart } from '../../domain/billing/bill-identity.js';
 import { BillingError, type TariffVersionDef, buildBill } from '../../domain/billing/build-bill.js';
@@ -292,8 +292,8 @@ async function billPartition(trx: Transaction<DB>, context: PartitionContext): P
     context.stationId,
   );
   const summary = emptySummary();
-  const bills: unknown[][] = [];
-  const lines: unknown[][] = [];
+  const bills = new CopyRows('bill', BILL_COLUMNS);
+  const lines = new CopyRows('bill_line', LINE_COLUMNS);
   const exceptions: {
     customer_id: number;
     period: string;
@@ -330,7 +330,7 @@ async function billPartition(trx: Transaction<DB>, context: PartitionContext): P
     const bill = outcome.bill;
     summary.billed += 1;
     summary.amountFen += bill.totalFen;
-    bills.push([
+    bills.add([
       customer.customer_id,
       id,
       period,
@@ -343,7 +343,7 @@ async function billPartition(trx: Transaction<DB>, context: PartitionContext): P
       JSON.stringify(bill.inputs),
     ]);
     bill.lines.forEach((line, k) => {
-      lines.push([
+      lines.add([
         customer.customer_id,
         id,
         k + 1,
@@ -354,8 +354,8 @@ async function billPartition(trx: Transaction<DB>, context: PartitionContext): P
       ]);
     });
   }
-  await copyRows(trx, 'bill', BILL_COLUMNS, bills);
-  await copyRows(trx, 'bill_line', LINE_COLUMNS, lines);
+  await bills.copy(trx);
+  await lines.copy(trx);
   for (let k = 0; k < exceptions.length; k += 1000) {
     await trx
       .insertInto('read_exception')

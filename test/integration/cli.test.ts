@@ -1,4 +1,5 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -9,6 +10,8 @@ import { runBilling } from '../../src/jobs/billing/run-billing.js';
 import { parseConfig } from '../../src/config/config.js';
 import type { TestDatabase } from '../support/databases.js';
 import { createTestDatabase, describeEachDatabase } from '../support/databases.js';
+
+const PDF_FONT = '/usr/share/fonts/truetype/wqy/wqy-microhei.ttc';
 
 /** Runs the real CLI in-process with the given environment and captures its streams. */
 async function cli(env: Record<string, string>, ...argv: string[]) {
@@ -226,6 +229,33 @@ describeEachDatabase('CLI', (kind) => {
     const badPeriod = await cli(env, 'bill', 'run', '--period', '2026-13');
     expect(badPeriod.code).toBe(2);
   });
+
+  // The PDF commands load their renderer when run (not at start-up): this runs one through the CLI.
+  it.skipIf(!existsSync(PDF_FONT) && process.env.GRIDCOLLECT_REQUIRE_SYSTEM_DEPS !== '1')(
+    'writes a customer’s bill as a PDF',
+    async () => {
+      const [customer] = JSON.parse(
+        (await cli(env, 'customer', 'list', '--limit', '1', '--json')).stdout,
+      ) as {
+        customerNo: string;
+      }[];
+      const out = path.join(dir, 'bill.pdf');
+      const result = await cli(
+        { ...env, GRIDCOLLECT_PDF_FONT: PDF_FONT },
+        'bill',
+        'pdf',
+        '--customer',
+        customer!.customerNo,
+        '--period',
+        '2026-10',
+        '--out',
+        out,
+      );
+      expect(result.stderr).toBe('');
+      expect(result.code).toBe(0);
+      expect((await readFile(out)).subarray(0, 5).toString('latin1')).toBe('%PDF-');
+    },
+  );
 
   it('lets a worker finish a billing run that was killed part-way', async () => {
     // Interrupt a billing run through the library on the CLI's own database, then run `worker`.

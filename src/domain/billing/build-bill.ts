@@ -326,12 +326,21 @@ function versionParts(versions: readonly TariffVersionDef[], spanFrom: LocalDate
   return parts;
 }
 
+const pricedByTariff = new WeakMap<BillTariff, readonly TouRegister[]>();
+
+/** The time-of-use registers a tariff has energy prices for, in register order. */
+function pricedRegisters(tariff: BillTariff): readonly TouRegister[] {
+  return remember(pricedByTariff, tariff, () =>
+    TOU_REGISTERS.filter((register) => tariff.energy[register] !== undefined),
+  );
+}
+
 /** kWh per priced register: the tariff's TOU registers from the meter's, the total on flat otherwise. */
 function registerKwh(
   tariff: BillTariff,
   consumption: BuildBillInput['consumption'],
 ): Partial<Record<TouRegister, Decimal>> {
-  const priced = TOU_REGISTERS.filter((register) => tariff.energy[register] !== undefined);
+  const priced = pricedRegisters(tariff);
   const kwh: Partial<Record<TouRegister, Decimal>> = {};
   const metered = priced.filter((register) => consumption[register] !== undefined);
   const total =
@@ -360,6 +369,7 @@ function splitByDays(
   kwh: Partial<Record<TouRegister, Decimal>>,
   days: readonly number[],
 ): Partial<Record<TouRegister, Decimal>>[] {
+  if (days.length === 1) return [kwh];
   const totalDays = days.reduce((sum, d) => sum + d, 0);
   const parts = days.map(() => ({}) as Partial<Record<TouRegister, Decimal>>);
   for (const [register, value] of Object.entries(kwh) as [TouRegister, Decimal][]) {

@@ -259,6 +259,31 @@ describeEachDatabase('billing run and release', (kind) => {
     expect(bill.rows[0]!.inputs.spanFrom).toBe(last.read_on);
   });
 
+  it('bills a corrected read instead of the read it corrects, even when dated earlier', async () => {
+    const meter = await sql<{ customer_id: number; meter_id: number; total: string }>`
+      select r.customer_id, r.meter_id, r.total
+      from meter_read r join meter m on m.customer_id = r.customer_id and m.meter_id = r.meter_id
+      join customer c on c.customer_id = r.customer_id
+      where r.period = '2026-10' and r.kind = 'actual' and r.total is not null and m.multiplier = 1
+        and c.tariff_code = 'RES-TIER' and c.closed_on is null
+        and (select count(*) from meter n where n.customer_id = r.customer_id) = 1
+      order by r.customer_id desc limit 1`.execute(database.db);
+    const last = meter.rows[0]!;
+    await sql`insert into meter_read (customer_id, meter_read_id, meter_id, period, read_on, kind, source, total)
+      values (${last.customer_id}, 999101, ${last.meter_id}, '2027-04', '2027-04-25', 'actual', 'manual',
+              ${last.total}::numeric + 500)`.execute(database.db);
+    await sql`insert into meter_read (customer_id, meter_read_id, meter_id, period, read_on, kind, source, total, supersedes_read_id)
+      values (${last.customer_id}, 999102, ${last.meter_id}, '2027-04', '2027-04-20', 'actual', 'correction',
+              ${last.total}::numeric + 50, 999101)`.execute(database.db);
+    const run = await runBilling(database.db, billOptions('2027-04' as Period));
+    expect(run.billed).toBe(1);
+    const bill = await sql<{ kwh_total: string; inputs: BillInputsRecord }>`
+      select kwh_total::text as kwh_total, inputs from bill
+      where customer_id = ${last.customer_id} and period = '2027-04'`.execute(database.db);
+    expect(bill.rows[0]!.kwh_total).toBe('50.00');
+    expect(bill.rows[0]!.inputs.spanTo).toBe('2027-04-20');
+  });
+
   it('keeps bills, customers and tariff versions, and finds any bill that is not the sum of its lines', async () => {
     expect((await verifyLedger(database.db)).problems).toEqual([]);
     const bill = await sql<{ customer_id: number }>`

@@ -160,6 +160,9 @@ describeEachDatabase('both backends', (kind) => {
           for (const value of values) gathered.add([++nextId, value]);
           expect(gathered.count).toBe(values.length);
           await database.db.transaction().execute((trx) => gathered.copy(trx));
+          // Emptied by the copy: copying again writes nothing twice.
+          expect(gathered.count).toBe(0);
+          await database.db.transaction().execute((trx) => gathered.copy(trx));
           const back = await sql<{ id: number; value: string | null }>`
             select id, value from copy_chunks where id > ${from} order by id`.execute(database.db);
           expect(back.rows).toEqual(values.map((value, k) => ({ id: from + k + 1, value })));

@@ -70,12 +70,15 @@ export class CopyRows {
     }
   }
 
-  /** Writes the rows gathered (nothing when there are none). */
+  /** Writes the rows gathered (nothing when there are none) and starts empty again. */
   async copy(executor: Executor): Promise<void> {
     if (this.#count === 0) return;
     if (this.#rows.length > 0) this.#chunks.push(encodeCopyText(this.#rows, this.#width));
+    const text = this.#chunks.join('');
     this.#rows = [];
-    await copyText(executor, this.table, this.columns, this.#chunks.join(''));
+    this.#chunks.length = 0;
+    this.#count = 0;
+    await copyText(executor, this.table, this.columns, text);
   }
 }
 

@@ -465,8 +465,7 @@ export class Decimal {
     return e === start ? this : Decimal.#of(c, e, false);
   }
 
-  #plain(signedZero: boolean): string {
-    const { digits, e } = this.#digits();
+  #plain(signedZero: boolean, digits: string, e: number): string {
     const sign = this.#c < 0 || (signedZero && this.#nz) ? '-' : '';
     if (e <= 0) return `${sign}${digits}${digits === '0' ? '' : '0'.repeat(-e)}`;
     if (e >= digits.length) return `${sign}0.${'0'.repeat(e - digits.length)}${digits}`;
@@ -474,30 +473,13 @@ export class Decimal {
   }
 
   #text(signedZero: boolean): string {
-    const c = this.#c;
-    // A number coefficient with 0 ≤ scale ≤ 29 is always in plain notation (its exponent lies
-    // between -29 and 15): written without the digit-string round trip below.
-    if (typeof c === 'number' && this.#e >= 0 && this.#e <= 29) {
-      if (c === 0) return signedZero && this.#nz ? '-0' : '0';
-      let magnitude = c < 0 ? -c : c;
-      let e = this.#e;
-      while (e > 0 && magnitude % 10 === 0) {
-        magnitude /= 10;
-        e -= 1;
-      }
-      const sign = c < 0 ? '-' : '';
-      const text = String(magnitude);
-      if (e === 0) return sign + text;
-      if (text.length > e) return `${sign}${text.slice(0, text.length - e)}.${text.slice(text.length - e)}`;
-      return `${sign}0.${'0'.repeat(e - text.length)}${text}`;
-    }
     const { digits, e } = this.#digits();
     const exponent = digits.length - 1 - e;
     if (digits !== '0' && (exponent <= EXP_NEG || exponent >= EXP_POS)) {
       const mantissa = digits.length > 1 ? `${digits[0]}.${digits.slice(1)}` : digits;
       return `${this.#c < 0 ? '-' : ''}${mantissa}e${exponent < 0 ? '-' : '+'}${Math.abs(exponent)}`;
     }
-    return this.#plain(signedZero);
+    return this.#plain(signedZero, digits, e);
   }
 
   /** The magnitude's digits without trailing zeros, and the scale that goes with them. */

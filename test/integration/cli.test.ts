@@ -1,17 +1,25 @@
-import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { runCli } from '../../src/adapters/cli/program.js';
 import { openDatabase } from '../../src/adapters/db/database.js';
+import { findPdfFont } from '../../src/adapters/files/pdf-font.js';
 import type { Period } from '../../src/domain/local-date.js';
 import { runBilling } from '../../src/jobs/billing/run-billing.js';
 import { parseConfig } from '../../src/config/config.js';
 import type { TestDatabase } from '../support/databases.js';
 import { createTestDatabase, describeEachDatabase } from '../support/databases.js';
 
-const PDF_FONT = '/usr/share/fonts/truetype/wqy/wqy-microhei.ttc';
+/** Whether the system has a font for Chinese PDFs, found as the CLI finds it. */
+function hasPdfFont(): boolean {
+  try {
+    findPdfFont(undefined);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** Runs the real CLI in-process with the given environment and captures its streams. */
 async function cli(env: Record<string, string>, ...argv: string[]) {
@@ -231,7 +239,7 @@ describeEachDatabase('CLI', (kind) => {
   });
 
   // The PDF commands load their renderer when run (not at start-up): this runs one through the CLI.
-  it.skipIf(!existsSync(PDF_FONT) && process.env.GRIDCOLLECT_REQUIRE_SYSTEM_DEPS !== '1')(
+  it.skipIf(!hasPdfFont() && process.env.GRIDCOLLECT_REQUIRE_SYSTEM_DEPS !== '1')(
     'writes a customer’s bill as a PDF',
     async () => {
       const [customer] = JSON.parse(
@@ -241,7 +249,7 @@ describeEachDatabase('CLI', (kind) => {
       }[];
       const out = path.join(dir, 'bill.pdf');
       const result = await cli(
-        { ...env, GRIDCOLLECT_PDF_FONT: PDF_FONT },
+        env,
         'bill',
         'pdf',
         '--customer',

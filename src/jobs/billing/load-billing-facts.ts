@@ -83,18 +83,14 @@ interface MeterRow extends Omit<MeterFact, 'closing' | 'opening'> {
 }
 
 /**
- * Facts keyed by (customer, meter), looked up with the two numbers: the run looks up three
- * facts per meter, and composite string keys cost more than the pricing around them.
+ * Facts keyed by (customer, meter) (meter changes, meters awaiting an older opening read),
+ * looked up with the two numbers: composite string keys cost more than the pricing around them.
  */
 export class PerMeter<T> {
   readonly #byCustomer = new Map<number, Map<number, T>>();
 
   get(customerId: number, meterId: number): T | undefined {
     return this.#byCustomer.get(customerId)?.get(meterId);
-  }
-
-  has(customerId: number, meterId: number): boolean {
-    return this.#byCustomer.get(customerId)?.has(meterId) ?? false;
   }
 
   set(customerId: number, meterId: number, value: T): this {

@@ -1,4 +1,5 @@
 import { type Kysely, sql } from 'kysely';
+import { NONCE_WINDOW_SECONDS } from '../adapters/crypto/request-signature.js';
 import type { DB } from '../adapters/db/schema.js';
 import { lockChannelDay } from './channel-collection.js';
 import { recordNonce } from './channel-directory.js';
@@ -110,7 +111,10 @@ async function postTogether(db: Kysely<DB>, items: readonly BatchItem[]): Promis
       if (refused) {
         answers[k] = refused;
       } else if (item.requestNonce && (repeated.has(k) || !fresh.has(item.requestNonce.key))) {
-        answers[k] = new AppError('channel_nonce_reused', 'X-Nonce was used within the last 600 s');
+        answers[k] = new AppError(
+          'channel_nonce_reused',
+          `X-Nonce was used within the last ${NONCE_WINDOW_SECONDS} s`,
+        );
       } else if (!Number.isSafeInteger(input.amountFen) || input.amountFen <= 0) {
         answers[k] = new AppError('validation_failed', 'amount: must be more than 0.00');
       } else if (hashes.has(input.idempotencyKey)) {

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
 import { fileCodec } from '../dist/adapters/files/file-codec.js';
 import { createFieldCipher } from '../dist/adapters/crypto/field-cipher.js';
-import { openDatabase } from '../dist/adapters/db/database.js';
+import { openDatabase } from '../dist/db/database.js';
 import { addChannel } from '../dist/app/add-channel.js';
 import { exportWithholdingBatch, importWithholdingResult } from '../dist/app/bank-withholding.js';
 import { CLI_PRINCIPAL } from '../dist/app/principal.js';

@@ -15,7 +15,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { sql } from 'kysely';
 import { createFieldCipher } from '../dist/adapters/crypto/field-cipher.js';
-import { copyRows } from '../dist/adapters/db/raw-commands.js';
+import { copyRows } from '../dist/db/raw-commands.js';
 import { BILL_COLUMNS, LINE_COLUMNS, runBilling } from '../dist/jobs/billing/run-billing.js';
 import { createDemoCounty } from '../dist/jobs/demo/create-demo-county.js';
 import { ROOT, benchDatabase, machine, parseArgs } from './support.mjs';

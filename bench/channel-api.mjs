@@ -8,7 +8,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { sql } from 'kysely';
 import { createFieldCipher } from '../dist/adapters/crypto/field-cipher.js';
-import { openDatabase } from '../dist/adapters/db/database.js';
+import { openDatabase } from '../dist/db/database.js';
 import { addChannel } from '../dist/app/add-channel.js';
 import { CLI_PRINCIPAL } from '../dist/app/principal.js';
 import {

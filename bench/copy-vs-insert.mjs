@@ -4,8 +4,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { sql } from 'kysely';
-import { openDatabase } from '../dist/adapters/db/database.js';
-import { copyRows } from '../dist/adapters/db/raw-commands.js';
+import { openDatabase } from '../dist/db/database.js';
+import { copyRows } from '../dist/db/raw-commands.js';
 import { freshDatabase, machine, parseArgs, postgresServer } from './support.mjs';
 
 const options = parseArgs(process.argv.slice(2), { rows: 200000, batch: 1000 });

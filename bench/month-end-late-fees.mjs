@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
 import { createFieldCipher } from '../dist/adapters/crypto/field-cipher.js';
-import { openDatabase } from '../dist/adapters/db/database.js';
+import { openDatabase } from '../dist/db/database.js';
 import { postPaymentsInBulk } from '../dist/app/post-payments-in-bulk.js';
 import { CLI_PRINCIPAL } from '../dist/app/principal.js';
 import { computeMonthEndLateFees } from '../dist/jobs/late-fees/month-end-late-fees.js';

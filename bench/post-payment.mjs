@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
 import { createFieldCipher } from '../dist/adapters/crypto/field-cipher.js';
-import { openDatabase } from '../dist/adapters/db/database.js';
+import { openDatabase } from '../dist/db/database.js';
 import { principalForLogin } from '../dist/app/log-in.js';
 import { PaymentBatcher } from '../dist/app/payment-batcher.js';
 import { postPayment } from '../dist/app/post-payment.js';

@@ -86,8 +86,8 @@ export function machine() {
  * PostgreSQL cluster or removes the PGlite data directory.
  */
 export async function benchDatabase(backend, name, poolSize = 6) {
-  const { openDatabase } = await import('../dist/adapters/db/database.js');
-  const { migrateToLatest } = await import('../dist/adapters/db/migrate.js');
+  const { openDatabase } = await import('../dist/db/database.js');
+  const { migrateToLatest } = await import('../dist/db/migrate.js');
   let server = null;
   let dataDir = null;
   let target;
@@ -116,7 +116,7 @@ export async function benchDatabase(backend, name, poolSize = 6) {
  * 2026-11-03: the starting point of the payment benchmarks.
  */
 export async function billedCounty(db, { customers, encrypt }) {
-  const { migrateToLatest } = await import('../dist/adapters/db/migrate.js');
+  const { migrateToLatest } = await import('../dist/db/migrate.js');
   const { createDemoCounty } = await import('../dist/jobs/demo/create-demo-county.js');
   const { runBilling } = await import('../dist/jobs/billing/run-billing.js');
   const { releaseBills } = await import('../dist/jobs/billing/release-bills.js');

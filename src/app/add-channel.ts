@@ -1,5 +1,5 @@
 import { type Kysely, sql } from 'kysely';
-import type { DB } from '../adapters/db/schema.js';
+import type { DB } from '../db/schema.js';
 import { parseDecimal } from '../domain/decimal.js';
 import { AppError } from './errors.js';
 import { inTransaction } from './in-transaction.js';

@@ -1,5 +1,5 @@
 import { type Kysely, sql } from 'kysely';
-import type { DB } from '../adapters/db/schema.js';
+import type { DB } from '../db/schema.js';
 import { allocatePayment } from '../domain/ledger/allocate-payment.js';
 import { type Posting, assertBalanced } from '../domain/ledger/bill-release-entry.js';
 import type { LocalDate } from '../domain/local-date.js';

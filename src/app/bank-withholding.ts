@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { type Kysely, sql } from 'kysely';
-import { copyRows } from '../adapters/db/raw-commands.js';
-import type { DB } from '../adapters/db/schema.js';
+import { copyRows } from '../db/raw-commands.js';
+import type { DB } from '../db/schema.js';
 import {
   BankFileError,
   type ResultFile,

@@ -1,5 +1,5 @@
 import { type Kysely, sql } from 'kysely';
-import type { DB } from '../adapters/db/schema.js';
+import type { DB } from '../db/schema.js';
 import { type LocalDate, addDays, dayNumber } from '../domain/local-date.js';
 import { type Fen, fen, formatYuan } from '../domain/money.js';
 import { AppError } from './errors.js';

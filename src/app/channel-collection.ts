@@ -1,5 +1,5 @@
 import { type Kysely, sql } from 'kysely';
-import type { DB } from '../adapters/db/schema.js';
+import type { DB } from '../db/schema.js';
 import { channelFee } from '../domain/channel/channel-fee.js';
 import { type Fen, fen, formatYuan } from '../domain/money.js';
 import type { ChannelRecord, RequestNonce } from './channel-directory.js';

@@ -1,5 +1,5 @@
 import { type Kysely, sql } from 'kysely';
-import type { DB } from '../adapters/db/schema.js';
+import type { DB } from '../db/schema.js';
 import type { ChannelFeeTerms } from '../domain/channel/channel-fee.js';
 import {
   NONCE_PATTERN,

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { type Kysely, sql } from 'kysely';
-import type { DB } from '../adapters/db/schema.js';
+import type { DB } from '../db/schema.js';
 import { periodEnd, periodStart } from '../domain/billing/bill-identity.js';
 import { dayNumber } from '../domain/local-date.js';
 import {

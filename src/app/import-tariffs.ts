@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { DB } from '../adapters/db/schema.js';
+import type { DB } from '../db/schema.js';
 import { dayNumber, parseLocalDate } from '../domain/local-date.js';
 import { BillInputError, parseBillTariff } from '../domain/tariff/price-bill.js';
 import { AppError } from './errors.js';

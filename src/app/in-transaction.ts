@@ -1,5 +1,5 @@
 import type { Kysely, Transaction } from 'kysely';
-import type { DB } from '../adapters/db/schema.js';
+import type { DB } from '../db/schema.js';
 
 /**
  * Runs `work` in a transaction: a new one, or the caller's when `db` already is one, so that a

@@ -1,5 +1,5 @@
 import { type Kysely, sql } from 'kysely';
-import type { DB } from '../adapters/db/schema.js';
+import type { DB } from '../db/schema.js';
 
 /**
  * Journal entry ids are chosen by their writer in disjoint ranges: bill releases use the bill id,

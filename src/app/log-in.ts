@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import type { DB } from '../adapters/db/schema.js';
+import type { DB } from '../db/schema.js';
 import { isStaffRole } from '../domain/staff-role.js';
 import { AppError } from './errors.js';
 import type { Clock, PasswordVerifier, TokenGenerator } from './ports.js';

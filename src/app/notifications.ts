@@ -1,5 +1,5 @@
 import { type Kysely, sql } from 'kysely';
-import type { DB, NotificationOutboxTable } from '../adapters/db/schema.js';
+import type { DB, NotificationOutboxTable } from '../db/schema.js';
 
 /** Payment notices use the payment id; the other notices live above this. */
 export const NOTIFICATION_ID_OFFSET = 1_000_000_000_000;

@@ -1,6 +1,6 @@
 import { type Kysely, sql } from 'kysely';
 import { NONCE_WINDOW_SECONDS } from '../adapters/crypto/request-signature.js';
-import type { DB } from '../adapters/db/schema.js';
+import type { DB } from '../db/schema.js';
 import { lockChannelDay } from './channel-collection.js';
 import { recordNonce } from './channel-directory.js';
 import { AppError } from './errors.js';

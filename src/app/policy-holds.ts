@@ -1,5 +1,5 @@
 import { type Kysely, sql } from 'kysely';
-import type { DB } from '../adapters/db/schema.js';
+import type { DB } from '../db/schema.js';
 import { type LocalDate, dayNumber } from '../domain/local-date.js';
 import { customerInScope } from './customer-in-scope.js';
 import { AppError } from './errors.js';

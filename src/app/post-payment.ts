@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { CompiledQuery, type Kysely, type Transaction, sql } from 'kysely';
-import { JOURNAL_ENTRY_COLUMN_TYPES, POSTING_COLUMN_TYPES, copyRows } from '../adapters/db/raw-commands.js';
-import type { DB } from '../adapters/db/schema.js';
+import { JOURNAL_ENTRY_COLUMN_TYPES, POSTING_COLUMN_TYPES, copyRows } from '../db/raw-commands.js';
+import type { DB } from '../db/schema.js';
 import { type OpenItem, allocatePayment } from '../domain/ledger/allocate-payment.js';
 import { type LedgerAccountCode, type Posting, assertBalanced } from '../domain/ledger/bill-release-entry.js';
 import { type HoldRange, accruedLateFeeOnBill, lateFeeToCharge } from '../domain/late-fee.js';

@@ -1,5 +1,5 @@
 import { type Kysely, sql } from 'kysely';
-import type { DB } from '../adapters/db/schema.js';
+import type { DB } from '../db/schema.js';
 import { periodEnd, periodStart } from '../domain/billing/bill-identity.js';
 import { REGISTERS, type Register } from '../domain/billing/consumption.js';
 import { type EstimateMethod, estimateRead } from '../domain/billing/estimate-read.js';

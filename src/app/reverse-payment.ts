@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Kysely } from 'kysely';
-import type { DB } from '../adapters/db/schema.js';
+import type { DB } from '../db/schema.js';
 import { assertBalanced } from '../domain/ledger/bill-release-entry.js';
 import type { LocalDate } from '../domain/local-date.js';
 import { fen } from '../domain/money.js';

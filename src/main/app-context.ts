@@ -5,8 +5,8 @@ import type { Config } from '../config/config.js';
 import { systemClock } from '../adapters/clock/system-clock.js';
 import { type FieldCipher, createFieldCipher, loadFieldKey } from '../adapters/crypto/field-cipher.js';
 import { verifyPassword } from '../adapters/crypto/password-hash.js';
-import { type Database, openDatabase } from '../adapters/db/database.js';
-import { migrateToLatest } from '../adapters/db/migrate.js';
+import { type Database, openDatabase } from '../db/database.js';
+import { migrateToLatest } from '../db/migrate.js';
 import { AppError } from '../app/errors.js';
 
 /** Everything a command or the server needs, wired once. */

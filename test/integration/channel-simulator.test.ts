@@ -10,7 +10,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { simulateChannel } from '../../src/adapters/channel-client/channel-simulator.js';
 import { systemClock } from '../../src/adapters/clock/system-clock.js';
-import { openDatabase } from '../../src/adapters/db/database.js';
+import { openDatabase } from '../../src/db/database.js';
 import { addChannel } from '../../src/app/add-channel.js';
 import { CLI_PRINCIPAL } from '../../src/app/principal.js';
 import { listCustomers } from '../../src/app/queries/list-customers.js';

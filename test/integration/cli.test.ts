@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { runCli } from '../../src/adapters/cli/program.js';
-import { openDatabase } from '../../src/adapters/db/database.js';
+import { openDatabase } from '../../src/db/database.js';
 import { findPdfFont } from '../../src/adapters/files/pdf-font.js';
 import type { Period } from '../../src/domain/local-date.js';
 import { runBilling } from '../../src/jobs/billing/run-billing.js';

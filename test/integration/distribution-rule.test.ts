@@ -1,12 +1,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { Database } from '../../src/adapters/db/database.js';
-import { type SchemaInfo, describeSchema } from '../../src/adapters/db/describe-schema.js';
-import {
-  DISTRIBUTION_COLUMN,
-  LOG_TABLES,
-  LOOKUP_TABLES,
-  classifyTable,
-} from '../../src/adapters/db/table-classes.js';
+import type { Database } from '../../src/db/database.js';
+import { type SchemaInfo, describeSchema } from '../../src/db/describe-schema.js';
+import { DISTRIBUTION_COLUMN, LOG_TABLES, LOOKUP_TABLES, classifyTable } from '../../src/db/table-classes.js';
 import { createTestDatabase, describeEachDatabase } from '../support/databases.js';
 
 // The rule of docs/data-distribution.md, checked over the migrated schema: customer-scoped tables

@@ -1,12 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { Database } from '../../src/adapters/db/database.js';
-import { describeSchema, renderSchema } from '../../src/adapters/db/describe-schema.js';
-import { migrateToLatest, migrationStatus } from '../../src/adapters/db/migrate.js';
+import type { Database } from '../../src/db/database.js';
+import { describeSchema, renderSchema } from '../../src/db/describe-schema.js';
+import { migrateToLatest, migrationStatus } from '../../src/db/migrate.js';
 import { createTestDatabase, describeEachDatabase } from '../support/databases.js';
 
-const SNAPSHOT = fileURLToPath(new URL('../../src/adapters/db/schema.snapshot.txt', import.meta.url));
+const SNAPSHOT = fileURLToPath(new URL('../../src/db/schema.snapshot.txt', import.meta.url));
 
 describeEachDatabase('migrations', (kind) => {
   let database: Database;
@@ -18,7 +18,7 @@ describeEachDatabase('migrations', (kind) => {
   it('gives the committed schema snapshot when an empty database is migrated', async () => {
     const actual = renderSchema(await describeSchema(database.db));
     const committed = await readFile(SNAPSHOT, 'utf8');
-    // On a difference, regenerate with: npx gridcollect db schema > src/adapters/db/schema.snapshot.txt
+    // On a difference, regenerate with: npx gridcollect db schema > src/db/schema.snapshot.txt
     expect(actual).toBe(committed);
   });
 

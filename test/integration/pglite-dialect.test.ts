@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Database } from '../../src/adapters/db/database.js';
-import { CopyRows, copyRows } from '../../src/adapters/db/raw-commands.js';
+import type { Database } from '../../src/db/database.js';
+import { CopyRows, copyRows } from '../../src/db/raw-commands.js';
 import { createTestDatabase, describeEachDatabase } from '../support/databases.js';
 
 describe('PGlite dialect', () => {

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import pg from 'pg';
 import { describe, inject } from 'vitest';
-import { type Database, type DatabaseKind, openDatabase } from '../../src/adapters/db/database.js';
+import { type Database, type DatabaseKind, openDatabase } from '../../src/db/database.js';
 import { loadConfig } from '../../src/config/config.js';
 import { withDatabase } from './global-setup.js';
 

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { type Kysely, sql } from 'kysely';
 import { createFieldCipher } from '../../src/adapters/crypto/field-cipher.js';
-import type { DB } from '../../src/adapters/db/schema.js';
+import type { DB } from '../../src/db/schema.js';
 import type { Period } from '../../src/domain/local-date.js';
 import { type CreateDemoCountyOptions, createDemoCounty } from '../../src/jobs/demo/create-demo-county.js';
 

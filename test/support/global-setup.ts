@@ -4,8 +4,8 @@ import path from 'node:path';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { loadConfig } from '../../src/config/config.js';
-import { openDatabase } from '../../src/adapters/db/database.js';
-import { migrateToLatest } from '../../src/adapters/db/migrate.js';
+import { openDatabase } from '../../src/db/database.js';
+import { migrateToLatest } from '../../src/db/migrate.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {

@@ -4,7 +4,7 @@ import type { Clock } from '../../src/app/ports.js';
 import { fixedClock } from '../../src/adapters/clock/system-clock.js';
 import { createFieldCipher } from '../../src/adapters/crypto/field-cipher.js';
 import { verifyPassword } from '../../src/adapters/crypto/password-hash.js';
-import type { Database } from '../../src/adapters/db/database.js';
+import type { Database } from '../../src/db/database.js';
 import { buildServer } from '../../src/adapters/http/server.js';
 
 export const TEST_NOW = new Date('2026-11-27T02:00:00Z');

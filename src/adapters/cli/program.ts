@@ -41,9 +41,9 @@ import { payChannelDay } from '../channel-client/channel-simulator.js';
 import { createDemoCounty, workOnDemoRun } from '../../jobs/demo/create-demo-county.js';
 import { type AppContext, createAppContext } from '../../main/app-context.js';
 import { hashPassword } from '../crypto/password-hash.js';
-import { describeSchema, renderSchema } from '../db/describe-schema.js';
-import { migrateToLatest, migrationStatus } from '../db/migrate.js';
-import { citusPlan } from '../db/table-classes.js';
+import { describeSchema, renderSchema } from '../../db/describe-schema.js';
+import { migrateToLatest, migrationStatus } from '../../db/migrate.js';
+import { citusPlan } from '../../db/table-classes.js';
 import { fileCodec } from '../files/file-codec.js';
 import { registerChannelCommands } from './channel-commands.js';
 import { registerLedgerCommands } from './ledger-commands.js';
@@ -642,7 +642,7 @@ export function buildProgram(io: CliIo): Command {
       });
     });
   db.command('schema')
-    .description('print the schema as committed in src/adapters/db/schema.snapshot.txt')
+    .description('print the schema as committed in src/db/schema.snapshot.txt')
     .action(async () => {
       await withContext(async (context) => io.out(renderSchema(await describeSchema(context.database.db))), {
         migrate: true,

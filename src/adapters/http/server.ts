@@ -12,7 +12,7 @@ import { AppError } from '../../app/errors.js';
 import type { Clock, PasswordVerifier, TokenGenerator } from '../../app/ports.js';
 import type { Principal } from '../../app/principal.js';
 import type { FieldCipher } from '../crypto/field-cipher.js';
-import type { DB } from '../db/schema.js';
+import type { DB } from '../../db/schema.js';
 import { handleError } from './error-mapper.js';
 import { authRoutes } from './routes/auth-routes.js';
 import { RateLimiter } from './rate-limiter.js';

@@ -1,5 +1,5 @@
 import { type Kysely, sql } from 'kysely';
-import type { DB } from '../../adapters/db/schema.js';
+import type { DB } from '../../db/schema.js';
 import type { BillInputsRecord } from '../../domain/billing/build-bill.js';
 import { Decimal, fixedDecimal } from '../../domain/decimal.js';
 import { type Fen, chineseUppercaseYuan, fen, formatYuan } from '../../domain/money.js';

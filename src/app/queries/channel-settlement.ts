@@ -1,5 +1,5 @@
 import { type Kysely, sql } from 'kysely';
-import type { DB } from '../../adapters/db/schema.js';
+import type { DB } from '../../db/schema.js';
 import type { LocalDate } from '../../domain/local-date.js';
 import { fen, formatYuan } from '../../domain/money.js';
 import { type Principal, requirePermission } from '../principal.js';

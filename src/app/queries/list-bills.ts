@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { DB } from '../../adapters/db/schema.js';
+import type { DB } from '../../db/schema.js';
 import { type Fen, fen, formatYuan } from '../../domain/money.js';
 import { customerInScope } from '../customer-in-scope.js';
 import { type Principal, requirePermission } from '../principal.js';

@@ -1,5 +1,5 @@
 import { type Transaction, sql } from 'kysely';
-import type { DB } from '../../adapters/db/schema.js';
+import type { DB } from '../../db/schema.js';
 import { type Period, addMonths } from '../../domain/local-date.js';
 
 /** Months searched for a meter's opening read before falling back to an unbounded lookup. */

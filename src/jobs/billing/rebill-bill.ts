@@ -1,5 +1,5 @@
 import { type Kysely, type Transaction, sql } from 'kysely';
-import type { DB } from '../../adapters/db/schema.js';
+import type { DB } from '../../db/schema.js';
 import { customerInScope } from '../../app/customer-in-scope.js';
 import { AppError } from '../../app/errors.js';
 import { type Principal, requirePermission } from '../../app/principal.js';

@@ -1,6 +1,6 @@
 import { type Kysely, sql } from 'kysely';
-import { JOURNAL_ENTRY_COLUMNS, POSTING_COLUMNS, copyRows } from '../../adapters/db/raw-commands.js';
-import type { DB } from '../../adapters/db/schema.js';
+import { JOURNAL_ENTRY_COLUMNS, POSTING_COLUMNS, copyRows } from '../../db/raw-commands.js';
+import type { DB } from '../../db/schema.js';
 import { applyPrepaidBalances } from '../../app/apply-prepaid.js';
 import type { Principal } from '../../app/principal.js';
 import { recordAudit } from '../../app/record-audit.js';

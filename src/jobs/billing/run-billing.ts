@@ -1,6 +1,6 @@
 import { type Kysely, type Transaction, sql } from 'kysely';
-import { CopyRows } from '../../adapters/db/raw-commands.js';
-import type { DB } from '../../adapters/db/schema.js';
+import { CopyRows } from '../../db/raw-commands.js';
+import type { DB } from '../../db/schema.js';
 import { billId, periodEnd, periodStart } from '../../domain/billing/bill-identity.js';
 import { BillingError, type TariffVersionDef, buildBill } from '../../domain/billing/build-bill.js';
 import {

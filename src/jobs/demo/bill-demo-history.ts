@@ -1,5 +1,5 @@
 import { type Kysely, sql } from 'kysely';
-import type { DB } from '../../adapters/db/schema.js';
+import type { DB } from '../../db/schema.js';
 import type { Principal } from '../../app/principal.js';
 import { resolveReadException } from '../../app/resolve-read-exception.js';
 import { periodEnd } from '../../domain/billing/bill-identity.js';

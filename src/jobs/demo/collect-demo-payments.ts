@@ -1,5 +1,5 @@
 import { type Kysely, sql } from 'kysely';
-import type { DB } from '../../adapters/db/schema.js';
+import type { DB } from '../../db/schema.js';
 import { addChannel } from '../../app/add-channel.js';
 import {
   type FileCodec,

@@ -1,6 +1,6 @@
 import { type Kysely, type Transaction, sql } from 'kysely';
-import { copyRows } from '../../adapters/db/raw-commands.js';
-import type { DB } from '../../adapters/db/schema.js';
+import { copyRows } from '../../db/raw-commands.js';
+import type { DB } from '../../db/schema.js';
 import { AppError } from '../../app/errors.js';
 import { storeTariffs } from '../../app/import-tariffs.js';
 import { CLI_PRINCIPAL } from '../../app/principal.js';

@@ -1,6 +1,6 @@
 import { type Kysely, type Transaction, sql } from 'kysely';
-import { copyRows } from '../../adapters/db/raw-commands.js';
-import type { DB } from '../../adapters/db/schema.js';
+import { copyRows } from '../../db/raw-commands.js';
+import type { DB } from '../../db/schema.js';
 import { loadCustomerStates, openBillsOf, principalSettledSql } from '../../app/post-payment.js';
 import { type LocalDate, type Period, addDays, addMonths } from '../../domain/local-date.js';
 import { createRun, pendingPartitions, runPartitions } from '../partitioned-run.js';

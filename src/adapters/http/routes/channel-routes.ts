@@ -14,7 +14,7 @@ import type { PaymentBatcher } from '../../../app/payment-batcher.js';
 import { reconcileChannelDay } from '../../../app/reconcile-channel-day.js';
 import { parseLocalDate } from '../../../domain/local-date.js';
 import { parseYuan } from '../../../domain/money.js';
-import type { DB } from '../../db/schema.js';
+import type { DB } from '../../../db/schema.js';
 import { errorBody } from '../error-mapper.js';
 import type { RateLimiter } from '../rate-limiter.js';
 

@@ -6,7 +6,7 @@ import { executeScript } from './raw-commands.js';
 import type { DB } from './schema.js';
 
 /** The SQL files live beside the source; from dist/ the same relative path reaches them. */
-export const MIGRATIONS_DIR = fileURLToPath(new URL('../../../src/adapters/db/migrations/', import.meta.url));
+export const MIGRATIONS_DIR = fileURLToPath(new URL('../../src/db/migrations/', import.meta.url));
 
 const FILE_PATTERN = /^(\d{4})_([a-z0-9_]+)\.sql$/;
 // Any fixed number: migrations on PostgreSQL take this transaction-level advisory lock so that

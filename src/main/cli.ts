@@ -1,5 +1,14 @@
 import { runCli } from '../adapters/cli/program.js';
 
+// A reader that goes away (`gridcollect customer list | head`) is not an error: stop quietly, as
+// other command-line tools do, instead of an unhandled EPIPE.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw error;
+  });
+}
+
 /** Entry point of the `gridcollect` command. */
 const code = await runCli(process.argv.slice(2));
 process.exitCode = code;

@@ -17,7 +17,7 @@ import { listCustomers } from '../../app/queries/list-customers.js';
 import { listReconciliationCases } from '../../app/reconciliation-cases.js';
 import { addDays, parseLocalDate } from '../../domain/local-date.js';
 import { parseYuan } from '../../domain/money.js';
-import type { AppContext } from '../../main/app-context.js';
+import type { AppContext } from '../../app/app-context.js';
 import { simulateChannel } from '../channel-client/channel-simulator.js';
 import { fileCodec } from '../files/file-codec.js';
 import { ItemsFailed, UsageError } from './cli-errors.js';

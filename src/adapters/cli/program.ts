@@ -11,6 +11,7 @@ import { principalForLogin } from '../../app/log-in.js';
 import { approveRebill, requestRebill } from '../../jobs/billing/rebill-bill.js';
 import { importTariffs } from '../../app/import-tariffs.js';
 import { listTariffs } from '../../app/queries/list-tariffs.js';
+import type { AppContext, OpenAppContext } from '../../app/app-context.js';
 import { AppError } from '../../app/errors.js';
 import { CLI_PRINCIPAL } from '../../app/principal.js';
 import { listAuditLog } from '../../app/queries/list-audit-log.js';
@@ -39,7 +40,6 @@ import {
 } from '../../jobs/demo/collect-demo-payments.js';
 import { payChannelDay } from '../channel-client/channel-simulator.js';
 import { createDemoCounty, workOnDemoRun } from '../../jobs/demo/create-demo-county.js';
-import { type AppContext, createAppContext } from '../../main/app-context.js';
 import { hashPassword } from '../crypto/password-hash.js';
 import { describeSchema, renderSchema } from '../../db/describe-schema.js';
 import { migrateToLatest, migrationStatus } from '../../db/migrate.js';
@@ -91,6 +91,8 @@ export interface CliIo {
   readonly err: (text: string) => void;
   /** Where configuration comes from; the environment by default (tests pass their own). */
   readonly config?: () => Config;
+  /** Opens the application for a command; src/main wires createAppContext here. */
+  readonly openContext: OpenAppContext;
 }
 
 export interface GlobalOptions {
@@ -129,7 +131,7 @@ export function buildProgram(io: CliIo): Command {
     fn: (context: AppContext) => Promise<T>,
     options: { migrate?: boolean } = {},
   ): Promise<T> => {
-    const context = await createAppContext(config(), options);
+    const context = await io.openContext(config(), options);
     try {
       return await fn(context);
     } finally {
@@ -793,7 +795,7 @@ export function buildProgram(io: CliIo): Command {
     .option('--port <port>', 'port (default 3000)', anyInt)
     .option('--host <host>', 'interface to listen on (default 127.0.0.1)')
     .action(async (options, command: Command) => {
-      const context = await createAppContext(config());
+      const context = await io.openContext(config());
       await serve(context, { port: options.port, host: options.host, lang: lang(globals(command)), io });
     });
 
@@ -804,7 +806,7 @@ export function buildProgram(io: CliIo): Command {
     .option('--host <host>', 'interface to listen on (default 127.0.0.1)')
     .action(async (options, command: Command) => {
       const global = globals(command);
-      const context = await createAppContext(config(), { migrate: true });
+      const context = await io.openContext(config(), { migrate: true });
       try {
         const existing = await sql<{ n: number }>`select count(*)::int as n from org_unit`.execute(
           context.database.db,
@@ -1025,10 +1027,7 @@ async function serve(
 }
 
 /** Runs the CLI and returns the exit code; errors go to standard error. */
-export async function runCli(
-  argv: readonly string[],
-  io: CliIo = { out: (text) => process.stdout.write(text), err: (text) => process.stderr.write(text) },
-): Promise<number> {
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
   const program = buildProgram(io);
   try {
     await program.parseAsync(argv as string[], { from: 'user' });

@@ -7,7 +7,7 @@ import {
   type SignedRequest,
   TIMESTAMP_WINDOW_SECONDS,
   signatureMatches,
-} from '../adapters/crypto/request-signature.js';
+} from './request-signature.js';
 import { AppError } from './errors.js';
 import type { Clock } from './ports.js';
 import { type Principal, channelPrincipal } from './principal.js';

@@ -1,5 +1,5 @@
 import { type Kysely, sql } from 'kysely';
-import { NONCE_WINDOW_SECONDS } from '../adapters/crypto/request-signature.js';
+import { NONCE_WINDOW_SECONDS } from './request-signature.js';
 import type { DB } from '../db/schema.js';
 import { lockChannelDay } from './channel-collection.js';
 import { recordNonce } from './channel-directory.js';

@@ -17,3 +17,12 @@ export interface TokenGenerator {
 export interface PasswordVerifier {
   verify(password: string, stored: string): Promise<boolean>;
 }
+
+/**
+ * Encrypts personal data at rest (national ID, bank account numbers); the AES-256-GCM
+ * implementation is src/adapters/crypto/field-cipher.ts.
+ */
+export interface FieldCipher {
+  encrypt(plain: string): string;
+  decrypt(sealed: string): string;
+}

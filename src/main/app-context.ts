@@ -1,33 +1,22 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { Clock, PasswordVerifier, TokenGenerator } from '../app/ports.js';
+import type { AppContext } from '../app/app-context.js';
 import type { Config } from '../config/config.js';
 import { systemClock } from '../adapters/clock/system-clock.js';
-import { type FieldCipher, createFieldCipher, loadFieldKey } from '../adapters/crypto/field-cipher.js';
+import { createFieldCipher, loadFieldKey } from '../adapters/crypto/field-cipher.js';
 import { verifyPassword } from '../adapters/crypto/password-hash.js';
-import { type Database, openDatabase } from '../db/database.js';
+import { openDatabase } from '../db/database.js';
 import { migrateToLatest } from '../db/migrate.js';
 import { AppError } from '../app/errors.js';
-
-/** Everything a command or the server needs, wired once. */
-export interface AppContext {
-  readonly config: Config;
-  readonly database: Database;
-  readonly clock: Clock;
-  readonly tokens: TokenGenerator;
-  readonly passwords: PasswordVerifier;
-  readonly cipher: FieldCipher;
-  readonly version: string;
-  close(): Promise<void>;
-}
 
 export const VERSION: string = (
   JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
 ).version;
 
 /**
- * Opens the configured database. The embedded default is migrated automatically; a PostgreSQL
- * server is migrated by `gridcollect db migrate` (or by `migrate: true`).
+ * Builds the application context (src/app/app-context.ts): opens the configured database. The
+ * embedded default is migrated automatically; a PostgreSQL server is migrated by
+ * `gridcollect db migrate` (or by `migrate: true`).
  */
 export async function createAppContext(
   config: Config,

@@ -1,4 +1,5 @@
 import { runCli } from '../adapters/cli/program.js';
+import { createAppContext } from './app-context.js';
 
 // A reader that goes away (`gridcollect customer list | head`) is not an error: stop quietly, as
 // other command-line tools do, instead of an unhandled EPIPE.
@@ -9,6 +10,10 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 
-/** Entry point of the `gridcollect` command. */
-const code = await runCli(process.argv.slice(2));
+/** Entry point of the `gridcollect` command: the composition root hands the CLI its streams and context. */
+const code = await runCli(process.argv.slice(2), {
+  out: (text) => process.stdout.write(text),
+  err: (text) => process.stderr.write(text),
+  openContext: createAppContext,
+});
 process.exitCode = code;

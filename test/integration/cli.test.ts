@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { runCli } from '../../src/adapters/cli/program.js';
+import { createAppContext } from '../../src/main/app-context.js';
 import { openDatabase } from '../../src/db/database.js';
 import { findPdfFont } from '../../src/adapters/files/pdf-font.js';
 import type { Period } from '../../src/domain/local-date.js';
@@ -33,6 +34,7 @@ async function cli(env: Record<string, string>, ...argv: string[]) {
       stderr += text;
     },
     config: () => parseConfig(env),
+    openContext: createAppContext,
   });
   return { code, stdout, stderr };
 }

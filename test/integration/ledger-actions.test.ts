@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import { runCli } from '../../src/adapters/cli/program.js';
+import { createAppContext } from '../../src/main/app-context.js';
 import { parseConfig } from '../../src/config/config.js';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { applyDeposit, receiveDeposit } from '../../src/app/customer-deposits.js';
@@ -550,6 +551,7 @@ async function cli(env: Record<string, string>, ...argv: string[]) {
       stderr += text;
     },
     config: () => parseConfig(env),
+    openContext: createAppContext,
   });
   return { code, stdout, stderr };
 }

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { signedHeaders } from '../../src/adapters/crypto/request-signature.js';
+import { signedHeaders } from '../../src/app/request-signature.js';
 import { TEST_NOW } from './server.js';
 
 /** A channel response as tests read it: status and the parsed JSON body, inspected field by field. */

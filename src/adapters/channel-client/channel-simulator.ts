@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { SeededRandom } from '../../domain/seeded-random.js';
 import { type Fen, fen, formatYuan, parseYuan } from '../../domain/money.js';
-import { signedHeaders } from '../crypto/request-signature.js';
+import { signedHeaders } from '../../app/request-signature.js';
 
 /**
  * A bank written from contracts/channel-api.md alone: it signs its requests, queries what a

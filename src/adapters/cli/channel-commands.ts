@@ -17,24 +17,12 @@ import { listCustomers } from '../../app/queries/list-customers.js';
 import { listReconciliationCases } from '../../app/reconciliation-cases.js';
 import { addDays, parseLocalDate } from '../../domain/local-date.js';
 import { parseYuan } from '../../domain/money.js';
-import type { AppContext } from '../../main/app-context.js';
 import { simulateChannel } from '../channel-client/channel-simulator.js';
 import { fileCodec } from '../files/file-codec.js';
 import { ItemsFailed, UsageError } from './cli-errors.js';
-import { type Lang, message } from './messages.js';
+import { type CliIo, commandKit } from './command-kit.js';
+import { message } from './messages.js';
 import { formatTable, progressBar } from './output.js';
-import type { CliIo, GlobalOptions } from './program.js';
-
-export interface CommandKit {
-  readonly io: CliIo;
-  readonly lang: (options: GlobalOptions) => Lang;
-  readonly emitJson: (value: unknown) => void;
-  readonly withContext: <T>(
-    fn: (context: AppContext) => Promise<T>,
-    options?: { migrate?: boolean },
-  ) => Promise<T>;
-  readonly globals: (command: Command) => GlobalOptions;
-}
 
 function dateArg(value: string) {
   const parsed = parseLocalDate(value);
@@ -61,8 +49,9 @@ function positive(value: string) {
 }
 
 /** `channel …` and `bank …`: the channel registry, reconciliation, the simulator, withholding files. */
-export function registerChannelCommands(program: Command, kit: CommandKit): void {
-  const { io, emitJson, withContext, globals } = kit;
+export function registerChannelCommands(program: Command, io: CliIo): void {
+  const kit = commandKit(io);
+  const { emitJson, withContext, globals } = kit;
   const channel = program.command('channel').description('collection channels (代收渠道)');
 
   channel

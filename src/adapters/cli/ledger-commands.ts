@@ -19,8 +19,8 @@ import { CLI_PRINCIPAL } from '../../app/principal.js';
 import { parseLocalDate, parsePeriod } from '../../domain/local-date.js';
 import { fen, formatYuan, parseYuan } from '../../domain/money.js';
 import { computeMonthEndLateFees } from '../../jobs/late-fees/month-end-late-fees.js';
-import type { CommandKit } from './channel-commands.js';
 import { UsageError } from './cli-errors.js';
+import { type CliIo, commandKit } from './command-kit.js';
 import { formatTable, progressBar } from './output.js';
 
 function dateArg(value: string) {
@@ -77,8 +77,8 @@ const REQUEST_COLUMNS = [
  * month-end late-fee job. Staff act under their own login (--by), so the two-person rule holds on
  * the command line as in the API.
  */
-export function registerLedgerCommands(program: Command, ledger: Command, kit: CommandKit): void {
-  const { io, emitJson, withContext, globals } = kit;
+export function registerLedgerCommands(program: Command, ledger: Command, io: CliIo): void {
+  const { emitJson, withContext, globals } = commandKit(io);
 
   const hold = program
     .command('hold')

@@ -1,16 +1,12 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { FieldCipher } from '../../app/ports.js';
 
 /**
- * Encrypts personal data at rest (national ID, bank account numbers) with AES-256-GCM.
+ * The field cipher (src/app/ports.ts) with AES-256-GCM.
  * Ciphertext format: "v1:" + base64(iv[12] | tag[16] | ciphertext).
  */
-export interface FieldCipher {
-  encrypt(plain: string): string;
-  decrypt(sealed: string): string;
-}
-
 export function createFieldCipher(key: Buffer): FieldCipher {
   if (key.length !== 32) throw new Error('field cipher key must be 32 bytes');
   return {

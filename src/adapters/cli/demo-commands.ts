@@ -1,0 +1,188 @@
+import os from 'node:os';
+import type { Command } from 'commander';
+import type { AppContext } from '../../app/app-context.js';
+import { addMonths, parsePeriod, periodOf } from '../../domain/local-date.js';
+import { billDemoHistory } from '../../jobs/demo/bill-demo-history.js';
+import {
+  DEMO_PLATFORM,
+  demoPlatformSecret,
+  type PlatformGateway,
+} from '../../jobs/demo/collect-demo-payments.js';
+import { createDemoCounty } from '../../jobs/demo/create-demo-county.js';
+import { payChannelDay } from '../channel-client/channel-simulator.js';
+import { hashPassword } from '../crypto/password-hash.js';
+import { fileCodec } from '../files/file-codec.js';
+import { anyInt, type CliIo, commandKit, periodArg, positiveInt } from './command-kit.js';
+import { type Lang, message } from './messages.js';
+import { progressBar } from './output.js';
+
+/** `demo`: the demo county, its billing history and collections (also used by `start`). */
+export function registerDemoCommands(program: Command, io: CliIo): void {
+  const { emitJson, withContext, globals, lang } = commandKit(io);
+  program
+    .command('demo')
+    .description('create the demo county in an empty database (registry and months of reads)')
+    .requiredOption('--customers <n>', 'number of customers', positiveInt('--customers'))
+    .requiredOption('--months <m>', 'months of reads', positiveInt('--months'))
+    .requiredOption('--seed <s>', 'random seed', anyInt)
+    .option('--until <period>', 'last period with reads (default: last month)', periodArg)
+    .option(
+      '--reads-only',
+      'stop after the reads; otherwise every month is also billed, its held reads resolved by the station checker, and released',
+    )
+    .option('--concurrency <n>', 'partitions written at once (PostgreSQL)', positiveInt('--concurrency'))
+    .option('--json', 'print one JSON document')
+    .action(async (options, command: Command) => {
+      const global = globals(command);
+      await withContext(
+        async (context) => {
+          const summary = await runDemo(context, {
+            customers: options.customers,
+            months: options.months,
+            seed: options.seed,
+            until: options.until,
+            concurrency: options.concurrency,
+            progress: !global.json,
+            lang: lang(global),
+          });
+          const billing = options.readsOnly
+            ? null
+            : await runDemoBilling(context, !global.json, lang(global));
+          if (global.json) emitJson({ ...summary, billing });
+          else {
+            io.out(`${summaryLine(lang(global), summary)}\n`);
+            if (billing) {
+              io.out(
+                `${message(lang(global), 'demoBilled', { periods: billing.periods, bills: billing.bills, resolved: billing.resolved, payments: billing.payments, withheld: billing.withheld })}\n`,
+              );
+            }
+          }
+        },
+        { migrate: true },
+      );
+    });
+}
+
+export const DEMO_LOGIN = { login: 'admin', password: 'gridcollect' } as const;
+
+export async function runDemo(
+  context: AppContext,
+  options: {
+    customers: number;
+    months: number;
+    seed: number;
+    until: string | undefined;
+    concurrency: number | undefined;
+    progress: boolean;
+    lang: Lang;
+  },
+) {
+  const untilPeriod = options.until
+    ? parsePeriod(options.until)!
+    : addMonths(periodOf(context.clock.today()), -1);
+  const bar = progressBar(message(options.lang, 'demoBuilding'), options.progress);
+  try {
+    return await createDemoCounty(context.database.db, {
+      seed: options.seed,
+      customers: options.customers,
+      months: options.months,
+      untilPeriod,
+      passwordHash: await hashPassword(DEMO_LOGIN.password),
+      encrypt: context.cipher.encrypt,
+      concurrency: options.concurrency ?? (context.database.kind === 'postgres' ? 2 : 1),
+      worker: `${os.hostname()}:${process.pid}`,
+      onProgress: (done, total) => bar.update(done, total),
+    });
+  } finally {
+    bar.stop();
+  }
+}
+
+/**
+ * The demo platform as a real channel client: an in-process server on a loopback port takes its
+ * signed requests (/channel/v1), and the platform posts each business day's payments and uploads
+ * the day's reconciliation file, as a partner written from contracts/channel-api.md does.
+ */
+async function withDemoPlatform<T>(
+  context: AppContext,
+  seed: number,
+  work: (gateway: PlatformGateway) => Promise<T>,
+): Promise<T> {
+  const { buildServer } = await import('../http/server.js');
+  const app = await buildServer({
+    db: context.database.db,
+    databaseKind: context.database.kind,
+    clock: context.clock,
+    tokens: context.tokens,
+    passwords: context.passwords,
+    sessionHours: context.config.sessionHours,
+    logLevel: 'silent',
+    version: context.version,
+    pdfFontPath: context.config.pdfFontPath,
+    timeZone: context.config.timeZone,
+    cipher: context.cipher,
+  });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  const target = {
+    baseUrl: `http://127.0.0.1:${port}`,
+    channelId: DEMO_PLATFORM.code,
+    secret: demoPlatformSecret(seed),
+  };
+  try {
+    return await work(async (businessDate, payments) => {
+      await payChannelDay(target, businessDate, payments, {
+        // PGlite serves one statement at a time; PostgreSQL shares commits among requests.
+        concurrency: context.database.kind === 'postgres' ? 16 : 4,
+        duplicates: 0.05,
+        seed: seed * 1000 + Number(businessDate.replaceAll('-', '')),
+      });
+    });
+  } finally {
+    await app.close();
+  }
+}
+
+export async function runDemoBilling(context: AppContext, progress: boolean, lang: Lang) {
+  const demo = await context.database.db.selectFrom('demo_county').select('seed').executeTakeFirst();
+  return withDemoPlatform(context, demo?.seed ?? 1, (gateway) => billDemo(context, progress, lang, gateway));
+}
+
+async function billDemo(context: AppContext, progress: boolean, lang: Lang, gateway: PlatformGateway) {
+  const bar = progressBar(message(lang, 'demoBilling'), progress);
+  try {
+    const demo = await context.database.db.selectFrom('demo_county').select('seed').executeTakeFirst();
+    return await billDemoHistory(context.database.db, {
+      concurrency: context.database.kind === 'postgres' ? 2 : 1,
+      worker: `${os.hostname()}:${process.pid}`,
+      collect: {
+        context: {
+          encrypt: context.cipher.encrypt,
+          decrypt: context.cipher.decrypt,
+          codec: fileCodec,
+          today: context.clock.today(),
+          seed: demo?.seed ?? 1,
+          platformGateway: gateway,
+        },
+        clock: context.clock,
+      },
+      onProgress: (done, total) => bar.update(done, total),
+    });
+  } finally {
+    bar.stop();
+  }
+}
+
+export function summaryLine(lang: Lang, summary: Awaited<ReturnType<typeof runDemo>>): string {
+  const values = {
+    stations: summary.stations,
+    areas: summary.transformerAreas,
+    staff: summary.staff,
+    customers: summary.customers,
+    reads: summary.reads,
+    first: summary.firstPeriod,
+    last: summary.lastPeriod,
+  };
+  return message(lang, summary.alreadyCreated ? 'demoExists' : 'demoDone', values);
+}

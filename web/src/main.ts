@@ -3,6 +3,7 @@ import { BarChart } from 'echarts/charts';
 import { GridComponent, LegendComponent, TooltipComponent } from 'echarts/components';
 import { CanvasRenderer } from 'echarts/renderers';
 import { ApiError, api, hasSession, logIn, logOut } from './api.js';
+import { demoProgressBanner } from './demo-progress.js';
 import { h, table } from './dom.js';
 import { lang, setLang, t, tc } from './i18n.js';
 import './style.css';
@@ -113,7 +114,7 @@ function renderLogin(message = '', previousLogin = ''): void {
     error,
     languageButton(() => renderLogin('', user.value)),
   );
-  root.replaceChildren(form);
+  root.replaceChildren(demoProgressBanner(), form);
   (previousLogin ? password : user).focus();
 }
 
@@ -184,7 +185,7 @@ async function renderApp(view: 'overview' | 'customers' | 'exceptions' = 'overvi
       t('logout'),
     ),
   );
-  root.replaceChildren(header, nav, main);
+  root.replaceChildren(header, demoProgressBanner(), nav, main);
   if (view === 'overview') renderOverview(main, overview);
   else if (view === 'customers') await renderCustomers(main);
   else await renderExceptions(main, overview.demo?.lastPeriod ?? overview.stations[0]?.latestPeriod ?? '');

@@ -1,7 +1,7 @@
 import os from 'node:os';
 import type { Command } from 'commander';
 import type { AppContext } from '../../app/app-context.js';
-import { addMonths, parsePeriod, periodOf } from '../../domain/local-date.js';
+import { type Period, addMonths, parsePeriod, periodOf } from '../../domain/local-date.js';
 import { billDemoHistory } from '../../jobs/demo/bill-demo-history.js';
 import {
   DEMO_PLATFORM,
@@ -144,12 +144,31 @@ async function withDemoPlatform<T>(
   }
 }
 
-export async function runDemoBilling(context: AppContext, progress: boolean, lang: Lang) {
-  const demo = await context.database.db.selectFrom('demo_county').select('seed').executeTakeFirst();
-  return withDemoPlatform(context, demo?.seed ?? 1, (gateway) => billDemo(context, progress, lang, gateway));
+/** Optional hooks of the demo history: a line per finished month, and a way to stop between months. */
+export interface DemoBillingHooks {
+  readonly onMonth?: (done: number, total: number, period: Period) => void;
+  readonly shouldStop?: () => boolean;
 }
 
-async function billDemo(context: AppContext, progress: boolean, lang: Lang, gateway: PlatformGateway) {
+export async function runDemoBilling(
+  context: AppContext,
+  progress: boolean,
+  lang: Lang,
+  hooks: DemoBillingHooks = {},
+) {
+  const demo = await context.database.db.selectFrom('demo_county').select('seed').executeTakeFirst();
+  return withDemoPlatform(context, demo?.seed ?? 1, (gateway) =>
+    billDemo(context, progress, lang, gateway, hooks),
+  );
+}
+
+async function billDemo(
+  context: AppContext,
+  progress: boolean,
+  lang: Lang,
+  gateway: PlatformGateway,
+  hooks: DemoBillingHooks,
+) {
   const bar = progressBar(message(lang, 'demoBilling'), progress);
   try {
     const demo = await context.database.db.selectFrom('demo_county').select('seed').executeTakeFirst();
@@ -167,7 +186,11 @@ async function billDemo(context: AppContext, progress: boolean, lang: Lang, gate
         },
         clock: context.clock,
       },
-      onProgress: (done, total) => bar.update(done, total),
+      onProgress: (done, total, period) => {
+        bar.update(done, total);
+        hooks.onMonth?.(done, total, period);
+      },
+      ...(hooks.shouldStop ? { shouldStop: hooks.shouldStop } : {}),
     });
   } finally {
     bar.stop();

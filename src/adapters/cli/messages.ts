@@ -28,6 +28,9 @@ const MESSAGES = {
       '已逐月核算并发行 {periods} 个月: {bills} 张电费单, 审核处理异常 {resolved} 条; 收费 {payments} 笔 (其中银行代扣 {withheld} 笔)',
     billed: '{period} 核算完成: 出账 {billed} 户, 挂起待审 {held} 户, 失败 {failed} 户, 应收 {amount} 元',
     released: '{period} 电费发行: {released} 张电费单, 合计 {amount} 元',
+    demoMonthReady:
+      '示范县 {period} 已核算、发行并收费 ({done}/{total} 个月, 用时 {seconds} 秒), 页面已可查看',
+    demoFailed: '示范县历史月份生成中断: {error} (下次 npm start 从中断处继续)',
   },
   en: {
     demoBuilding: 'Building the demo county',
@@ -59,6 +62,9 @@ const MESSAGES = {
       'Billed and released {periods} months: {bills} bills, {resolved} read exceptions resolved by checkers; {payments} payments collected ({withheld} by bank withholding)',
     billed: '{period} billed: {billed} bills, {held} held for review, {failed} failed, {amount} yuan',
     released: '{period} released: {released} bills, {amount} yuan',
+    demoMonthReady:
+      'Demo county {period} billed, released and collected ({done}/{total} months, {seconds} s); it is on the page now',
+    demoFailed: 'The demo history stopped: {error} (the next npm start resumes it)',
   },
 } as const;
 

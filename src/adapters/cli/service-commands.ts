@@ -110,24 +110,62 @@ export function registerServiceCommands(program: Command, io: CliIo): void {
           });
           io.err(`${summaryLine(lang(global), summary)}\n`);
         }
-        const billing = await runDemoBilling(context, true, lang(global));
-        if (!billing.alreadyDone && billing.periods > 0) {
-          io.err(
-            `${message(lang(global), 'demoBilled', { periods: billing.periods, bills: billing.bills, resolved: billing.resolved, payments: billing.payments, withheld: billing.withheld })}\n`,
-          );
-        }
+        // The server answers at once; the demo county's months fill in behind it, oldest first,
+        // each usable as soon as it is released (the page shows the progress from the data).
+        const demo = await context.database.db.selectFrom('demo_county').select('demo_id').executeTakeFirst();
+        await serve(context, {
+          port: options.port,
+          host: options.host,
+          lang: lang(global),
+          io,
+          showLogin: true,
+          ...(demo ? { background: () => demoHistoryInBackground(context, lang(global), io) } : {}),
+        });
       } catch (error) {
-        await context.close();
+        await context.close().catch(() => {});
         throw error;
       }
-      await serve(context, {
-        port: options.port,
-        host: options.host,
-        lang: lang(global),
-        io,
-        showLogin: true,
-      });
     });
+}
+
+/**
+ * Runs the demo county's remaining months in the background of `start`: one log line per month
+ * (also when standard error is not a terminal), and a stop that waits for the month in progress,
+ * which the resumable history would otherwise redo at the next start.
+ */
+function demoHistoryInBackground(
+  context: AppContext,
+  language: Lang,
+  io: CliIo,
+): { stop: () => Promise<void> } {
+  let stopping = false;
+  const started = Date.now();
+  const done = runDemoBilling(context, false, language, {
+    shouldStop: () => stopping,
+    onMonth: (monthsDone, total, period) => {
+      const seconds = Math.round((Date.now() - started) / 1000);
+      io.err(`${message(language, 'demoMonthReady', { period, done: monthsDone, total, seconds })}\n`);
+    },
+  }).then(
+    (billing) => {
+      if (!billing.alreadyDone && !billing.stopped && billing.periods > 0) {
+        io.err(
+          `${message(language, 'demoBilled', { periods: billing.periods, bills: billing.bills, resolved: billing.resolved, payments: billing.payments, withheld: billing.withheld })}\n`,
+        );
+      }
+    },
+    (error: unknown) => {
+      io.err(
+        `${message(language, 'demoFailed', { error: error instanceof Error ? error.message : String(error) })}\n`,
+      );
+    },
+  );
+  return {
+    stop: async () => {
+      stopping = true;
+      await done;
+    },
+  };
 }
 
 async function serve(
@@ -138,6 +176,8 @@ async function serve(
     lang: Lang;
     io: { out: (text: string) => void; err: (text: string) => void };
     showLogin?: boolean;
+    /** Work started once the server listens; its stop is awaited on SIGTERM/SIGINT before closing. */
+    background?: () => { stop: () => Promise<void> };
   },
 ): Promise<void> {
   const { buildServer } = await import('../http/server.js');
@@ -161,9 +201,11 @@ async function serve(
   const url = `http://${host === '0.0.0.0' ? 'localhost' : host}:${port}/`;
   options.io.out(`${message(options.lang, 'serving', { url })}\n`);
   if (options.showLogin) options.io.out(`${message(options.lang, 'demoLogin', DEMO_LOGIN)}\n`);
+  const work = options.background?.();
   await new Promise<void>((resolve) => {
     const stop = async () => {
       options.io.err(`${message(options.lang, 'stopping')}\n`);
+      await work?.stop();
       await app.close();
       await context.close();
       resolve();

@@ -20,6 +20,7 @@ import { cashRoutes } from './routes/cash-routes.js';
 import { ledgerRoutes } from './routes/ledger-routes.js';
 import { channelAdminRoutes } from './routes/channel-admin-routes.js';
 import { channelRoutes } from './routes/channel-routes.js';
+import { demoRoutes } from './routes/demo-routes.js';
 import { healthRoutes } from './routes/health-routes.js';
 import { registryRoutes } from './routes/registry-routes.js';
 
@@ -87,6 +88,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
 
   await app.register(healthRoutes(deps));
   await app.register(authRoutes(deps), { prefix: '/api/v1' });
+  await app.register(demoRoutes(deps), { prefix: '/api/v1' });
   await app.register(registryRoutes(deps), { prefix: '/api/v1' });
   // On PostgreSQL concurrent payments (counters and channels alike) share commits; the embedded
   // database runs one statement at a time, where the single path is faster.

@@ -27,7 +27,9 @@ export interface BillDemoHistoryOptions {
   readonly worker: string;
   /** When given, each released month is also collected (collectDemoMonth) before the next is billed. */
   readonly collect?: { readonly context: DemoCollectionContext; readonly clock: Clock };
-  readonly onProgress?: (periodsDone: number, periodsTotal: number) => void;
+  readonly onProgress?: (periodsDone: number, periodsTotal: number, period: Period) => void;
+  /** Asked before each month: true stops the history there (a later call resumes it). */
+  readonly shouldStop?: () => boolean;
 }
 
 export interface DemoBillingSummary {
@@ -37,6 +39,8 @@ export interface DemoBillingSummary {
   readonly payments: number;
   readonly withheld: number;
   readonly alreadyDone: boolean;
+  /** True when shouldStop ended the history before its last month. */
+  readonly stopped?: boolean;
 }
 
 /**
@@ -92,12 +96,14 @@ export async function billDemoHistory(
   const first = demo.first_period as Period;
   for (let k = 0; k < demo.months; k++) {
     const period = addMonths(first, k);
+    if (options.shouldStop?.())
+      return { periods: k, bills, resolved, payments, withheld, alreadyDone: false, stopped: true };
     const released = await sql<{ n: number }>`
       select count(*)::int as n from bill b join bill_release r on r.customer_id = b.customer_id and r.bill_id = b.bill_id
       where b.period = ${period}`.execute(db);
     if (Number(released.rows[0]?.n ?? 0) > 0) {
       await collect(period);
-      options.onProgress?.(k + 1, demo.months);
+      options.onProgress?.(k + 1, demo.months, period);
       continue;
     }
     const run = await runBilling(db, { period, concurrency: options.concurrency, worker: options.worker });
@@ -143,7 +149,7 @@ export async function billDemoHistory(
       await sql`analyze bill, bill_release, bill_line, journal_entry, posting, payment, payment_key, allocation, meter_read, read_exception`.execute(
         db,
       );
-    options.onProgress?.(k + 1, demo.months);
+    options.onProgress?.(k + 1, demo.months, period);
   }
   await db
     .updateTable('job_run')

@@ -54,14 +54,16 @@ export function checkReconciliationInput(input: ReconciliationInput, today: Loca
       'validation_failed',
       `count: ${input.count} but lines has ${input.lines.length} entries`,
     );
-  const all = input.lines.reduce((sum, line) => sum + line.amountFen, 0);
+  // Exact whatever the lines: their sum may pass the safe integer range (and then cannot agree).
+  const all = input.lines.reduce((sum, line) => sum + BigInt(line.amountFen), 0n);
   const posted = input.lines
     .filter((line) => line.status === 'posted')
-    .reduce((sum, line) => sum + line.amountFen, 0);
-  if (input.totalFen !== all && input.totalFen !== posted)
+    .reduce((sum, line) => sum + BigInt(line.amountFen), 0n);
+  const total = BigInt(input.totalFen);
+  if (total !== all && total !== posted)
     throw new AppError(
       'validation_failed',
-      `total: ${formatYuan(input.totalFen)} but the lines sum to ${formatYuan(fen(all))} (posted only: ${formatYuan(fen(posted))})`,
+      `total: ${formatYuan(input.totalFen)} but the lines sum to ${formatYuan(all)} (posted only: ${formatYuan(posted)})`,
     );
   const seen = new Set<string>();
   input.lines.forEach((line, k) => {

@@ -23,7 +23,7 @@ export function channelPaymentKey(channelCode: string, txnId: string): string {
   return `channel:${channelCode}:${txnId}`;
 }
 
-/** "张三丰" → "张*": the first character, then one star (channel-api.md §1). */
+/** "张三丰" → "张*": the first character, then one star (docs/channel-api.md §1). */
 export function maskName(name: string): string {
   const first = Array.from(name)[0] ?? '';
   return `${first}*`;
@@ -61,7 +61,7 @@ export interface CustomerDue {
 }
 
 /**
- * What a customer owes today (channel-api.md §1): open released bills with the late fee as of
+ * What a customer owes today (docs/channel-api.md §1): open released bills with the late fee as of
  * today, and the prepaid balance. Errors: forbidden, not_found.
  */
 export async function queryCustomerDue(
@@ -164,7 +164,7 @@ async function paymentKeyTaken(db: Kysely<DB>, idempotencyKey: string): Promise<
 const PAID_AT_SKEW_MS = 300_000;
 
 /**
- * A channel payment (channel-api.md §2), exactly once per (channel, txnId): through the one
+ * A channel payment (docs/channel-api.md §2), exactly once per (channel, txnId): through the one
  * posting path, on the business day of paidAt in the utility's zone, with the channel's fee
  * booked as channel fee expense. A day whose reconciliation is accepted takes no more payments.
  * Errors: forbidden, not_found, validation_failed, payment_key_conflict, business_day_closed,
@@ -239,7 +239,7 @@ export async function postChannelPayment(
 
 /**
  * Reverses (冲正) a channel payment by new entries booked on the payment's business day
- * (channel-api.md §3). Idempotent: a reversed payment answers "reversed" again. Refused once the
+ * (docs/channel-api.md §3). Idempotent: a reversed payment answers "reversed" again. Refused once the
  * day's reconciliation has been accepted. Errors: not_found, reversal_closed.
  */
 export async function reverseChannelPayment(

@@ -117,7 +117,7 @@ export class ChannelDirectory {
   }
 
   /**
-   * Authenticates one channel request (channel-api.md): admit (headers) then verify (body).
+   * Authenticates one channel request (docs/channel-api.md): admit (headers) then verify (body).
    * Errors: those of admit and verify.
    */
   async authenticate(

@@ -114,7 +114,7 @@ async function utilityRecords(
 }
 
 /**
- * A channel's daily reconciliation (channel-api.md §4): the file is matched line by line with
+ * A channel's daily reconciliation (docs/channel-api.md §4): the file is matched line by line with
  * the utility's records; a clean match accepts the day (and closes reversal); discrepancies
  * become cases for staff and nothing is corrected automatically. Submitting the same lines again
  * returns the same result; other lines replace an open day's submission (its cases stay on

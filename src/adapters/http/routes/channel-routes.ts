@@ -196,7 +196,7 @@ function positiveAmount(text: string, field: string) {
 }
 
 /**
- * The real-time collection API for banks and payment platforms (contracts/channel-api.md), under
+ * The real-time collection API for banks and payment platforms (docs/channel-api.md), under
  * /channel/v1. Every request is signed; bodies are read raw for the signature and parsed after it.
  */
 export function channelRoutes(deps: ChannelRouteDeps): FastifyPluginAsync {

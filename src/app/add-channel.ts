@@ -26,7 +26,15 @@ export interface AddChannelInput {
   readonly feeRate?: string | undefined;
   readonly rateLimitPerSecond?: number | undefined;
   readonly withholdingRetryRounds?: number | undefined;
+  /** Business days open to a payment's paidAt, today included (default 2: today and yesterday). */
+  readonly paidAtWindowDays?: number | undefined;
+  /** The largest amount of one payment in fen (default 100,000,000: 1,000,000.00 yuan). */
+  readonly maxPaymentFen?: number | undefined;
 }
+
+/** The bounds of a channel's paidAt window and per-payment maximum (as the migration checks them). */
+export const PAID_AT_WINDOW_DAYS = { min: 1, max: 31 } as const;
+export const MAX_PAYMENT_FEN = { min: 1, max: 99_999_999_999_999 } as const;
 
 function checkSecret(secret: string): void {
   if (secret.length < 16 || secret.length > 256)
@@ -68,6 +76,23 @@ export async function addChannel(
     if (value !== undefined && (!Number.isSafeInteger(value) || value < 0))
       throw new AppError('validation_failed', `${field}: a whole number ≥ 0`);
   }
+  const windowDays = input.paidAtWindowDays;
+  if (
+    windowDays !== undefined &&
+    (!Number.isSafeInteger(windowDays) ||
+      windowDays < PAID_AT_WINDOW_DAYS.min ||
+      windowDays > PAID_AT_WINDOW_DAYS.max)
+  )
+    throw new AppError(
+      'validation_failed',
+      `paidAtWindowDays: a whole number of business days from ${PAID_AT_WINDOW_DAYS.min} to ${PAID_AT_WINDOW_DAYS.max}`,
+    );
+  const maxFen = input.maxPaymentFen;
+  if (
+    maxFen !== undefined &&
+    (!Number.isSafeInteger(maxFen) || maxFen < MAX_PAYMENT_FEN.min || maxFen > MAX_PAYMENT_FEN.max)
+  )
+    throw new AppError('validation_failed', 'maxPaymentFen: from 0.01 to 999999999999.99 yuan');
   const terms = {
     ...(input.fileEncoding ? { file_encoding: input.fileEncoding } : {}),
     ...(input.feePerTxnFen !== undefined ? { fee_per_txn_fen: input.feePerTxnFen } : {}),
@@ -76,6 +101,8 @@ export async function addChannel(
     ...(input.withholdingRetryRounds !== undefined
       ? { withholding_retry_rounds: input.withholdingRetryRounds }
       : {}),
+    ...(windowDays !== undefined ? { paid_at_window_days: windowDays } : {}),
+    ...(maxFen !== undefined ? { max_payment_fen: maxFen } : {}),
   };
   return inTransaction(db, async (trx) => {
     const existing = await trx
@@ -212,6 +239,8 @@ export async function listChannels(db: Kysely<DB>, principal: Principal) {
       'fee_rate',
       'rate_limit_per_second',
       'withholding_retry_rounds',
+      'paid_at_window_days',
+      'max_payment_fen',
       'created_at',
     ])
     .orderBy('channel_code')
@@ -226,6 +255,8 @@ export async function listChannels(db: Kysely<DB>, principal: Principal) {
     feeRate: row.fee_rate,
     rateLimitPerSecond: row.rate_limit_per_second,
     withholdingRetryRounds: row.withholding_retry_rounds,
+    paidAtWindowDays: row.paid_at_window_days,
+    maxPaymentFen: Number(row.max_payment_fen),
     createdAt: new Date(row.created_at).toISOString(),
   }));
 }

@@ -56,7 +56,7 @@ async function batchBank(db: Kysely<DB>, bankCode: string) {
 const compact = (date: string) => date.replaceAll('-', '');
 
 /**
- * Writes the withholding request file (代扣文件) of a bank for a date (bank-batch.md): one line per
+ * Writes the withholding request file (代扣文件) of a bank for a date (docs/bank-batch.md): one line per
  * customer with an agreement with that bank, for the released bills still open and not yet due,
  * never a bill already paid or sitting in another open batch, and no bill beyond its attempts
  * (first debit plus the bank's retry rounds). Exporting again while that batch is open writes the
@@ -296,7 +296,7 @@ function reject(lineNo: number, reason: string): never {
 }
 
 /**
- * Imports a bank's result file (回盘, bank-batch.md): the file is checked whole — encoding
+ * Imports a bank's result file (回盘, docs/bank-batch.md): the file is checked whole — encoding
  * detected, header, trailer, counts and totals against its lines and against the request batch
  * it answers — and refused with the line and reason on any error, nothing posted. Each debited
  * line becomes a payment through the one posting path (key bank:batch:seq, so a rerun after a

@@ -1,6 +1,7 @@
 import { type Kysely, sql } from 'kysely';
 import type { DB } from '../db/schema.js';
 import { channelFee } from '../domain/channel/channel-fee.js';
+import { type LocalDate, addDays } from '../domain/local-date.js';
 import { type Fen, fen, formatYuan } from '../domain/money.js';
 import type { ChannelRecord, RequestNonce } from './channel-directory.js';
 import { customerInScope } from './customer-in-scope.js';
@@ -22,7 +23,7 @@ export function channelPaymentKey(channelCode: string, txnId: string): string {
   return `channel:${channelCode}:${txnId}`;
 }
 
-/** "张三丰" → "张*": the first character, then one star (channel-api.md §1). */
+/** "张三丰" → "张*": the first character, then one star (docs/channel-api.md §1). */
 export function maskName(name: string): string {
   const first = Array.from(name)[0] ?? '';
   return `${first}*`;
@@ -60,7 +61,7 @@ export interface CustomerDue {
 }
 
 /**
- * What a customer owes today (channel-api.md §1): open released bills with the late fee as of
+ * What a customer owes today (docs/channel-api.md §1): open released bills with the late fee as of
  * today, and the prepaid balance. Errors: forbidden, not_found.
  */
 export async function queryCustomerDue(
@@ -124,14 +125,50 @@ export interface ChannelPaymentResult {
   readonly replayed: boolean;
 }
 
+/**
+ * A channel's bounds on one payment: its business day lies within the channel's open days (today
+ * and the days before it, `paidAtWindowDays` in all, in the utility's zone: the clock's business
+ * day) and its amount at most the channel's maximum. The bill-release bound is the posting rule's
+ * (planPayment).
+ */
+function outOfBounds(
+  channel: Pick<ChannelRecord, 'code' | 'paidAtWindowDays' | 'maxPaymentFen'>,
+  clock: Clock,
+  businessDate: LocalDate,
+  amountFen: Fen,
+): AppError | null {
+  const firstOpen = addDays(clock.today(), -(channel.paidAtWindowDays - 1));
+  if (businessDate < firstOpen)
+    return new AppError(
+      'paid_at_out_of_window',
+      `paidAt: business day ${businessDate} is before ${firstOpen}, the first of the ${channel.paidAtWindowDays} business days open to channel ${channel.code}`,
+    );
+  if (amountFen > channel.maxPaymentFen)
+    return new AppError(
+      'amount_above_limit',
+      `amount: ${formatYuan(amountFen)} is above channel ${channel.code}'s maximum of ${formatYuan(channel.maxPaymentFen)} per payment`,
+    );
+  return null;
+}
+
+async function paymentKeyTaken(db: Kysely<DB>, idempotencyKey: string): Promise<boolean> {
+  const row = await db
+    .selectFrom('payment_key')
+    .select('idempotency_key')
+    .where('idempotency_key', '=', idempotencyKey)
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
 /** How far a channel's paidAt may lie ahead of server time (clock skew). */
 const PAID_AT_SKEW_MS = 300_000;
 
 /**
- * A channel payment (channel-api.md §2), exactly once per (channel, txnId): through the one
+ * A channel payment (docs/channel-api.md §2), exactly once per (channel, txnId): through the one
  * posting path, on the business day of paidAt in the utility's zone, with the channel's fee
  * booked as channel fee expense. A day whose reconciliation is accepted takes no more payments.
- * Errors: forbidden, not_found, validation_failed, payment_key_conflict, business_day_closed.
+ * Errors: forbidden, not_found, validation_failed, payment_key_conflict, business_day_closed,
+ * paid_at_out_of_window, amount_above_limit.
  */
 export async function postChannelPayment(
   db: Kysely<DB>,
@@ -150,6 +187,9 @@ export async function postChannelPayment(
   if (input.paidAt.getTime() > clock.now().getTime() + PAID_AT_SKEW_MS)
     throw new AppError('validation_failed', 'paidAt: lies in the future');
   const businessDate = clock.dateOf(input.paidAt);
+  const refused = outOfBounds(channel, clock, businessDate, input.amountFen);
+  // A retry of a payment posted while it was in bounds still gets its receipt (exactly once).
+  if (refused && !(await paymentKeyTaken(db, channelPaymentKey(channel.code, input.txnId)))) throw refused;
   const posted = await poster(
     principal,
     {
@@ -199,7 +239,7 @@ export async function postChannelPayment(
 
 /**
  * Reverses (冲正) a channel payment by new entries booked on the payment's business day
- * (channel-api.md §3). Idempotent: a reversed payment answers "reversed" again. Refused once the
+ * (docs/channel-api.md §3). Idempotent: a reversed payment answers "reversed" again. Refused once the
  * day's reconciliation has been accepted. Errors: not_found, reversal_closed.
  */
 export async function reverseChannelPayment(

@@ -1,6 +1,7 @@
 import { type Kysely, sql } from 'kysely';
 import type { DB } from '../db/schema.js';
 import type { ChannelFeeTerms } from '../domain/channel/channel-fee.js';
+import { type Fen, fen } from '../domain/money.js';
 import {
   NONCE_PATTERN,
   NONCE_WINDOW_SECONDS,
@@ -28,6 +29,18 @@ export interface ChannelRecord {
   readonly secrets: readonly string[];
   readonly fee: ChannelFeeTerms;
   readonly ratePerSecond: number;
+  /** Business days open to a payment's paidAt, today included (2: today and yesterday). */
+  readonly paidAtWindowDays: number;
+  /** The largest amount of one payment. */
+  readonly maxPaymentFen: Fen;
+}
+
+/** A request whose headers were checked before its body is read (see ChannelDirectory.admit). */
+export interface AdmittedRequest {
+  readonly channel: ChannelRecord;
+  readonly timestamp: string;
+  readonly nonce: string;
+  readonly signature: string;
 }
 
 /**
@@ -56,7 +69,11 @@ export class ChannelDirectory {
     const hit = this.cache.get(code);
     if (hit && now - hit.at < this.ttlMs) return hit.record;
     const record = await this.load(code);
-    this.cache.set(code, { at: now, record });
+    // Misses are cached too (a flood of unknown ids costs no query each): expired entries go
+    // before the map grows past a bound.
+    if (this.cache.size >= 10_000)
+      for (const [key, entry] of this.cache) if (now - entry.at >= this.ttlMs) this.cache.delete(key);
+    if (this.cache.size < 10_000) this.cache.set(code, { at: now, record });
     return record;
   }
 
@@ -71,6 +88,8 @@ export class ChannelDirectory {
         'fee_per_txn_fen',
         'fee_rate',
         'rate_limit_per_second',
+        'paid_at_window_days',
+        'max_payment_fen',
       ])
       .where('channel_code', '=', code)
       .executeTakeFirst();
@@ -92,22 +111,32 @@ export class ChannelDirectory {
       secrets: secrets.map((secret) => this.decrypt(secret.secret_encrypted)),
       fee: { perTransactionFen: Number(row.fee_per_txn_fen), rate: row.fee_rate },
       ratePerSecond: row.rate_limit_per_second,
+      paidAtWindowDays: row.paid_at_window_days,
+      maxPaymentFen: fen(Number(row.max_payment_fen)),
     };
   }
 
   /**
-   * Authenticates one channel request (channel-api.md): the channel exists and is enabled, the
-   * timestamp lies within 300 s of server time, the signature matches a valid secret, and the
-   * nonce was not used by the channel within 600 s. The nonce is recorded without waiting for
-   * the disk (it is not financial; a payment's own commit is durable).
-   * Errors: channel_headers_missing, channel_unknown, channel_disabled,
-   * channel_timestamp_out_of_window, channel_signature_invalid, channel_nonce_reused.
+   * Authenticates one channel request (docs/channel-api.md): admit (headers) then verify (body).
+   * Errors: those of admit and verify.
    */
   async authenticate(
     headers: Readonly<Record<string, string | string[] | undefined>>,
     request: Omit<SignedRequest, 'timestamp' | 'nonce'>,
     options: { readonly deferNonce?: boolean } = {},
   ): Promise<{ principal: Principal; channel: ChannelRecord; nonce: RequestNonce }> {
+    return this.verify(await this.admit(headers), request, options);
+  }
+
+  /**
+   * The checks made before a request's body is read: the four headers are present and well
+   * formed (nonce 8–64 printable characters, signature 64 hex digits), the timestamp lies within
+   * 300 s of server time, and the channel exists. A disabled channel is admitted: whether it is
+   * told "disabled" or "unknown" depends on its signature, which needs the body (see verify).
+   * Errors: channel_headers_missing, channel_signature_invalid, channel_timestamp_out_of_window,
+   * channel_unknown.
+   */
+  async admit(headers: Readonly<Record<string, string | string[] | undefined>>): Promise<AdmittedRequest> {
     const header = (name: string) => {
       const value = headers[name];
       return typeof value === 'string' ? value : undefined;
@@ -121,23 +150,43 @@ export class ChannelDirectory {
         'channel_headers_missing',
         'X-Channel-Id, X-Timestamp, X-Nonce and X-Signature are all required',
       );
-    const channel = await this.get(channelId);
-    if (!channel) throw new AppError('channel_unknown', `unknown channel ${channelId}`);
-    if (!channel.enabled) throw new AppError('channel_disabled', `channel ${channelId} is disabled`);
     if (!NONCE_PATTERN.test(nonce))
       throw new AppError('channel_headers_missing', 'X-Nonce must be 8–64 printable characters');
+    if (!/^[0-9a-fA-F]{64}$/.test(signature))
+      throw new AppError('channel_signature_invalid', 'X-Signature must be 64 hex digits (HMAC-SHA256)');
     const nowSeconds = Math.floor(this.clock.now().getTime() / 1000);
     if (!/^\d{1,12}$/.test(timestamp) || Math.abs(nowSeconds - Number(timestamp)) > TIMESTAMP_WINDOW_SECONDS)
       throw new AppError(
         'channel_timestamp_out_of_window',
         `X-Timestamp must be Unix seconds within ${TIMESTAMP_WINDOW_SECONDS} s of server time (${nowSeconds})`,
       );
+    const channel = /^[A-Za-z0-9_-]{1,64}$/.test(channelId) ? await this.get(channelId) : null;
+    if (!channel) throw unknownChannel();
+    return { channel, timestamp, nonce, signature: signature.toLowerCase() };
+  }
+
+  /**
+   * The checks made on the body: the signature matches a valid secret of the channel, the
+   * channel is enabled, and the nonce was not used by the channel within 600 s. A disabled
+   * channel whose signature does not match is answered exactly as an unknown one, so that the
+   * registry cannot be probed. The nonce is recorded without waiting for the disk (it is not
+   * financial; a payment's own commit is durable).
+   * Errors: channel_unknown, channel_signature_invalid, channel_disabled, channel_nonce_reused.
+   */
+  async verify(
+    admitted: AdmittedRequest,
+    request: Omit<SignedRequest, 'timestamp' | 'nonce'>,
+    options: { readonly deferNonce?: boolean } = {},
+  ): Promise<{ principal: Principal; channel: ChannelRecord; nonce: RequestNonce }> {
+    const { channel, timestamp, nonce, signature } = admitted;
     const signed: SignedRequest = { ...request, timestamp, nonce };
-    if (!channel.secrets.some((secret) => signatureMatches(secret, signed, signature.toLowerCase())))
-      throw new AppError('channel_signature_invalid', 'X-Signature does not match the request');
+    const matches = channel.secrets.some((secret) => signatureMatches(secret, signed, signature));
+    if (!matches && !channel.enabled) throw unknownChannel();
+    if (!matches) throw new AppError('channel_signature_invalid', 'X-Signature does not match the request');
+    if (!channel.enabled) throw new AppError('channel_disabled', `channel ${channel.code} is disabled`);
     const now = this.clock.now();
     const requestNonce: RequestNonce = {
-      key: `${channelId}:${nonce}`,
+      key: `${channel.code}:${nonce}`,
       at: now,
       windowStart: new Date(now.getTime() - NONCE_WINDOW_SECONDS * 1000),
     };
@@ -157,6 +206,11 @@ export class ChannelDirectory {
   recordNonce(requestNonce: RequestNonce): Promise<void> {
     return recordNonce(this.db, requestNonce);
   }
+}
+
+/** Unknown, or disabled without a matching signature: one answer, so the registry cannot be probed. */
+function unknownChannel(): AppError {
+  return new AppError('channel_unknown', 'X-Channel-Id names no enabled channel');
 }
 
 /**

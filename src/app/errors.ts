@@ -27,8 +27,9 @@ export const ERROR_CODES = {
   tariff_version_conflict: 'a tariff version with this start date is already stored with another definition',
   channel_headers_missing:
     'a channel request lacks X-Channel-Id, X-Timestamp, X-Nonce or X-Signature, or the nonce is malformed',
-  channel_unknown: 'no channel with this id',
-  channel_disabled: 'the channel is disabled',
+  channel_unknown:
+    'no channel with this id, or a disabled one and the signature does not match (indistinguishable)',
+  channel_disabled: 'the channel is disabled (told only to a request whose signature matches)',
   channel_timestamp_out_of_window: 'X-Timestamp is more than 300 s away from server time',
   channel_signature_invalid: 'X-Signature does not match the request and any valid secret of the channel',
   channel_nonce_reused: 'the channel used this X-Nonce within the last 600 s',
@@ -48,6 +49,11 @@ export const ERROR_CODES = {
   insufficient_balance: 'the customer’s prepaid balance or deposit is smaller than the amount',
   hold_already_approved: 'the policy hold is already approved',
   bill_written_off: 'the bill was written off as bad debt; it is not rebilled',
+  paid_at_out_of_window:
+    'paidAt lies before the channel’s open business days or before the release of a bill it would pay',
+  amount_above_limit: 'the amount is above the channel’s maximum per payment',
+  payload_too_large: 'the request body is larger than the endpoint accepts; it was not read',
+  uri_too_long: 'a path parameter of the request is longer than the server accepts',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -242,6 +242,19 @@ export function planPayment(
     input.businessDate,
   );
   const { allocations, prepaidFen } = allocatePayment(openItemsOf(bills), input.amountFen);
+  // A payment cannot settle a bill before the bill existed (a backdated paidAt would also compute
+  // the late fee from a day the bill was not yet owed).
+  const releasedOn = new Map(context.state.bills.map((bill) => [Number(bill.bill_id), bill.released_on]));
+  for (const allocation of allocations) {
+    const released = releasedOn.get(allocation.billId);
+    if (released !== undefined && input.businessDate < released)
+      throw new AppError(
+        'paid_at_out_of_window',
+        `paidAt: business day ${input.businessDate} is before bill ${
+          bills.find((bill) => bill.billId === allocation.billId)?.billNo
+        } was released on ${released}`,
+      );
+  }
   const principalFen = allocations
     .filter((a) => a.kind === 'principal')
     .reduce((sum, a) => sum + a.amountFen, 0);
@@ -481,6 +494,8 @@ export interface CustomerState {
     period: string;
     due_on: string;
     amount_fen: number;
+    /** The day the bill's period was first released (a rebill keeps the first revision's day). */
+    released_on: string;
   }[];
   readonly paid: readonly { bill_id: number; kind: string; amount_fen: number; business_date: string }[];
   /** Written-off principal and waived late fees (bill_credit). */
@@ -531,7 +546,11 @@ export async function loadCustomerStates(
   }>`
     select ids.id as customer_id,
       (select json_agg(json_build_object('bill_id', b.bill_id, 'bill_no', r.bill_no, 'period', b.period,
-                'due_on', r.due_on, 'amount_fen', b.amount_fen) order by r.due_on, b.bill_id)
+                'due_on', r.due_on, 'amount_fen', b.amount_fen,
+                -- the period's first release: a rebill (same bill_id / 100) owes since then
+                'released_on', (select min(f.released_on) from bill_release f
+                                where f.customer_id = b.customer_id and f.bill_id / 100 = b.bill_id / 100))
+                order by r.due_on, b.bill_id)
        from bill b
        join bill_release r on r.customer_id = b.customer_id and r.bill_id = b.bill_id
        left join lateral ${principalSettledSql()} x on true

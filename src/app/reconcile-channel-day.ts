@@ -54,14 +54,16 @@ export function checkReconciliationInput(input: ReconciliationInput, today: Loca
       'validation_failed',
       `count: ${input.count} but lines has ${input.lines.length} entries`,
     );
-  const all = input.lines.reduce((sum, line) => sum + line.amountFen, 0);
+  // Exact whatever the lines: their sum may pass the safe integer range (and then cannot agree).
+  const all = input.lines.reduce((sum, line) => sum + BigInt(line.amountFen), 0n);
   const posted = input.lines
     .filter((line) => line.status === 'posted')
-    .reduce((sum, line) => sum + line.amountFen, 0);
-  if (input.totalFen !== all && input.totalFen !== posted)
+    .reduce((sum, line) => sum + BigInt(line.amountFen), 0n);
+  const total = BigInt(input.totalFen);
+  if (total !== all && total !== posted)
     throw new AppError(
       'validation_failed',
-      `total: ${formatYuan(input.totalFen)} but the lines sum to ${formatYuan(fen(all))} (posted only: ${formatYuan(fen(posted))})`,
+      `total: ${formatYuan(input.totalFen)} but the lines sum to ${formatYuan(all)} (posted only: ${formatYuan(posted)})`,
     );
   const seen = new Set<string>();
   input.lines.forEach((line, k) => {
@@ -112,7 +114,7 @@ async function utilityRecords(
 }
 
 /**
- * A channel's daily reconciliation (channel-api.md §4): the file is matched line by line with
+ * A channel's daily reconciliation (docs/channel-api.md §4): the file is matched line by line with
  * the utility's records; a clean match accepts the day (and closes reversal); discrepancies
  * become cases for staff and nothing is corrected automatically. Submitting the same lines again
  * returns the same result; other lines replace an open day's submission (its cases stay on

@@ -1,6 +1,6 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 
-/** The request parts a channel signs (channel-api.md, Authentication). */
+/** The request parts a channel signs (docs/channel-api.md, Authentication). */
 export interface SignedRequest {
   readonly method: string;
   /** Path without host or query string. */

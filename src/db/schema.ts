@@ -101,6 +101,10 @@ export interface ChannelTable {
   fee_rate: Generated<Numeric>;
   rate_limit_per_second: Generated<number>;
   withholding_retry_rounds: Generated<number>;
+  /** Business days open to a payment's paidAt, today included (migration 0012). */
+  paid_at_window_days: Generated<number>;
+  /** The largest amount of one payment, in fen (migration 0012). */
+  max_payment_fen: Generated<number>;
 }
 
 export interface ChannelSecretTable {

@@ -23,8 +23,15 @@ export function parseYuan(text: string): Fen | null {
   return fen(match[1] ? -magnitude : magnitude);
 }
 
-/** Formats fen as a yuan string with exactly 2 decimals, e.g. 12345 → "123.45", -5 → "-0.05". */
-export function formatYuan(amountFen: Fen): string {
+/**
+ * Formats fen as a yuan string with exactly 2 decimals, e.g. 12345 → "123.45", -5 → "-0.05".
+ * Totals beyond the safe integer range (sums of many payments) come as a bigint, exact.
+ */
+export function formatYuan(amountFen: Fen | bigint): string {
+  if (typeof amountFen === 'bigint') {
+    const magnitude = amountFen < 0n ? -amountFen : amountFen;
+    return `${amountFen < 0n ? '-' : ''}${magnitude / 100n}.${String(magnitude % 100n).padStart(2, '0')}`;
+  }
   const negative = amountFen < 0;
   const magnitude = Math.abs(amountFen);
   const yuan = Math.trunc(magnitude / 100);

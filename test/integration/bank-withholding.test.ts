@@ -20,7 +20,7 @@ import { createSmallDemo, testCipher } from '../support/demo.js';
 const DATE = '2026-11-03' as LocalDate;
 const clock = fixedClock(new Date('2026-11-04T02:00:00Z'), 'Asia/Shanghai');
 
-describeEachDatabase('bank batch withholding (contracts/bank-batch.md)', (kind) => {
+describeEachDatabase('bank batch withholding (docs/bank-batch.md)', (kind) => {
   let database: TestDatabase;
   const exportBatch = () =>
     exportWithholdingBatch(database.db, CLI_PRINCIPAL, fileCodec, testCipher.decrypt, {

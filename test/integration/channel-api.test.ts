@@ -16,7 +16,7 @@ import { TEST_CIPHER, TEST_NOW, buildTestServer, loginToken } from '../support/s
 const BANK: ChannelCredentials = { channelId: 'BANK1', secret: 'bank1-secret-0123456789' };
 const YESTERDAY = '2026-11-26';
 
-describeEachDatabase('channel API (contracts/channel-api.md)', (kind) => {
+describeEachDatabase('channel API (docs/channel-api.md)', (kind) => {
   let database: TestDatabase;
   let app: FastifyInstance;
   let owing: { customer_no: string; name: string; customer_id: number }[];

@@ -4,7 +4,7 @@ import { type Fen, fen, formatYuan, parseYuan } from '../../domain/money.js';
 import { signedHeaders } from '../../app/request-signature.js';
 
 /**
- * A bank written from contracts/channel-api.md alone: it signs its requests, queries what a
+ * A bank written from docs/channel-api.md alone: it signs its requests, queries what a
  * customer owes, pays, retries on timeouts, 429 and 503, sends duplicates (also concurrently),
  * reverses some payments, and at the end uploads its reconciliation file for each business day it
  * touched. It keeps its own book of what it believes, so the utility's answers can be checked.

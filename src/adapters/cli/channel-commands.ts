@@ -48,6 +48,13 @@ function positive(value: string) {
   return parsed;
 }
 
+function yuanArg(value: string) {
+  const parsed = parseYuan(value);
+  if (parsed === null || parsed <= 0)
+    throw new InvalidArgumentError('must be yuan above 0 with at most 2 decimals, e.g. 50000.00');
+  return parsed;
+}
+
 /** `channel …` and `bank …`: the channel registry, reconciliation, the simulator, withholding files. */
 export function registerChannelCommands(program: Command, io: CliIo): void {
   const kit = commandKit(io);
@@ -69,6 +76,12 @@ export function registerChannelCommands(program: Command, io: CliIo): void {
     .option('--fee-rate <rate>', 'fee as a share of the amount, e.g. 0.001')
     .option('--rate-limit <n>', 'requests per second allowed', positive)
     .option('--retry-rounds <n>', 'withholding retry rounds before the due date', wholeNumber)
+    .option(
+      '--paid-at-days <n>',
+      'business days open to a payment’s paidAt, today included (default 2: today and yesterday)',
+      positive,
+    )
+    .option('--max-amount <yuan>', 'largest amount of one payment (default 1000000.00)', yuanArg)
     .option('--json', 'print one JSON document')
     .action(async (options, command: Command) => {
       const global = globals(command);
@@ -87,6 +100,8 @@ export function registerChannelCommands(program: Command, io: CliIo): void {
             feeRate: options.feeRate,
             rateLimitPerSecond: options.rateLimit,
             withholdingRetryRounds: options.retryRounds,
+            paidAtWindowDays: options.paidAtDays,
+            maxPaymentFen: options.maxAmount,
           },
           context.clock.now(),
         );
@@ -114,6 +129,8 @@ export function registerChannelCommands(program: Command, io: CliIo): void {
               'fileEncoding',
               'feePerTxnFen',
               'feeRate',
+              'paidAtWindowDays',
+              'maxPaymentFen',
             ]),
           );
       });

@@ -101,7 +101,7 @@ export async function runDemo(
 /**
  * The demo platform as a real channel client: an in-process server on a loopback port takes its
  * signed requests (/channel/v1), and the platform posts each business day's payments and uploads
- * the day's reconciliation file, as a partner written from contracts/channel-api.md does.
+ * the day's reconciliation file, as a partner written from docs/channel-api.md does.
  */
 async function withDemoPlatform<T>(
   context: AppContext,

@@ -4,7 +4,7 @@ import type { FileCodec } from '../../app/bank-withholding.js';
 const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 
 /**
- * Bank files in UTF-8 or GBK (bank-batch.md). A file that decodes as strict UTF-8 is UTF-8 (GBK
+ * Bank files in UTF-8 or GBK (docs/bank-batch.md). A file that decodes as strict UTF-8 is UTF-8 (GBK
  * Chinese text practically never does); anything else is read as GBK by iconv-lite.
  */
 export const fileCodec: FileCodec = {

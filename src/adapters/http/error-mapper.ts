@@ -46,6 +46,10 @@ export const STATUS: Readonly<Record<ErrorCode, number>> = {
   insufficient_balance: 422,
   hold_already_approved: 409,
   bill_written_off: 409,
+  paid_at_out_of_window: 422,
+  amount_above_limit: 422,
+  payload_too_large: 413,
+  uri_too_long: 414,
 };
 
 export function errorBody(code: string, message: string) {
@@ -67,6 +71,11 @@ export function handleError(error: FastifyError | Error, request: FastifyRequest
           `${fastifyError.validationContext ?? 'request'}${fastifyError.message.replace(/^(body|querystring|params|headers)/, '')}`,
         ),
       );
+    return;
+  }
+  if (fastifyError.statusCode === 413) {
+    if (!request.raw.complete) reply.header('connection', 'close');
+    reply.status(413).send(errorBody('payload_too_large', fastifyError.message));
     return;
   }
   if (fastifyError.statusCode && fastifyError.statusCode < 500) {

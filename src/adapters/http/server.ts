@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import { ChannelDirectory } from '../../app/channel-directory.js';
 import { authenticate } from '../../app/log-in.js';
@@ -12,14 +12,14 @@ import { AppError } from '../../app/errors.js';
 import type { Clock, FieldCipher, PasswordVerifier, TokenGenerator } from '../../app/ports.js';
 import type { Principal } from '../../app/principal.js';
 import type { DB } from '../../db/schema.js';
-import { handleError } from './error-mapper.js';
+import { errorBody, handleError } from './error-mapper.js';
 import { authRoutes } from './routes/auth-routes.js';
 import { RateLimiter } from './rate-limiter.js';
 import { billingRoutes } from './routes/billing-routes.js';
 import { cashRoutes } from './routes/cash-routes.js';
 import { ledgerRoutes } from './routes/ledger-routes.js';
 import { channelAdminRoutes } from './routes/channel-admin-routes.js';
-import { channelRoutes } from './routes/channel-routes.js';
+import { CHANNEL_BODY_LIMIT, channelRoutes } from './routes/channel-routes.js';
 import { demoRoutes } from './routes/demo-routes.js';
 import { healthRoutes } from './routes/health-routes.js';
 import { registryRoutes } from './routes/registry-routes.js';
@@ -58,8 +58,27 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   const app = Fastify({
     logger: deps.logLevel === 'silent' ? false : { level: deps.logLevel },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
+    bodyLimit: CHANNEL_BODY_LIMIT,
+    // Fastify's own answers (a path parameter too long: 414; a malformed URL: 400) in the API's
+    // error shape, as every other error.
+    frameworkErrors: (error, request, reply: FastifyReply) => {
+      const tooLong = error.statusCode === 414;
+      reply
+        .status(tooLong ? 414 : 400)
+        .send(
+          isChannelPath(request.url)
+            ? errorBody(tooLong ? 'URI_TOO_LONG' : 'INVALID_REQUEST', error.message)
+            : errorBody(tooLong ? 'uri_too_long' : 'validation_failed', error.message),
+        );
+    },
   });
   app.setErrorHandler(handleError);
+  app.setNotFoundHandler((request, reply) => {
+    const what = `no endpoint ${request.method} ${request.url.split('?')[0]}`;
+    reply
+      .status(404)
+      .send(isChannelPath(request.url) ? errorBody('NOT_FOUND', what) : errorBody('not_found', what));
+  });
   app.decorateRequest('principal', null);
 
   await app.register(fastifySwagger, {
@@ -124,6 +143,10 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     );
   }
   return app;
+}
+
+function isChannelPath(url: string): boolean {
+  return url === '/channel/v1' || url.startsWith('/channel/v1/');
 }
 
 export function requirePrincipal(request: FastifyRequest): Principal {

@@ -1,7 +1,7 @@
 import { type Kysely, sql } from 'kysely';
 import type { DB } from '../../db/schema.js';
 import type { LocalDate } from '../../domain/local-date.js';
-import { fen, formatYuan } from '../../domain/money.js';
+import { formatYuan } from '../../domain/money.js';
 import { type Principal, requirePermission } from '../principal.js';
 
 export interface SettlementDay {
@@ -36,19 +36,19 @@ export async function channelSettlement(
     channel_code: string;
     business_date: string;
     payments: number;
-    payments_total: number;
+    payments_total: string;
     reversals: number;
-    reversals_total: number;
-    fees: number;
-    clearing: number;
+    reversals_total: string;
+    fees: string;
+    clearing: string;
     accepted: boolean;
     submitted: boolean;
-    matched_total: number | null;
+    matched_total: string | null;
   }>`
     with pay as (
-      select p.channel_code, p.business_date, count(*)::int as payments, sum(p.amount_fen)::bigint as payments_total,
+      select p.channel_code, p.business_date, count(*)::int as payments, sum(p.amount_fen) as payments_total,
         count(r.payment_id)::int as reversals,
-        coalesce(sum(p.amount_fen) filter (where r.payment_id is not null), 0)::bigint as reversals_total
+        coalesce(sum(p.amount_fen) filter (where r.payment_id is not null), 0) as reversals_total
       from payment p
       join channel c on c.channel_code = p.channel_code
       left join payment_reversal r on r.customer_id = p.customer_id and r.payment_id = p.payment_id
@@ -57,8 +57,8 @@ export async function channelSettlement(
       group by p.channel_code, p.business_date
     ), journal as (
       select po.sub_key as channel_code, j.effective_on as business_date,
-        coalesce(sum(po.amount_fen) filter (where po.ledger_account_code = 'channel_clearing'), 0)::bigint as clearing,
-        coalesce(sum(po.amount_fen) filter (where po.ledger_account_code = 'channel_fee_expense'), 0)::bigint as fees
+        coalesce(sum(po.amount_fen) filter (where po.ledger_account_code = 'channel_clearing'), 0) as clearing,
+        coalesce(sum(po.amount_fen) filter (where po.ledger_account_code = 'channel_fee_expense'), 0) as fees
       from posting po
       join journal_entry j on j.customer_id = po.customer_id and j.journal_entry_id = po.journal_entry_id
       where po.ledger_account_code in ('channel_clearing', 'channel_fee_expense')
@@ -68,34 +68,36 @@ export async function channelSettlement(
     )
     select coalesce(pay.channel_code, journal.channel_code) as channel_code,
       coalesce(pay.business_date, journal.business_date)::text as business_date,
-      coalesce(pay.payments, 0) as payments, coalesce(pay.payments_total, 0) as payments_total,
-      coalesce(pay.reversals, 0) as reversals, coalesce(pay.reversals_total, 0) as reversals_total,
-      coalesce(journal.fees, 0) as fees, coalesce(journal.clearing, 0) as clearing,
+      coalesce(pay.payments, 0) as payments, coalesce(pay.payments_total, 0)::text as payments_total,
+      coalesce(pay.reversals, 0) as reversals, coalesce(pay.reversals_total, 0)::text as reversals_total,
+      coalesce(journal.fees, 0)::text as fees, coalesce(journal.clearing, 0)::text as clearing,
       exists (select 1 from channel_day_accepted a where a.channel_code = coalesce(pay.channel_code, journal.channel_code)
               and a.business_date = coalesce(pay.business_date, journal.business_date)) as accepted,
       exists (select 1 from channel_reconciliation s where s.channel_code = coalesce(pay.channel_code, journal.channel_code)
               and s.business_date = coalesce(pay.business_date, journal.business_date)) as submitted,
-      (select s.matched_total_fen from channel_reconciliation s
+      (select s.matched_total_fen::text from channel_reconciliation s
         where s.channel_code = coalesce(pay.channel_code, journal.channel_code)
           and s.business_date = coalesce(pay.business_date, journal.business_date)
         order by s.submission_no desc limit 1) as matched_total
     from pay full join journal on journal.channel_code = pay.channel_code and journal.business_date = pay.business_date
     order by 2 desc, 1`.execute(db);
   return rows.rows.map((row) => {
-    const owed = Number(row.payments_total) - Number(row.reversals_total) - Number(row.fees);
+    // Sums are numeric in SQL and bigint here: exact however large a day's totals grow.
+    const owed = BigInt(row.payments_total) - BigInt(row.reversals_total) - BigInt(row.fees);
+    const clearing = BigInt(row.clearing);
     return {
       channelCode: row.channel_code,
       businessDate: row.business_date,
       payments: row.payments,
-      paymentsTotal: formatYuan(fen(Number(row.payments_total))),
+      paymentsTotal: formatYuan(BigInt(row.payments_total)),
       reversals: row.reversals,
-      reversalsTotal: formatYuan(fen(Number(row.reversals_total))),
-      fees: formatYuan(fen(Number(row.fees))),
-      owed: formatYuan(fen(owed)),
-      clearingBalance: formatYuan(fen(Number(row.clearing))),
-      agrees: owed === Number(row.clearing),
+      reversalsTotal: formatYuan(BigInt(row.reversals_total)),
+      fees: formatYuan(BigInt(row.fees)),
+      owed: formatYuan(owed),
+      clearingBalance: formatYuan(clearing),
+      agrees: owed === clearing,
       reconciliation: row.accepted ? 'accepted' : row.submitted ? 'open' : 'none',
-      matchedTotal: row.matched_total === null ? null : formatYuan(fen(Number(row.matched_total))),
+      matchedTotal: row.matched_total === null ? null : formatYuan(BigInt(row.matched_total)),
     };
   });
 }

@@ -1,6 +1,6 @@
 import { type Kysely, sql } from 'kysely';
 import type { DB } from '../../db/schema.js';
-import { fen, formatYuan } from '../../domain/money.js';
+import { formatYuan } from '../../domain/money.js';
 import { type Principal, requirePermission } from '../principal.js';
 
 export interface StationOverview {
@@ -78,8 +78,8 @@ export async function countyOverview(db: Kysely<DB>, principal: Principal): Prom
   ]);
   const latestPeriod = latest?.period ?? null;
   const billing = latestPeriod
-    ? await sql<{ period: string; bills: number; amount_fen: number }>`
-        select b.period, count(*)::int as bills, sum(b.amount_fen)::int8 as amount_fen
+    ? await sql<{ period: string; bills: number; amount_fen: string }>`
+        select b.period, count(*)::int as bills, sum(b.amount_fen)::text as amount_fen
         from bill b
         join customer c on c.customer_id = b.customer_id
         join org_unit s on s.org_unit_id = c.station_id
@@ -106,7 +106,7 @@ export async function countyOverview(db: Kysely<DB>, principal: Principal): Prom
     billing: billing.rows.map((row) => ({
       period: row.period,
       bills: row.bills,
-      amount: formatYuan(fen(Number(row.amount_fen))),
+      amount: formatYuan(BigInt(row.amount_fen)),
     })),
     demo: demo
       ? { seed: Number(demo.seed), firstPeriod: demo.first_period, lastPeriod: demo.last_period }

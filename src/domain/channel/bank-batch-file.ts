@@ -1,7 +1,7 @@
 import { type Fen, fen, formatYuan } from '../money.js';
 
 /**
- * The bank batch withholding files of bank-batch.md: `|`-separated lines, header, detail lines,
+ * The bank batch withholding files of docs/bank-batch.md: `|`-separated lines, header, detail lines,
  * trailer. The format has no quoting, so a field is whatever lies between two bars; text fields
  * that would contain a bar or a line break are refused when the file is written. Decoding (UTF-8
  * or GBK) happens before these functions; they see text.

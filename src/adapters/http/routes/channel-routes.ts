@@ -6,7 +6,12 @@ import {
   queryCustomerDue,
   reverseChannelPayment,
 } from '../../../app/channel-collection.js';
-import type { ChannelDirectory, ChannelRecord, RequestNonce } from '../../../app/channel-directory.js';
+import type {
+  AdmittedRequest,
+  ChannelDirectory,
+  ChannelRecord,
+  RequestNonce,
+} from '../../../app/channel-directory.js';
 import { AppError, type ErrorCode } from '../../../app/errors.js';
 import type { Clock } from '../../../app/ports.js';
 import type { Principal } from '../../../app/principal.js';
@@ -29,9 +34,15 @@ export interface ChannelRouteDeps {
 
 declare module 'fastify' {
   interface FastifyRequest {
+    /** Set before the body is read: the headers' checks passed (see ChannelDirectory.admit). */
+    channelAdmitted: AdmittedRequest | null;
     channel: { principal: Principal; record: ChannelRecord; nonce: RequestNonce | null } | null;
   }
 }
+
+/** The largest body of a channel request (1 MiB), and of a reconciliation file (16 MiB). */
+export const CHANNEL_BODY_LIMIT = 1024 * 1024;
+export const RECONCILIATION_BODY_LIMIT = 16 * 1024 * 1024;
 
 /** Error codes of the channel contract (UPPER_SNAKE), by our catalogue code. */
 const CONTRACT_CODE: Partial<Record<ErrorCode, { status: number; code: string }>> = {
@@ -48,6 +59,8 @@ const CONTRACT_CODE: Partial<Record<ErrorCode, { status: number; code: string }>
   reversal_closed: { status: 422, code: 'REVERSAL_CLOSED' },
   business_day_closed: { status: 422, code: 'BUSINESS_DAY_CLOSED' },
   reconciliation_closed: { status: 422, code: 'RECONCILIATION_CLOSED' },
+  paid_at_out_of_window: { status: 422, code: 'PAID_AT_OUT_OF_WINDOW' },
+  amount_above_limit: { status: 422, code: 'AMOUNT_ABOVE_LIMIT' },
   rate_limited: { status: 429, code: 'RATE_LIMITED' },
   service_unavailable: { status: 503, code: 'SERVICE_UNAVAILABLE' },
 };
@@ -77,6 +90,17 @@ function isRetryable(error: Error): boolean {
 }
 
 function handleChannelError(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): void {
+  // A request refused before its body was read: the connection is closed rather than drained.
+  if (!request.raw.complete) reply.header('connection', 'close');
+  if ((error as FastifyError).statusCode === 413) {
+    // A disabled channel's oversized body cannot carry a valid signature: answered as unknown.
+    if (request.channelAdmitted && !request.channelAdmitted.channel.enabled) {
+      reply.status(401).send(errorBody('AUTH_UNKNOWN_CHANNEL', 'X-Channel-Id names no enabled channel'));
+      return;
+    }
+    reply.status(413).send(errorBody('BODY_TOO_LARGE', bodyTooLarge(request)));
+    return;
+  }
   if (error instanceof AppError) {
     const mapped = CONTRACT_CODE[error.code] ?? { status: 500, code: 'INTERNAL_ERROR' };
     const code = typeof error.details?.contractCode === 'string' ? error.details.contractCode : mapped.code;
@@ -102,10 +126,6 @@ function handleChannelError(error: FastifyError | Error, request: FastifyRequest
       );
     return;
   }
-  if (fastifyError.statusCode === 413) {
-    reply.status(400).send(errorBody('BODY_TOO_LARGE', fastifyError.message));
-    return;
-  }
   if (fastifyError.statusCode && fastifyError.statusCode < 500) {
     reply.status(400).send(errorBody('INVALID_REQUEST', fastifyError.message));
     return;
@@ -122,6 +142,11 @@ function handleChannelError(error: FastifyError | Error, request: FastifyRequest
   reply
     .status(500)
     .send(errorBody('INTERNAL_ERROR', 'internal error; nothing to retry until the utility answers'));
+}
+
+function bodyTooLarge(request: FastifyRequest): string {
+  const limit = request.routeOptions.bodyLimit ?? CHANNEL_BODY_LIMIT;
+  return `the body is larger than ${limit / 1024 / 1024} MiB; it was not read`;
 }
 
 const AMOUNT = {
@@ -150,7 +175,16 @@ const SIGNED_HEADERS = {
     },
   },
 };
-const errors = { 400: ERROR, 401: ERROR, 404: ERROR, 409: ERROR, 422: ERROR, 429: ERROR, 503: ERROR };
+const errors = {
+  400: ERROR,
+  401: ERROR,
+  404: ERROR,
+  409: ERROR,
+  413: ERROR,
+  422: ERROR,
+  429: ERROR,
+  503: ERROR,
+};
 
 function positiveAmount(text: string, field: string) {
   const amount = parseYuan(text);
@@ -162,7 +196,7 @@ function positiveAmount(text: string, field: string) {
 }
 
 /**
- * The real-time collection API for banks and payment platforms (contracts/channel-api.md), under
+ * The real-time collection API for banks and payment platforms (docs/channel-api.md), under
  * /channel/v1. Every request is signed; bodies are read raw for the signature and parsed after it.
  */
 export function channelRoutes(deps: ChannelRouteDeps): FastifyPluginAsync {
@@ -172,20 +206,27 @@ export function channelRoutes(deps: ChannelRouteDeps): FastifyPluginAsync {
     const ajv = new Ajv({ coerceTypes: false, allErrors: false, removeAdditional: false, useDefaults: true });
     app.setValidatorCompiler(({ schema }) => ajv.compile(schema));
     app.decorateRequest('channel', null);
+    app.decorateRequest('channelAdmitted', null);
     app.removeAllContentTypeParsers();
-    app.addContentTypeParser(
-      '*',
-      { parseAs: 'buffer', bodyLimit: 64 * 1024 * 1024 },
-      (_request, body, done) => done(null, body),
-    );
+    // The route's bodyLimit applies (1 MiB, reconciliation 16 MiB): a declared Content-Length
+    // above it is refused before a byte is read, a streamed body once it passes the limit.
+    app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+
+    // Headers first: a request without a known channel and a fresh timestamp is refused before
+    // its body is read.
+    app.addHook('onRequest', async (request) => {
+      request.channelAdmitted = await deps.channels.admit(request.headers);
+    });
 
     app.addHook('preValidation', async (request) => {
       const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
       const path = request.url.split('?')[0]!;
       // A payment records its nonce in its own transaction (one durable commit per payment).
       const deferNonce = request.method === 'POST' && path === '/channel/v1/payments';
-      const { principal, channel, nonce } = await deps.channels.authenticate(
-        request.headers,
+      const admitted = request.channelAdmitted;
+      if (!admitted) throw new AppError('channel_headers_missing', 'not authenticated');
+      const { principal, channel, nonce } = await deps.channels.verify(
+        admitted,
         { method: request.method, path, body: raw },
         { deferNonce },
       );
@@ -381,7 +422,7 @@ export function channelRoutes(deps: ChannelRouteDeps): FastifyPluginAsync {
     }>(
       '/reconciliation',
       {
-        bodyLimit: 64 * 1024 * 1024,
+        bodyLimit: RECONCILIATION_BODY_LIMIT,
         schema: {
           summary: '对账: the channel’s lines of one business day',
           tags: ['channel'],

@@ -83,4 +83,65 @@ describeEachDatabase('meter read import', (kind) => {
       importReads(database.db, CLI_PRINCIPAL, { format: 'ami', records, fileName: 'ami.csv' }),
     ).rejects.toThrow(/line 2, peak/);
   });
+
+  it('refuses a second, conflicting file for the same meter and period: the read billed on stays', async () => {
+    const billedOn = async () =>
+      (
+        await database.db
+          .selectFrom('meter_read')
+          .select(['total', 'read_on'])
+          .where('period', '=', '2026-11')
+          .orderBy('read_on', 'desc')
+          .orderBy('meter_read_id', 'desc')
+          .executeTakeFirstOrThrow()
+      ).total;
+    expect(await billedOn()).toBe('123456.70');
+    const error = await importReads(database.db, CLI_PRINCIPAL, {
+      format: 'manual',
+      records: [header, [meter.meter_no, '2026-11', '2026-11-27', '123999.00', '']],
+      fileName: 'second-round.csv',
+    }).catch((caught) => caught);
+    expect(error).toBeInstanceOf(AppError);
+    expect((error as AppError).code).toBe('validation_failed');
+    expect((error as AppError).message).toMatch(
+      new RegExp(
+        `line 2, meter_no: meter ${meter.meter_no} already has a different read for 2026-11 \\(total 123456.70`,
+      ),
+    );
+    expect(await count()).toBe(1);
+    expect(await billedOn()).toBe('123456.70');
+  });
+
+  it('takes the same values again (another date or format) as already imported, not as a conflict', async () => {
+    const again = await importReads(database.db, CLI_PRINCIPAL, {
+      format: 'manual',
+      records: [header, [meter.meter_no, '2026-11', '2026-11-28', '123456.7', '']],
+      fileName: 'copy.csv',
+    });
+    expect(again).toEqual({ rows: 1, imported: 0, alreadyImported: 1 });
+    expect(await count()).toBe(1);
+  });
+
+  it('refuses a file that gives one meter two different reads for a period', async () => {
+    const other = await database.db
+      .selectFrom('meter')
+      .select('meter_no')
+      .where('removed_on', 'is', null)
+      .where(sql<boolean>`registers = array['total']::text[]`)
+      .where('meter_no', '<>', meter.meter_no)
+      .orderBy('customer_id')
+      .executeTakeFirstOrThrow();
+    await expect(
+      importReads(database.db, CLI_PRINCIPAL, {
+        format: 'manual',
+        records: [
+          header,
+          [other.meter_no, '2026-11', '2026-11-25', '1000.00', ''],
+          [other.meter_no, '2026-11', '2026-11-26', '1001.00', ''],
+        ],
+        fileName: 'twice.csv',
+      }),
+    ).rejects.toThrow(/line 3, meter_no: second read of this meter for 2026-11 \(first on line 2\)/);
+    expect(await count()).toBe(1);
+  });
 });

@@ -42,7 +42,8 @@ import { createDemoCounty, workOnDemoRun } from '../../jobs/demo/create-demo-cou
 import { type AppContext, createAppContext } from '../../main/app-context.js';
 import { hashPassword } from '../crypto/password-hash.js';
 import { describeSchema, renderSchema } from '../../db/describe-schema.js';
-import { migrateToLatest, migrationStatus } from '../../db/migrate.js';
+import { migrationStatus } from '../../db/migrate.js';
+import { migrateAndGrant } from '../../db/runtime-role.js';
 import { citusPlan } from '../../db/table-classes.js';
 import { fileCodec } from '../files/file-codec.js';
 import { registerChannelCommands } from './channel-commands.js';
@@ -607,11 +608,15 @@ export function buildProgram(io: CliIo): Command {
     .action(async (_options, command: Command) => {
       const global = globals(command);
       await withContext(async (context) => {
-        const result = await migrateToLatest(context.database.db);
+        const result = await migrateAndGrant(context.database, context.config.databaseOwnerUrl);
         if (global.json) emitJson(result);
-        else if (result.applied.length)
-          io.out(`${message(lang(global), 'migrated', { versions: result.applied.join(', ') })}\n`);
-        else if (!result.error) io.out(`${message(lang(global), 'upToDate')}\n`);
+        else {
+          if (result.applied.length)
+            io.out(`${message(lang(global), 'migrated', { versions: result.applied.join(', ') })}\n`);
+          else if (!result.error) io.out(`${message(lang(global), 'upToDate')}\n`);
+          if (result.runtimeRole)
+            io.out(`${message(lang(global), 'runtimeGranted', { role: result.runtimeRole })}\n`);
+        }
         if (result.error)
           throw new AppError(
             'migration_failed',

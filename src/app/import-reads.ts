@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto';
 import { type Kysely, sql } from 'kysely';
 import type { DB } from '../db/schema.js';
 import { periodEnd, periodStart } from '../domain/billing/bill-identity.js';
-import { REGISTERS, type Register } from '../domain/billing/consumption.js';
 import { dayNumber } from '../domain/local-date.js';
 import {
   type ParsedRead,
@@ -27,10 +26,7 @@ const READ_DATE_SLACK_DAYS = 10;
  * Imports a file of meter reads (manual rounds, handheld terminals, or the AMI feed). Every row
  * is checked first — meter known, register on the meter, value within its digits, date near the
  * period, reader known — and a file with any problem is refused whole, each problem with its
- * line. Reads are keyed by their content, so importing the same file again adds nothing. A meter
- * has one read a period: a read that disagrees with the one recorded for its meter and period
- * (a second, conflicting file) refuses the file too — the bill is not changed behind a checker's
- * back; a billing checker corrects a wrong read (resolveReadException).
+ * line. Reads are keyed by their content, so importing the same file again adds nothing.
  * Errors: forbidden, validation_failed (details.problems lists line, field and reason).
  */
 export async function importReads(
@@ -119,14 +115,20 @@ export async function importReads(
       readBy: read.reader ? (staffByLogin.get(read.reader) ?? null) : principal.staffId,
     });
   }
-  if (found.length > 0) throw refused(input.fileName, found);
+  if (found.length > 0) {
+    found.sort((a, b) => a.line - b.line);
+    const shown = found
+      .slice(0, 20)
+      .map((problem) => `line ${problem.line}, ${problem.field}: ${problem.reason}`);
+    throw new AppError(
+      'validation_failed',
+      `${input.fileName}: ${found.length} problem(s), nothing imported. ${shown.join('; ')}`,
+      { problems: found },
+    );
+  }
   return db.transaction().execute(async (trx) => {
-    // One import at a time: the check for conflicting reads below sees every earlier file.
-    await sql`select pg_advisory_xact_lock(hashtext('reads-import'))`.execute(trx);
     const customerIds = [...new Set(checked.map((entry) => entry.customerId))];
     const next = new Map<number, number>();
-    const current = new Map<string, CurrentRead>();
-    const periods = [...new Set(checked.map((entry) => entry.read.period))];
     for (let k = 0; k < customerIds.length; k += 1000) {
       const slice = customerIds.slice(k, k + 1000);
       const rows = await sql<{ customer_id: number; max_id: number }>`
@@ -134,52 +136,23 @@ export async function importReads(
         trx,
       );
       for (const row of rows.rows) next.set(row.customer_id, Number(row.max_id) + 1);
-      // The read each meter is billed on in the file's periods (a correction supersedes the read
-      // it corrects), and every import key already recorded there.
-      const reads = await sql<CurrentRead & { customer_id: number; meter_id: number; period: string }>`
-        select distinct on (r.customer_id, r.meter_id, r.period) r.customer_id, r.meter_id, r.period, r.read_on,
-               r.total, r.sharp, r.peak, r.flat, r.valley, r.reactive, r.demand,
-               array(select k.import_key from meter_read k where k.customer_id = r.customer_id and k.meter_id = r.meter_id
-                       and k.period = r.period and k.import_key is not null) as import_keys
-        from meter_read r
-        where r.customer_id = any(${sql.val(slice)}::int8[]) and r.period = any(${sql.val(periods)}::text[])
-          and not exists (select 1 from meter_read s where s.customer_id = r.customer_id and s.supersedes_read_id = r.meter_read_id)
-        order by r.customer_id, r.meter_id, r.period, r.read_on desc, r.meter_read_id desc`.execute(trx);
-      for (const read of reads.rows) current.set(`${read.customer_id}:${read.meter_id}:${read.period}`, read);
     }
-    // A meter has one read a period: a file that disagrees with the read already recorded (or a
-    // row that disagrees with an earlier row of the file) is refused whole. The bill stays as it
-    // is; a wrong read is corrected by a billing checker (a correction that supersedes it).
-    const conflicts: ReadFileProblem[] = [];
-    const pending: { entry: (typeof checked)[number]; key: string }[] = [];
-    let duplicates = 0;
-    for (const entry of checked) {
-      const key = `read:${importKey(input.format, entry.read)}`;
-      const slot = `${entry.customerId}:${entry.meterId}:${entry.read.period}`;
-      const recorded = current.get(slot);
-      if (recorded) {
-        if (recorded.import_keys.includes(key) || sameValues(recorded, entry.read)) {
-          duplicates += 1;
-          continue;
-        }
-        conflicts.push({
-          line: entry.read.line,
-          field: 'meter_no',
-          reason: `meter ${entry.read.meterNo} already has a different read for ${entry.read.period} (${describeRead(recorded)}): a correction goes to a billing checker`,
-        });
-        continue;
-      }
-      current.set(slot, {
-        ...entry.read.values,
-        demand: entry.read.demand,
-        read_on: entry.read.readOn,
-        import_keys: [key],
-      });
-      pending.push({ entry, key });
-    }
-    if (conflicts.length > 0) throw refused(input.fileName, conflicts);
     let imported = 0;
-    for (const { entry, key } of pending) {
+    for (const entry of checked) {
+      const key = createHash('sha256')
+        .update(
+          JSON.stringify([
+            input.format,
+            entry.read.meterNo,
+            entry.read.period,
+            entry.read.readOn,
+            entry.read.kind,
+            entry.read.values,
+            entry.read.demand,
+          ]),
+        )
+        .digest('hex')
+        .slice(0, 32);
       const id = next.get(entry.customerId) ?? entry.customerId * 1000 + 1;
       const result = await trx
         .insertInto('meter_read')
@@ -194,14 +167,14 @@ export async function importReads(
           ...entry.read.values,
           demand: entry.read.demand,
           read_by: input.format === 'ami' ? null : entry.readBy,
-          import_key: key,
+          import_key: `read:${key}`,
         })
         .onConflict((conflict) => conflict.columns(['customer_id', 'import_key']).doNothing())
         .executeTakeFirst();
       if (Number(result.numInsertedOrUpdatedRows ?? 0) > 0) {
         imported += 1;
         next.set(entry.customerId, id + 1);
-      } else duplicates += 1;
+      }
     }
     await recordAudit(trx, principal, {
       action: 'reads.import',
@@ -209,50 +182,6 @@ export async function importReads(
       objectId: input.fileName,
       details: { format: input.format, rows: checked.length, imported },
     });
-    return { rows: checked.length, imported, alreadyImported: duplicates };
+    return { rows: checked.length, imported, alreadyImported: checked.length - imported };
   });
-}
-
-/** A meter's read for a period as recorded: register values as decimal text, and its import keys. */
-interface CurrentRead extends Partial<Record<Register, string | null>> {
-  readonly read_on: string;
-  readonly demand: string | null;
-  readonly import_keys: readonly string[];
-}
-
-/** Reads are keyed by their content, so importing the same file again adds nothing. */
-function importKey(format: ReadFileFormat, read: ParsedRead): string {
-  return createHash('sha256')
-    .update(
-      JSON.stringify([format, read.meterNo, read.period, read.readOn, read.kind, read.values, read.demand]),
-    )
-    .digest('hex')
-    .slice(0, 32);
-}
-
-/** The same register values and demand (both as fixed-place decimal text: numeric(14,2), (12,3)). */
-function sameValues(recorded: CurrentRead, read: ParsedRead): boolean {
-  return (
-    REGISTERS.every((register) => (recorded[register] ?? null) === (read.values[register] ?? null)) &&
-    (recorded.demand ?? null) === read.demand
-  );
-}
-
-function describeRead(read: CurrentRead): string {
-  const values = REGISTERS.filter((register) => read[register] != null).map(
-    (register) => `${register} ${read[register]}`,
-  );
-  return [...values, `read on ${read.read_on}`].join(', ');
-}
-
-function refused(fileName: string, problems: ReadFileProblem[]): AppError {
-  problems.sort((a, b) => a.line - b.line);
-  const shown = problems
-    .slice(0, 20)
-    .map((problem) => `line ${problem.line}, ${problem.field}: ${problem.reason}`);
-  return new AppError(
-    'validation_failed',
-    `${fileName}: ${problems.length} problem(s), nothing imported. ${shown.join('; ')}`,
-    { problems },
-  );
 }

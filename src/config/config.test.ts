@@ -17,6 +17,8 @@ describe('configuration', () => {
 
   it.each([
     [{ DATABASE_URL: 'mysql://x' }, /DATABASE_URL/],
+    [{ DATABASE_URL: 'postgres://app@h/gc', DATABASE_OWNER_URL: 'mysql://x' }, /DATABASE_OWNER_URL/],
+    [{ DATABASE_OWNER_URL: 'postgres://owner@h/gc' }, /DATABASE_OWNER_URL: set DATABASE_URL too/],
     [{ GRIDCOLLECT_PORT: '70000' }, /GRIDCOLLECT_PORT/],
     [{ GRIDCOLLECT_TIME_ZONE: 'Mars/Olympus' }, /GRIDCOLLECT_TIME_ZONE/],
     [{ GRIDCOLLECT_ENCRYPTION_KEY: 'short' }, /GRIDCOLLECT_ENCRYPTION_KEY/],

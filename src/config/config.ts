@@ -11,6 +11,10 @@ const schema = z.object({
     .string()
     .regex(/^postgres(ql)?:\/\//, 'DATABASE_URL must start with postgres:// or postgresql://')
     .optional(),
+  DATABASE_OWNER_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'DATABASE_OWNER_URL must start with postgres:// or postgresql://')
+    .optional(),
   GRIDCOLLECT_DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
   GRIDCOLLECT_PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   GRIDCOLLECT_HOST: z.string().default('127.0.0.1'),
@@ -32,6 +36,11 @@ const schema = z.object({
 export interface Config {
   readonly dataDir: string;
   readonly databaseUrl: string | undefined;
+  /**
+   * The owner role that runs migrations on PostgreSQL (DATABASE_URL is then the runtime role, which
+   * gets exactly the privileges the application needs); unset, DATABASE_URL's role does both.
+   */
+  readonly databaseOwnerUrl: string | undefined;
   readonly dbPoolSize: number;
   readonly port: number;
   readonly host: string;
@@ -68,9 +77,15 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       `invalid configuration: GRIDCOLLECT_TIME_ZONE: unknown zone ${value.GRIDCOLLECT_TIME_ZONE}`,
     );
   }
+  if (value.DATABASE_OWNER_URL && !value.DATABASE_URL) {
+    throw new ConfigError(
+      'invalid configuration: DATABASE_OWNER_URL: set DATABASE_URL too (the runtime role the application connects as)',
+    );
+  }
   return Object.freeze({
     dataDir: path.resolve(value.GRIDCOLLECT_DATA_DIR),
     databaseUrl: value.DATABASE_URL,
+    databaseOwnerUrl: value.DATABASE_OWNER_URL,
     dbPoolSize: value.GRIDCOLLECT_DB_POOL_SIZE,
     port: value.GRIDCOLLECT_PORT,
     host: value.GRIDCOLLECT_HOST,

@@ -6,7 +6,7 @@ import { systemClock } from '../adapters/clock/system-clock.js';
 import { createFieldCipher, loadFieldKey } from '../adapters/crypto/field-cipher.js';
 import { verifyPassword } from '../adapters/crypto/password-hash.js';
 import { openDatabase } from '../db/database.js';
-import { migrateToLatest } from '../db/migrate.js';
+import { migrateAndGrant } from '../db/runtime-role.js';
 import { AppError } from '../app/errors.js';
 
 export const VERSION: string = (
@@ -16,7 +16,8 @@ export const VERSION: string = (
 /**
  * Builds the application context (src/app/app-context.ts): opens the configured database. The
  * embedded default is migrated automatically; a PostgreSQL server is migrated by
- * `gridcollect db migrate` (or by `migrate: true`).
+ * `gridcollect db migrate` (or by `migrate: true`), as DATABASE_OWNER_URL's role when it is set
+ * (which then grants DATABASE_URL's role its runtime privileges).
  */
 export async function createAppContext(
   config: Config,
@@ -26,7 +27,7 @@ export async function createAppContext(
     ? await openDatabase({ kind: 'postgres', url: config.databaseUrl, poolSize: config.dbPoolSize })
     : await openDatabase({ kind: 'pglite', dataDir: config.dataDir });
   if (database.kind === 'pglite' || options.migrate) {
-    const result = await migrateToLatest(database.db);
+    const result = await migrateAndGrant(database, config.databaseOwnerUrl);
     if (result.error) {
       await database.close();
       throw new AppError(

@@ -170,22 +170,44 @@ describeEachDatabase('posting a payment', (kind) => {
 
   it('agrees with itself: every entry balances and matches its bill or payment', async () => {
     expect((await verifyLedger(database.db)).problems).toEqual([]);
-    // An entry that does not balance (written behind the application's back) is reported.
-    await database.db
-      .insertInto('journal_entry')
-      .values({
-        customer_id: customer.customer_id,
-        journal_entry_id: 999,
-        kind: 'manual',
-        effective_on: '2026-11-05',
-      })
-      .execute();
+    // The database refuses an entry that does not balance when it commits; a posting added later
+    // to an entry already committed (written behind the application's back) is what verify finds.
+    await database.db.transaction().execute(async (trx) => {
+      await trx
+        .insertInto('journal_entry')
+        .values({
+          customer_id: customer.customer_id,
+          journal_entry_id: 999,
+          kind: 'manual',
+          effective_on: '2026-11-05',
+        })
+        .execute();
+      await trx
+        .insertInto('posting')
+        .values([
+          {
+            customer_id: customer.customer_id,
+            journal_entry_id: 999,
+            line_no: 1,
+            ledger_account_code: 'bank',
+            amount_fen: 5,
+          },
+          {
+            customer_id: customer.customer_id,
+            journal_entry_id: 999,
+            line_no: 2,
+            ledger_account_code: 'counter_cash',
+            amount_fen: -5,
+          },
+        ])
+        .execute();
+    });
     await database.db
       .insertInto('posting')
       .values({
         customer_id: customer.customer_id,
         journal_entry_id: 999,
-        line_no: 1,
+        line_no: 3,
         ledger_account_code: 'bank',
         amount_fen: 5,
       })

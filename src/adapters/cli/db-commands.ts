@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { AppError } from '../../app/errors.js';
 import { describeSchema, renderSchema } from '../../db/describe-schema.js';
-import { migrateToLatest, migrationStatus } from '../../db/migrate.js';
+import { migrationStatus } from '../../db/migrate.js';
+import { migrateAndGrant } from '../../db/runtime-role.js';
 import { citusPlan } from '../../db/table-classes.js';
 import { type CliIo, commandKit } from './command-kit.js';
 import { message } from './messages.js';
@@ -17,11 +18,15 @@ export function registerDbCommands(program: Command, io: CliIo): void {
     .action(async (_options, command: Command) => {
       const global = globals(command);
       await withContext(async (context) => {
-        const result = await migrateToLatest(context.database.db);
+        const result = await migrateAndGrant(context.database, context.config.databaseOwnerUrl);
         if (global.json) emitJson(result);
-        else if (result.applied.length)
-          io.out(`${message(lang(global), 'migrated', { versions: result.applied.join(', ') })}\n`);
-        else if (!result.error) io.out(`${message(lang(global), 'upToDate')}\n`);
+        else {
+          if (result.applied.length)
+            io.out(`${message(lang(global), 'migrated', { versions: result.applied.join(', ') })}\n`);
+          else if (!result.error) io.out(`${message(lang(global), 'upToDate')}\n`);
+          if (result.runtimeRole)
+            io.out(`${message(lang(global), 'runtimeGranted', { role: result.runtimeRole })}\n`);
+        }
         if (result.error)
           throw new AppError(
             'migration_failed',

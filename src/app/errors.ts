@@ -48,6 +48,11 @@ export const ERROR_CODES = {
   insufficient_balance: 'the customer’s prepaid balance or deposit is smaller than the amount',
   hold_already_approved: 'the policy hold is already approved',
   bill_written_off: 'the bill was written off as bad debt; it is not rebilled',
+  login_throttled: 'too many failed logins for this login or address; wait the seconds the message names',
+  demo_password_refused: 'a published demo password is refused on a database that is not the demo',
+  password_rejected: 'the new password fails the policy (length, contains the login, a demo password)',
+  login_taken: 'a staff member with this login already exists',
+  already_initialised: 'the database already has staff (or is the demo); its first administrator exists',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -17,3 +17,10 @@ export interface TokenGenerator {
 export interface PasswordVerifier {
   verify(password: string, stored: string): Promise<boolean>;
 }
+
+/** Hashes a new password with its own random salt (scrypt in adapters/crypto/password-hash.ts). */
+export interface PasswordHasher {
+  hash(password: string): Promise<string>;
+}
+
+export type Passwords = PasswordVerifier & PasswordHasher;

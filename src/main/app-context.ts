@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { Clock, PasswordVerifier, TokenGenerator } from '../app/ports.js';
+import type { Clock, Passwords, TokenGenerator } from '../app/ports.js';
 import type { Config } from '../config/config.js';
 import { systemClock } from '../adapters/clock/system-clock.js';
 import { type FieldCipher, createFieldCipher, loadFieldKey } from '../adapters/crypto/field-cipher.js';
-import { verifyPassword } from '../adapters/crypto/password-hash.js';
+import { hashPassword, verifyPassword } from '../adapters/crypto/password-hash.js';
 import { type Database, openDatabase } from '../db/database.js';
 import { migrateToLatest } from '../db/migrate.js';
 import { AppError } from '../app/errors.js';
@@ -15,7 +15,7 @@ export interface AppContext {
   readonly database: Database;
   readonly clock: Clock;
   readonly tokens: TokenGenerator;
-  readonly passwords: PasswordVerifier;
+  readonly passwords: Passwords;
   readonly cipher: FieldCipher;
   readonly version: string;
   close(): Promise<void>;
@@ -52,7 +52,7 @@ export async function createAppContext(
     database,
     clock: systemClock(config.timeZone),
     tokens: { newToken: () => randomBytes(32).toString('base64url') },
-    passwords: { verify: verifyPassword },
+    passwords: { verify: verifyPassword, hash: hashPassword },
     cipher: createFieldCipher(key),
     version: VERSION,
     close: () => database.close(),

@@ -46,6 +46,11 @@ export const STATUS: Readonly<Record<ErrorCode, number>> = {
   insufficient_balance: 422,
   hold_already_approved: 409,
   bill_written_off: 409,
+  login_throttled: 429,
+  demo_password_refused: 403,
+  password_rejected: 422,
+  login_taken: 409,
+  already_initialised: 409,
 };
 
 export function errorBody(code: string, message: string) {

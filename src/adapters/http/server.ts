@@ -9,7 +9,7 @@ import { ChannelDirectory } from '../../app/channel-directory.js';
 import { authenticate } from '../../app/log-in.js';
 import { PaymentBatcher } from '../../app/payment-batcher.js';
 import { AppError } from '../../app/errors.js';
-import type { Clock, PasswordVerifier, TokenGenerator } from '../../app/ports.js';
+import type { Clock, Passwords, TokenGenerator } from '../../app/ports.js';
 import type { Principal } from '../../app/principal.js';
 import type { FieldCipher } from '../crypto/field-cipher.js';
 import type { DB } from '../../db/schema.js';
@@ -29,7 +29,7 @@ export interface ServerDeps {
   readonly databaseKind: string;
   readonly clock: Clock;
   readonly tokens: TokenGenerator;
-  readonly passwords: PasswordVerifier;
+  readonly passwords: Passwords;
   readonly sessionHours: number;
   readonly logLevel: string;
   readonly version: string;

@@ -32,7 +32,10 @@ const LOGIN_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{1,63}$/;
 
 function checkLogin(login: string): void {
   if (!LOGIN_PATTERN.test(login))
-    throw new AppError('validation_failed', 'login: 2–64 letters, digits, ".", "_" or "-" (登录名格式不正确)');
+    throw new AppError(
+      'validation_failed',
+      'login: 2–64 letters, digits, ".", "_" or "-" (登录名格式不正确)',
+    );
 }
 
 function checkName(name: string): void {
@@ -44,7 +47,10 @@ function checkRoles(roles: readonly string[]): StaffRole[] {
   if (roles.length === 0) throw new AppError('validation_failed', 'roles: at least one role');
   for (const role of roles) {
     if (!isStaffRole(role))
-      throw new AppError('validation_failed', `roles: unknown role ${role} (one of ${STAFF_ROLES.join(', ')})`);
+      throw new AppError(
+        'validation_failed',
+        `roles: unknown role ${role} (one of ${STAFF_ROLES.join(', ')})`,
+      );
   }
   return [...new Set(roles)] as StaffRole[];
 }
@@ -119,7 +125,11 @@ export async function addStaff(
   const passwordHash = await deps.passwords.hash(input.password);
   const now = deps.clock.now();
   return inTransaction(deps.db, async (trx) => {
-    const taken = await trx.selectFrom('staff').select('staff_id').where('login', '=', input.login).executeTakeFirst();
+    const taken = await trx
+      .selectFrom('staff')
+      .select('staff_id')
+      .where('login', '=', input.login)
+      .executeTakeFirst();
     if (taken) throw new AppError('login_taken', `login: ${input.login} is already taken`);
     const staffId = await insertStaff(trx, {
       orgUnitId: org.org_unit_id,
@@ -215,7 +225,10 @@ export async function setStaffActive(
 ): Promise<{ login: string; active: boolean; sessionsEnded: number }> {
   const staff = await managedStaff(deps.db, principal, login);
   if (!active && staff.staff_id === principal.staffId)
-    throw new AppError('validation_failed', 'login: you cannot disable your own account (不能停用自己的账号)');
+    throw new AppError(
+      'validation_failed',
+      'login: you cannot disable your own account (不能停用自己的账号)',
+    );
   const now = deps.clock.now();
   return inTransaction(deps.db, async (trx) => {
     await trx.updateTable('staff').set({ active }).where('staff_id', '=', staff.staff_id).execute();
@@ -271,7 +284,11 @@ export async function resetStaffPassword(
 export async function changeOwnPassword(
   deps: StaffAccountDeps,
   principal: Principal,
-  input: { readonly oldPassword: string; readonly newPassword: string; readonly currentToken?: string | undefined },
+  input: {
+    readonly oldPassword: string;
+    readonly newPassword: string;
+    readonly currentToken?: string | undefined;
+  },
 ): Promise<{ login: string; sessionsEnded: number }> {
   if (principal.kind !== 'staff' || principal.staffId === null)
     throw new AppError('forbidden', 'only a logged-in staff member changes their own password');
@@ -285,9 +302,13 @@ export async function changeOwnPassword(
     throw new AppError('invalid_credentials', 'the current password is wrong (当前密码不正确)');
   checkNewPassword(staff.login, input.newPassword);
   if (input.newPassword === input.oldPassword)
-    throw new AppError('password_rejected', 'password: the new password equals the current one (新密码与当前密码相同)', {
-      problem: 'unchanged',
-    });
+    throw new AppError(
+      'password_rejected',
+      'password: the new password equals the current one (新密码与当前密码相同)',
+      {
+        problem: 'unchanged',
+      },
+    );
   const passwordHash = await deps.passwords.hash(input.newPassword);
   const now = deps.clock.now();
   return inTransaction(deps.db, async (trx) => {
@@ -325,7 +346,9 @@ export async function initFirstAdmin(
     readonly login: string;
     readonly name: string;
     readonly password: string;
-    readonly county?: { readonly code: string; readonly name: string; readonly nameEn?: string | undefined } | undefined;
+    readonly county?:
+      | { readonly code: string; readonly name: string; readonly nameEn?: string | undefined }
+      | undefined;
   },
 ): Promise<{ staffId: number; login: string; orgCode: string; countyCreated: boolean }> {
   checkLogin(input.login);
@@ -339,7 +362,10 @@ export async function initFirstAdmin(
     // Two `init` at once: the second waits here and then sees the first one's administrator.
     await sql`lock table staff in share row exclusive mode`.execute(trx);
     if (await isDemoDatabase(trx))
-      throw new AppError('already_initialised', 'this database is the demo county; init is for a real installation');
+      throw new AppError(
+        'already_initialised',
+        'this database is the demo county; init is for a real installation',
+      );
     const existing = await trx.selectFrom('staff').select('login').limit(1).executeTakeFirst();
     if (existing)
       throw new AppError(
@@ -355,7 +381,10 @@ export async function initFirstAdmin(
     const countyCreated = !county;
     if (!county) {
       if (!input.county)
-        throw new AppError('validation_failed', 'county: the database has no county yet; give --county CODE and --county-name NAME');
+        throw new AppError(
+          'validation_failed',
+          'county: the database has no county yet; give --county CODE and --county-name NAME',
+        );
       checkName(input.county.name);
       const orgUnitId = 1;
       await trx

@@ -41,12 +41,15 @@ import { payChannelDay } from '../channel-client/channel-simulator.js';
 import { createDemoCounty, workOnDemoRun } from '../../jobs/demo/create-demo-county.js';
 import { type AppContext, createAppContext } from '../../main/app-context.js';
 import { hashPassword } from '../crypto/password-hash.js';
+import { DEMO_PASSWORD } from '../../domain/password-policy.js';
+import { isDemoDatabase } from '../../app/installation-settings.js';
 import { describeSchema, renderSchema } from '../../db/describe-schema.js';
 import { migrateToLatest, migrationStatus } from '../../db/migrate.js';
 import { citusPlan } from '../../db/table-classes.js';
 import { fileCodec } from '../files/file-codec.js';
 import { registerChannelCommands } from './channel-commands.js';
 import { registerLedgerCommands } from './ledger-commands.js';
+import { registerStaffCommands } from './staff-commands.js';
 import { InputError, ItemsFailed, UsageError } from './cli-errors.js';
 import { type Lang, message } from './messages.js';
 import { formatTable, progressBar } from './output.js';
@@ -59,7 +62,7 @@ async function pdfRendering() {
   return { ...pdf, findPdfFont: font.findPdfFont };
 }
 
-export const DEMO_LOGIN = { login: 'admin', password: 'gridcollect' } as const;
+export const DEMO_LOGIN = { login: 'admin', password: DEMO_PASSWORD } as const;
 
 /** Exit codes of the scripting contract: 0 ok, 1 some items failed, 2 usage or configuration error. */
 export const EXIT = { ok: 0, itemsFailed: 1, usage: 2 } as const;
@@ -91,6 +94,8 @@ export interface CliIo {
   readonly err: (text: string) => void;
   /** Where configuration comes from; the environment by default (tests pass their own). */
   readonly config?: () => Config;
+  /** Standard input for --password-stdin; the process's by default (tests pass their own). */
+  readonly readStdin?: () => Promise<string>;
 }
 
 export interface GlobalOptions {
@@ -716,6 +721,7 @@ export function buildProgram(io: CliIo): Command {
 
   registerChannelCommands(program, { io, lang, emitJson, withContext, globals });
   registerLedgerCommands(program, ledger, { io, lang, emitJson, withContext, globals });
+  registerStaffCommands(program, { io, lang, emitJson, withContext, globals });
 
   program
     .command('audit')
@@ -852,7 +858,8 @@ export function buildProgram(io: CliIo): Command {
         host: options.host,
         lang: lang(global),
         io,
-        showLogin: true,
+        // A database that an administrator initialised is not the demo: no demo login to show.
+        showLogin: await isDemoDatabase(context.database.db),
       });
     });
 

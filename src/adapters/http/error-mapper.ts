@@ -59,6 +59,8 @@ export function errorBody(code: string, message: string) {
 
 export function handleError(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): void {
   if (error instanceof AppError) {
+    const retryAfter = error.details?.retryAfterSeconds;
+    if (typeof retryAfter === 'number') reply.header('retry-after', String(retryAfter));
     reply.status(STATUS[error.code]).send(errorBody(error.code, error.message));
     return;
   }

@@ -23,6 +23,7 @@ import { channelAdminRoutes } from './routes/channel-admin-routes.js';
 import { channelRoutes } from './routes/channel-routes.js';
 import { healthRoutes } from './routes/health-routes.js';
 import { registryRoutes } from './routes/registry-routes.js';
+import { staffRoutes } from './routes/staff-routes.js';
 
 export interface ServerDeps {
   readonly db: Kysely<DB>;
@@ -88,6 +89,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
 
   await app.register(healthRoutes(deps));
   await app.register(authRoutes(deps), { prefix: '/api/v1' });
+  await app.register(staffRoutes(deps), { prefix: '/api/v1' });
   await app.register(registryRoutes(deps), { prefix: '/api/v1' });
   // On PostgreSQL concurrent payments (counters and channels alike) share commits; the embedded
   // database runs one statement at a time, where the single path is faster.

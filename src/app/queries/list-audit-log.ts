@@ -27,7 +27,18 @@ export async function listAuditLog(
   const rows = await db
     .selectFrom('audit_log')
     .leftJoin('org_unit', 'org_unit.org_unit_id', 'audit_log.org_unit_id')
-    .select(['audit_id', 'at', 'actor_kind', 'actor_id', 'action', 'object_type', 'object_id', 'details', 'channel', 'os_user'])
+    .select([
+      'audit_id',
+      'at',
+      'actor_kind',
+      'actor_id',
+      'action',
+      'object_type',
+      'object_id',
+      'details',
+      'channel',
+      'os_user',
+    ])
     .where('org_unit.path', 'like', `${principal.scopePath}%`)
     .orderBy('audit_id', 'desc')
     .limit(limit)

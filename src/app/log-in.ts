@@ -148,6 +148,13 @@ async function recordFailure(
 ): Promise<void> {
   const forgetBefore = new Date(now.getTime() - FAILURE_MEMORY_MS);
   await inTransaction(db, async (trx) => {
+    // Rows of keys whose failures are forgotten and whose lock has passed go, so guessed logins
+    // do not pile up.
+    await trx
+      .deleteFrom('login_throttle')
+      .where('last_failure_at', '<', forgetBefore)
+      .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<', now)]))
+      .execute();
     for (const key of keys) {
       const row = await trx
         .insertInto('login_throttle')

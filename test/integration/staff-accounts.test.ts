@@ -274,4 +274,13 @@ describeEachDatabase('Staff accounts', (kind) => {
       initFirstAdmin(deps(), CLI_PRINCIPAL, { login: 'x.admin', name: 'x', password: 'Another-pass-99' }),
     ).rejects.toMatchObject({ code: 'already_initialised' });
   });
+
+  it('forgets failures an hour after the last one, so guessed logins do not pile up', async () => {
+    now = new Date(now.getTime() + 2 * 3_600_000);
+    expect((await login('guess-later', 'wrong-password', '10.0.5.1')).statusCode).toBe(401);
+    const keys = (await database.db.selectFrom('login_throttle').select('throttle_key').execute()).map(
+      (row) => row.throttle_key,
+    );
+    expect(keys.sort()).toEqual(['address:10.0.5.1', 'login:guess-later']);
+  });
 });

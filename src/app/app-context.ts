@@ -1,6 +1,6 @@
 import type { Config } from '../config/config.js';
 import type { Database } from '../db/database.js';
-import type { Clock, FieldCipher, PasswordVerifier, TokenGenerator } from './ports.js';
+import type { Clock, FieldCipher, Passwords, TokenGenerator } from './ports.js';
 
 /**
  * Everything a command or the server needs, wired once. The shape lives here, under the adapters,
@@ -12,7 +12,7 @@ export interface AppContext {
   readonly database: Database;
   readonly clock: Clock;
   readonly tokens: TokenGenerator;
-  readonly passwords: PasswordVerifier;
+  readonly passwords: Passwords;
   readonly cipher: FieldCipher;
   readonly version: string;
   close(): Promise<void>;

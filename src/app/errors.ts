@@ -54,6 +54,11 @@ export const ERROR_CODES = {
   amount_above_limit: 'the amount is above the channel’s maximum per payment',
   payload_too_large: 'the request body is larger than the endpoint accepts; it was not read',
   uri_too_long: 'a path parameter of the request is longer than the server accepts',
+  login_throttled: 'too many failed logins for this login or address; wait the seconds the message names',
+  demo_password_refused: 'a published demo password is refused on a database that is not the demo',
+  password_rejected: 'the new password fails the policy (length, contains the login, a demo password)',
+  login_taken: 'a staff member with this login already exists',
+  already_initialised: 'the database already has staff (or is the demo); its first administrator exists',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

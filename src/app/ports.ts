@@ -26,3 +26,9 @@ export interface FieldCipher {
   encrypt(plain: string): string;
   decrypt(sealed: string): string;
 }
+/** Hashes a new password with its own random salt (scrypt in adapters/crypto/password-hash.ts). */
+export interface PasswordHasher {
+  hash(password: string): Promise<string>;
+}
+
+export type Passwords = PasswordVerifier & PasswordHasher;

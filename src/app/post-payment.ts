@@ -10,6 +10,7 @@ import { type Fen, fen } from '../domain/money.js';
 import { AppError } from './errors.js';
 import { GENERIC_PLANS_SQL, inTransaction } from './in-transaction.js';
 import { type Principal, requirePermission } from './principal.js';
+import { auditActorColumns } from './record-audit.js';
 
 /** Where the money is until it reaches the bank: the source account of a payment. */
 export type PaymentSource =
@@ -354,6 +355,8 @@ const PAYMENT_TABLES = {
     customer_id: 'bigint',
     org_unit_id: 'bigint',
     details: 'jsonb',
+    channel: 'text',
+    os_user: 'text',
   },
 } as const;
 type PaymentTable = keyof typeof PAYMENT_TABLES;
@@ -429,13 +432,11 @@ export function addPaymentRows(
     payload: plan.notice,
   });
   rows.audit_log.push({
-    actor_kind: principal.kind,
-    actor_id: principal.kind === 'staff' ? String(principal.staffId) : principal.login,
+    ...auditActorColumns(principal),
     action: 'payment.post',
     object_type: 'payment',
     object_id: plan.receiptNo,
     customer_id: customerId,
-    org_unit_id: principal.orgUnitId,
     details: plan.audit,
   });
 }

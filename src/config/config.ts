@@ -1,3 +1,4 @@
+import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -31,6 +32,8 @@ const schema = z.object({
   GRIDCOLLECT_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'silent']).default('warn'),
   GRIDCOLLECT_PDF_FONT: z.string().optional(),
   TEST_DATABASE_URL: z.string().optional(),
+  XDG_CONFIG_HOME: z.string().optional(),
+  HOME: z.string().optional(),
 });
 
 export interface Config {
@@ -53,6 +56,8 @@ export interface Config {
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'silent';
   /** A TrueType/OpenType font with Chinese glyphs for PDF bills; found among system fonts when unset. */
   readonly pdfFontPath: string | undefined;
+  /** Where the CLI keeps its login sessions, per OS user: $XDG_CONFIG_HOME/gridcollect (~/.config/gridcollect). */
+  readonly cliConfigDir: string;
   /** Only the test suite reads this: a PostgreSQL server to run the database tests against too. */
   readonly testDatabaseUrl: string | undefined;
 }
@@ -101,6 +106,10 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     logLevel: value.GRIDCOLLECT_LOG_LEVEL,
     pdfFontPath: value.GRIDCOLLECT_PDF_FONT,
     testDatabaseUrl: value.TEST_DATABASE_URL,
+    cliConfigDir: path.join(
+      value.XDG_CONFIG_HOME ?? path.join(value.HOME ?? os.homedir(), '.config'),
+      'gridcollect',
+    ),
   });
 }
 

@@ -29,6 +29,7 @@ export interface StaffTable {
   password_hash: string;
   active: Generated<boolean>;
   created_at: Timestamp;
+  password_changed_at: Timestamp | null;
 }
 
 export interface StaffSessionTable {
@@ -37,6 +38,23 @@ export interface StaffSessionTable {
   created_at: Timestamp;
   expires_at: Timestamp;
   revoked_at: Timestamp | null;
+  channel: ColumnType<'api' | 'cli', 'api' | 'cli' | undefined, 'api' | 'cli'>;
+  os_user: string | null;
+}
+
+/** Installation-wide settings (the demo marker); values are JSON. */
+export interface InstallationSettingTable {
+  key: string;
+  value: Json;
+  updated_at: Timestamp;
+}
+
+/** Failed logins per "login:<login>" or "address:<address>" key. */
+export interface LoginThrottleTable {
+  throttle_key: string;
+  failures: number;
+  last_failure_at: Timestamp;
+  locked_until: Timestamp | null;
 }
 
 export interface AreaTable {
@@ -365,6 +383,8 @@ export interface AuditLogTable {
   org_unit_id: number | null;
   details: ColumnType<unknown, string | undefined, string>;
   request_ip: string | null;
+  channel: 'cli' | 'api' | 'channel' | 'job' | null;
+  os_user: string | null;
 }
 
 export interface DemoCountyTable {
@@ -720,6 +740,8 @@ export interface DB {
   meter_read: MeterReadTable;
   posting: PostingTable;
   audit_log: AuditLogTable;
+  installation_setting: InstallationSettingTable;
+  login_throttle: LoginThrottleTable;
   demo_county: DemoCountyTable;
   schema_migration: SchemaMigrationTable;
 }

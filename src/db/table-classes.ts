@@ -6,6 +6,8 @@ export const REFERENCE_TABLES = [
   'org_unit',
   'staff',
   'staff_session',
+  'installation_setting',
+  'login_throttle',
   'area',
   'area_assignment',
   'tariff',

@@ -39,6 +39,8 @@ export const PERMISSIONS = [
   'ledger.request',
   /** Approve or reject such a request (a second person), pay out an approved refund. */
   'ledger.approve',
+  /** Add, disable and enable staff accounts and reset their passwords (within the org subtree). */
+  'staff.manage',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 

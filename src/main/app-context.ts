@@ -4,7 +4,7 @@ import type { AppContext } from '../app/app-context.js';
 import type { Config } from '../config/config.js';
 import { systemClock } from '../adapters/clock/system-clock.js';
 import { createFieldCipher, loadFieldKey } from '../adapters/crypto/field-cipher.js';
-import { verifyPassword } from '../adapters/crypto/password-hash.js';
+import { hashPassword, verifyPassword } from '../adapters/crypto/password-hash.js';
 import { openDatabase } from '../db/database.js';
 import { migrateAndGrant } from '../db/runtime-role.js';
 import { AppError } from '../app/errors.js';
@@ -42,7 +42,7 @@ export async function createAppContext(
     database,
     clock: systemClock(config.timeZone),
     tokens: { newToken: () => randomBytes(32).toString('base64url') },
-    passwords: { verify: verifyPassword },
+    passwords: { verify: verifyPassword, hash: hashPassword },
     cipher: createFieldCipher(key),
     version: VERSION,
     close: () => database.close(),

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Clock } from '../../src/app/ports.js';
 import { fixedClock } from '../../src/adapters/clock/system-clock.js';
 import { createFieldCipher } from '../../src/adapters/crypto/field-cipher.js';
-import { verifyPassword } from '../../src/adapters/crypto/password-hash.js';
+import { hashPassword, verifyPassword } from '../../src/adapters/crypto/password-hash.js';
 import type { Database } from '../../src/db/database.js';
 import { buildServer } from '../../src/adapters/http/server.js';
 
@@ -22,7 +22,7 @@ export async function buildTestServer(
     clock: options.clock ?? fixedClock(TEST_NOW, 'Asia/Shanghai'),
     cipher: TEST_CIPHER,
     tokens: { newToken: () => randomBytes(24).toString('base64url') },
-    passwords: { verify: verifyPassword },
+    passwords: { verify: verifyPassword, hash: hashPassword },
     sessionHours: 12,
     logLevel: 'silent',
     version: 'test',

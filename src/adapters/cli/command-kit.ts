@@ -21,6 +21,8 @@ export interface CliIo {
   readonly config?: () => Config;
   /** Opens the application for a command; src/main wires createAppContext here. */
   readonly openContext: OpenAppContext;
+  /** Standard input for --password-stdin; the process's by default (tests pass their own). */
+  readonly readStdin?: () => Promise<string>;
 }
 
 export interface GlobalOptions {

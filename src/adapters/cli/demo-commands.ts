@@ -11,6 +11,7 @@ import {
 import { createDemoCounty } from '../../jobs/demo/create-demo-county.js';
 import { payChannelDay } from '../channel-client/channel-simulator.js';
 import { hashPassword } from '../crypto/password-hash.js';
+import { DEMO_PASSWORD } from '../../domain/password-policy.js';
 import { fileCodec } from '../files/file-codec.js';
 import { anyInt, type CliIo, commandKit, periodArg, positiveInt } from './command-kit.js';
 import { type Lang, message } from './messages.js';
@@ -63,7 +64,7 @@ export function registerDemoCommands(program: Command, io: CliIo): void {
     });
 }
 
-export const DEMO_LOGIN = { login: 'admin', password: 'gridcollect' } as const;
+export const DEMO_LOGIN = { login: 'admin', password: DEMO_PASSWORD } as const;
 
 export async function runDemo(
   context: AppContext,

@@ -15,6 +15,7 @@ import { registerLedgerVerifyCommands } from './ledger-verify-commands.js';
 import { registerPaymentCommands } from './payment-commands.js';
 import { registerReadsCommands } from './reads-commands.js';
 import { registerServiceCommands } from './service-commands.js';
+import { registerStaffCommands } from './staff-commands.js';
 import { registerTariffCommands } from './tariff-commands.js';
 
 // The command groups live in `<group>-commands.ts`, each exporting `register<Group>Commands(program, io)`;
@@ -46,6 +47,7 @@ export function buildProgram(io: CliIo): Command {
   registerCustomerCommands(program, io);
   registerChannelCommands(program, io);
   registerLedgerCommands(program, ledger, io);
+  registerStaffCommands(program, io);
   registerAuditCommands(program, io);
   registerServiceCommands(program, io);
   return program;

@@ -6,6 +6,7 @@ import type { Period } from '../../domain/local-date.js';
 import { runBilling } from '../../jobs/billing/run-billing.js';
 import { workOnDemoRun } from '../../jobs/demo/create-demo-county.js';
 import { anyInt, type CliIo, commandKit, positiveInt } from './command-kit.js';
+import { isDemoDatabase } from '../../app/installation-settings.js';
 import { DEMO_LOGIN, runDemo, runDemoBilling, summaryLine } from './demo-commands.js';
 import { type Lang, message } from './messages.js';
 
@@ -118,7 +119,8 @@ export function registerServiceCommands(program: Command, io: CliIo): void {
           host: options.host,
           lang: lang(global),
           io,
-          showLogin: true,
+          // A database that an administrator initialised is not the demo: no demo login to show.
+          showLogin: await isDemoDatabase(context.database.db),
           ...(demo ? { background: () => demoHistoryInBackground(context, lang(global), io) } : {}),
         });
       } catch (error) {

@@ -50,6 +50,11 @@ export const STATUS: Readonly<Record<ErrorCode, number>> = {
   amount_above_limit: 422,
   payload_too_large: 413,
   uri_too_long: 414,
+  login_throttled: 429,
+  demo_password_refused: 403,
+  password_rejected: 422,
+  login_taken: 409,
+  already_initialised: 409,
 };
 
 export function errorBody(code: string, message: string) {
@@ -58,6 +63,8 @@ export function errorBody(code: string, message: string) {
 
 export function handleError(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): void {
   if (error instanceof AppError) {
+    const retryAfter = error.details?.retryAfterSeconds;
+    if (typeof retryAfter === 'number') reply.header('retry-after', String(retryAfter));
     reply.status(STATUS[error.code]).send(errorBody(error.code, error.message));
     return;
   }

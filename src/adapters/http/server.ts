@@ -9,7 +9,7 @@ import { ChannelDirectory } from '../../app/channel-directory.js';
 import { authenticate } from '../../app/log-in.js';
 import { PaymentBatcher } from '../../app/payment-batcher.js';
 import { AppError } from '../../app/errors.js';
-import type { Clock, FieldCipher, PasswordVerifier, TokenGenerator } from '../../app/ports.js';
+import type { Clock, FieldCipher, Passwords, TokenGenerator } from '../../app/ports.js';
 import type { Principal } from '../../app/principal.js';
 import type { DB } from '../../db/schema.js';
 import { errorBody, handleError } from './error-mapper.js';
@@ -23,13 +23,14 @@ import { CHANNEL_BODY_LIMIT, channelRoutes } from './routes/channel-routes.js';
 import { demoRoutes } from './routes/demo-routes.js';
 import { healthRoutes } from './routes/health-routes.js';
 import { registryRoutes } from './routes/registry-routes.js';
+import { staffRoutes } from './routes/staff-routes.js';
 
 export interface ServerDeps {
   readonly db: Kysely<DB>;
   readonly databaseKind: string;
   readonly clock: Clock;
   readonly tokens: TokenGenerator;
-  readonly passwords: PasswordVerifier;
+  readonly passwords: Passwords;
   readonly sessionHours: number;
   readonly logLevel: string;
   readonly version: string;
@@ -108,6 +109,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   await app.register(healthRoutes(deps));
   await app.register(authRoutes(deps), { prefix: '/api/v1' });
   await app.register(demoRoutes(deps), { prefix: '/api/v1' });
+  await app.register(staffRoutes(deps), { prefix: '/api/v1' });
   await app.register(registryRoutes(deps), { prefix: '/api/v1' });
   // On PostgreSQL concurrent payments (counters and channels alike) share commits; the embedded
   // database runs one statement at a time, where the single path is faster.

@@ -11,6 +11,10 @@ export interface AuditRecord {
   readonly objectType: string | null;
   readonly objectId: string | null;
   readonly details: unknown;
+  /** Where the action came in (cli, api, channel, job); null on rows older than the column. */
+  readonly channel: string | null;
+  /** For the CLI: the OS user who ran the command. */
+  readonly osUser: string | null;
 }
 
 /** The latest audit entries of actors within the principal's scope (CLI actions count as county level). Errors: forbidden. */
@@ -23,7 +27,18 @@ export async function listAuditLog(
   const rows = await db
     .selectFrom('audit_log')
     .leftJoin('org_unit', 'org_unit.org_unit_id', 'audit_log.org_unit_id')
-    .select(['audit_id', 'at', 'actor_kind', 'actor_id', 'action', 'object_type', 'object_id', 'details'])
+    .select([
+      'audit_id',
+      'at',
+      'actor_kind',
+      'actor_id',
+      'action',
+      'object_type',
+      'object_id',
+      'details',
+      'channel',
+      'os_user',
+    ])
     .where('org_unit.path', 'like', `${principal.scopePath}%`)
     .orderBy('audit_id', 'desc')
     .limit(limit)
@@ -37,5 +52,7 @@ export async function listAuditLog(
     objectType: row.object_type,
     objectId: row.object_id,
     details: row.details,
+    channel: row.channel,
+    osUser: row.os_user,
   }));
 }

@@ -1,6 +1,7 @@
 import { type Kysely, type Transaction, sql } from 'kysely';
 import { copyRows } from '../../db/raw-commands.js';
 import type { DB } from '../../db/schema.js';
+import { markDemoDatabase } from '../../app/installation-settings.js';
 import { AppError } from '../../app/errors.js';
 import { storeTariffs } from '../../app/import-tariffs.js';
 import { CLI_PRINCIPAL } from '../../app/principal.js';
@@ -211,6 +212,8 @@ async function countReads(db: Kysely<DB>): Promise<number> {
 }
 
 async function writeRegistry(trx: Transaction<DB>, plan: CountyPlan, passwordHash: string): Promise<void> {
+  // Its staff share a published password: the database says it is a demo, in the same transaction.
+  await markDemoDatabase(trx);
   await trx
     .insertInto('org_unit')
     .values(

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { logIn, logOut } from '../../../app/log-in.js';
-import { errorResponses, principalSchema } from '../schemas.js';
+import { errorResponses, errorSchema, principalSchema } from '../schemas.js';
 import { requirePrincipal, type ServerDeps } from '../server.js';
 
 export function authRoutes(deps: ServerDeps): FastifyPluginAsync {
@@ -32,6 +32,7 @@ export function authRoutes(deps: ServerDeps): FastifyPluginAsync {
               },
             },
             ...errorResponses,
+            429: errorSchema,
           },
         },
       },
@@ -40,6 +41,7 @@ export function authRoutes(deps: ServerDeps): FastifyPluginAsync {
           login: request.body.login,
           password: request.body.password,
           requestIp: request.ip,
+          channel: 'api',
         });
         return { token: result.token, expiresAt: result.expiresAt.toISOString(), staff: result.principal };
       },

@@ -389,6 +389,8 @@ export function registryRoutes(deps: ServerDeps): FastifyPluginAsync {
                   objectType: { type: ['string', 'null'] },
                   objectId: { type: ['string', 'null'] },
                   details: { type: 'object', additionalProperties: true },
+                  channel: { type: ['string', 'null'] },
+                  osUser: { type: ['string', 'null'] },
                 },
               },
             },

@@ -47,6 +47,8 @@ import { citusPlan } from '../../db/table-classes.js';
 import { fileCodec } from '../files/file-codec.js';
 import { registerChannelCommands } from './channel-commands.js';
 import { registerLedgerCommands } from './ledger-commands.js';
+import { DataDirLockedError } from '../../db/data-dir-lock.js';
+import { cliLang, forwardIfServerHolds, lockedMessage } from './forward.js';
 import { InputError, ItemsFailed, UsageError } from './cli-errors.js';
 import { type Lang, message } from './messages.js';
 import { formatTable, progressBar } from './output.js';
@@ -91,6 +93,8 @@ export interface CliIo {
   readonly err: (text: string) => void;
   /** Where configuration comes from; the environment by default (tests pass their own). */
   readonly config?: () => Config;
+  /** A context to run against instead of opening one (a command forwarded to the server). */
+  readonly context?: () => AppContext;
 }
 
 export interface GlobalOptions {
@@ -129,11 +133,11 @@ export function buildProgram(io: CliIo): Command {
     fn: (context: AppContext) => Promise<T>,
     options: { migrate?: boolean } = {},
   ): Promise<T> => {
-    const context = await createAppContext(config(), options);
+    const context = io.context?.() ?? (await createAppContext(config(), options));
     try {
       return await fn(context);
     } finally {
-      await context.close();
+      if (!io.context) await context.close();
     }
   };
 
@@ -1010,11 +1014,15 @@ async function serve(
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
   const url = `http://${host === '0.0.0.0' ? 'localhost' : host}:${port}/`;
+  // CLI commands run beside the server reach the embedded database through it (forward.ts).
+  const { listenForCli } = await import('./forward-host.js');
+  const forwarding = await listenForCli(context, runCli);
   options.io.out(`${message(options.lang, 'serving', { url })}\n`);
   if (options.showLogin) options.io.out(`${message(options.lang, 'demoLogin', DEMO_LOGIN)}\n`);
   await new Promise<void>((resolve) => {
     const stop = async () => {
       options.io.err(`${message(options.lang, 'stopping')}\n`);
+      await forwarding?.close();
       await app.close();
       await context.close();
       resolve();
@@ -1029,6 +1037,8 @@ export async function runCli(
   argv: readonly string[],
   io: CliIo = { out: (text) => process.stdout.write(text), err: (text) => process.stderr.write(text) },
 ): Promise<number> {
+  const forwarded = await forwardIfServerHolds(argv, io);
+  if (forwarded !== undefined) return forwarded;
   const program = buildProgram(io);
   try {
     await program.parseAsync(argv as string[], { from: 'user' });
@@ -1040,6 +1050,10 @@ export async function runCli(
         error.code === 'commander.version'
         ? EXIT.ok
         : EXIT.usage;
+    }
+    if (error instanceof DataDirLockedError) {
+      io.err(lockedMessage(error, argv, cliLang(argv, io.config ?? loadConfig)));
+      return EXIT.usage;
     }
     if (error instanceof ItemsFailed) {
       io.err(`gridcollect: ${error.message}\n`);

@@ -157,21 +157,28 @@ export async function liveHolder(dataDir: string): Promise<LockOwner | null> {
   return holder && isAlive(holder, lockDir) ? holder : null;
 }
 
+/** The command words of a CLI argv ("payment post") and where the rest begins; `--lang x` skipped. */
+export function commandWords(argv: readonly string[]): { words: string[]; rest: number; lang?: string } {
+  const words: string[] = [];
+  let lang: string | undefined;
+  let k = 0;
+  for (; k < argv.length && words.length < 2; k++) {
+    const arg = argv[k]!;
+    if (arg === '--lang') lang = argv[++k];
+    else if (arg.startsWith('--lang=')) lang = arg.slice('--lang='.length);
+    else if (arg.startsWith('-')) break;
+    else words.push(arg);
+  }
+  return { words, rest: k, ...(lang ? { lang } : {}) };
+}
+
 /**
- * The command a process runs, for the owner record: the program and its first words that are not
- * options ("gridcollect bill run"); option values are left out, they may hold secrets.
+ * The command a process runs, for the owner record: the program and its command words
+ * ("gridcollect bill run"); option values are left out, they may hold secrets.
  */
 export function commandLabel(argv: readonly string[]): string {
-  const words: string[] = [];
-  const args = argv.slice(2);
-  for (let k = 0; k < args.length && words.length < 2; k++) {
-    const arg = args[k]!;
-    if (arg === '--lang') k++;
-    else if (!arg.startsWith('-')) words.push(arg);
-    else break;
-  }
   const program = argv[1] ? path.basename(argv[1]).replace(/\.(c|m)?js$/, '') : 'node';
-  return [program === 'cli' ? 'gridcollect' : program, ...words].join(' ');
+  return [program === 'cli' ? 'gridcollect' : program, ...commandWords(argv.slice(2)).words].join(' ');
 }
 
 function held(where: { dataDir: string; lockDir: string }, first: LockOwner): DataDirLock {

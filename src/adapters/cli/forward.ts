@@ -5,7 +5,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Config } from '../../config/config.js';
 import { ConfigError, loadConfig } from '../../config/config.js';
-import { type DataDirLockedError, type LockOwner, liveHolder } from '../../db/data-dir-lock.js';
+import { type DataDirLockedError, type LockOwner, commandWords, liveHolder } from '../../db/data-dir-lock.js';
 import { type Lang, message } from './messages.js';
 
 /**
@@ -80,21 +80,6 @@ const REFUSED_HINTS: Readonly<Record<string, 'hintBillRun' | 'hintBatch'>> = {
 };
 
 const GLOBAL_VALUE_OPTIONS = ['--lang'];
-
-/** The command words of an argv ("payment post") and where the rest begins; `--lang x` skipped. */
-export function commandWords(argv: readonly string[]): { words: string[]; rest: number; lang?: string } {
-  const words: string[] = [];
-  let lang: string | undefined;
-  let k = 0;
-  for (; k < argv.length && words.length < 2; k++) {
-    const arg = argv[k]!;
-    if (arg === '--lang') lang = argv[++k];
-    else if (arg.startsWith('--lang=')) lang = arg.slice('--lang='.length);
-    else if (arg.startsWith('-')) break;
-    else words.push(arg);
-  }
-  return { words, rest: k, ...(lang ? { lang } : {}) };
-}
 
 function forwardableOf(argv: readonly string[]): { key: string; spec: Forwardable } | undefined {
   const { words } = commandWords(argv);

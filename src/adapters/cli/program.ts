@@ -1037,10 +1037,10 @@ export async function runCli(
   argv: readonly string[],
   io: CliIo = { out: (text) => process.stdout.write(text), err: (text) => process.stderr.write(text) },
 ): Promise<number> {
-  const forwarded = await forwardIfServerHolds(argv, io);
-  if (forwarded !== undefined) return forwarded;
   const program = buildProgram(io);
   try {
+    const forwarded = await forwardIfServerHolds(argv, io);
+    if (forwarded !== undefined) return forwarded;
     await program.parseAsync(argv as string[], { from: 'user' });
     return EXIT.ok;
   } catch (error) {

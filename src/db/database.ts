@@ -2,6 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect } from 'kysely';
+import { type DataDirLock, acquireDataDirLock } from './data-dir-lock.js';
 import { createPgPool } from './pg-pool.js';
 import { PGliteDialect } from './pglite-dialect.js';
 import type { DB } from './schema.js';
@@ -17,6 +18,8 @@ export interface Database {
   readonly location: string;
   /** The embedded instance, for dumping a data directory (test templates); absent on PostgreSQL. */
   readonly pglite?: PGlite;
+  /** The exclusive lock on an embedded data directory (absent in memory and on PostgreSQL). */
+  readonly lock?: DataDirLock;
   close(): Promise<void>;
 }
 
@@ -32,18 +35,33 @@ export async function openDatabase(target: DatabaseTarget): Promise<Database> {
   }
   // PGlite does not create the parent of its data directory.
   if (target.dataDir) await mkdir(path.dirname(path.resolve(target.dataDir)), { recursive: true });
-  const pglite = await PGlite.create({
-    ...(target.dataDir ? { dataDir: target.dataDir } : {}),
-    ...(target.loadDataDir ? { loadDataDir: target.loadDataDir } : {}),
-    parsers: { [PG_OID.int8]: parseInt8, [PG_OID.numeric]: keepText, [PG_OID.date]: keepText },
-  });
+  // One process per data directory: a second one is refused here, before PGlite touches a file.
+  const lock = target.dataDir ? await acquireDataDirLock(target.dataDir) : undefined;
+  let pglite: PGlite;
+  try {
+    pglite = await PGlite.create({
+      ...(target.dataDir ? { dataDir: target.dataDir } : {}),
+      ...(target.loadDataDir ? { loadDataDir: target.loadDataDir } : {}),
+      parsers: { [PG_OID.int8]: parseInt8, [PG_OID.numeric]: keepText, [PG_OID.date]: keepText },
+    });
+  } catch (error) {
+    await lock?.release();
+    throw error;
+  }
   const db = new Kysely<DB>({ dialect: new PGliteDialect(pglite) });
   return {
     db,
     kind: 'pglite',
     location: target.dataDir ?? 'memory://',
     pglite,
-    close: () => db.destroy(),
+    ...(lock ? { lock } : {}),
+    close: async () => {
+      try {
+        await db.destroy();
+      } finally {
+        await lock?.release();
+      }
+    },
   };
 }
 

@@ -23,6 +23,8 @@ export interface CliIo {
   readonly openContext: OpenAppContext;
   /** Standard input for --password-stdin; the process's by default (tests pass their own). */
   readonly readStdin?: () => Promise<string>;
+  /** A context to run against instead of opening one (a command forwarded to the server). */
+  readonly context?: () => AppContext;
 }
 
 export interface GlobalOptions {
@@ -52,11 +54,11 @@ export function commandKit(io: CliIo): CommandKit {
     lang: (options) => options.lang ?? config().lang,
     emitJson: (value) => io.out(`${JSON.stringify(value, null, 2)}\n`),
     withContext: async (fn, options = {}) => {
-      const context = await io.openContext(config(), options);
+      const context = io.context?.() ?? (await io.openContext(config(), options));
       try {
         return await fn(context);
       } finally {
-        await context.close();
+        if (!io.context) await context.close();
       }
     },
     globals: (command) => command.optsWithGlobals() as GlobalOptions,

@@ -50,6 +50,14 @@ const MESSAGES = {
     repeatPasswordPrompt: '再次输入新密码: ',
     passwordsDiffer: '两次输入的新密码不一致',
     noTerminal: '没有终端可输入密码: 请使用 --password-stdin',
+    dataDirHeld: '数据目录 {dataDir} 正被进程 {pid}{host} ({command}, 自 {since} 起) 独占使用',
+    dataDirUnreadable: '数据目录 {dataDir} 已被其他操作系统用户的进程锁定 ({lockDir} 无权读取)',
+    waitForHolder:
+      '嵌入式数据库同一时间只允许一个进程打开: 请等该进程结束 (或停止它: kill {pid}) 后重试; 多个进程同时工作请使用 PostgreSQL (DATABASE_URL)',
+    serverRefuses: '服务 (PID {pid}) 运行期间, 此命令不能转交给它执行: 请先停止服务 (kill {pid}) 再运行',
+    hintBillRun: '服务运行时可在网页或通过 API (POST /api/v1/billing/runs) 发起核算',
+    hintBatch: '批处理任务在服务停止后运行, 或改用 PostgreSQL 以便多个进程同时工作',
+    forwardable: '服务运行时可用的命令 (转交服务执行): {commands}',
   },
   en: {
     demoBuilding: 'Building the demo county',
@@ -104,6 +112,18 @@ const MESSAGES = {
     repeatPasswordPrompt: 'New password again: ',
     passwordsDiffer: 'the two new passwords differ',
     noTerminal: 'no terminal to type a password on: use --password-stdin',
+    dataDirHeld: 'the data directory {dataDir} is held by process {pid}{host} ({command}, since {since})',
+    dataDirUnreadable:
+      'the data directory {dataDir} is locked by another OS user’s process ({lockDir} is not readable)',
+    waitForHolder:
+      'only one process at a time may open the embedded database: wait for it to finish (or stop it: kill {pid}) and retry; for several processes at once use PostgreSQL (DATABASE_URL)',
+    serverRefuses:
+      'while the server (PID {pid}) runs, this command cannot be handed to it: stop the server (kill {pid}) and run it again',
+    hintBillRun:
+      'while the server runs, start a billing run in the web UI or through the API (POST /api/v1/billing/runs)',
+    hintBatch:
+      'batch jobs run while the server is stopped, or on PostgreSQL where several processes may work at once',
+    forwardable: 'commands that work while the server runs (handed to it): {commands}',
   },
 } as const;
 

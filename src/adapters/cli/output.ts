@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { SingleBar } from 'cli-progress';
 import stringWidth from 'string-width';
 
@@ -24,12 +25,19 @@ export function formatTable(rows: readonly object[], columns: readonly string[])
   return `${lines.join('\n')}\n`;
 }
 
-/** A progress bar on standard error when it is a terminal; silent otherwise (pipes, --json, CI). */
+const withoutProgress = new AsyncLocalStorage<true>();
+
+/** Runs `work` with progress bars off: a command forwarded to a server must not draw on its terminal. */
+export function runWithoutProgress<T>(work: () => Promise<T>): Promise<T> {
+  return withoutProgress.run(true, work);
+}
+
+/** A progress bar on standard error when it is a terminal; silent otherwise (pipes, --json, CI, forwarded). */
 export function progressBar(
   label: string,
   enabled: boolean,
 ): { update(done: number, total: number): void; stop(): void } {
-  if (!enabled || !process.stderr.isTTY) return { update() {}, stop() {} };
+  if (!enabled || !process.stderr.isTTY || withoutProgress.getStore()) return { update() {}, stop() {} };
   const bar = new SingleBar({
     format: `${label} [{bar}] {percentage}% | {value}/{total} | {eta_formatted}`,
     stream: process.stderr,

@@ -1,6 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { AppError } from '../../app/errors.js';
-import { ConfigError } from '../../config/config.js';
+import { ConfigError, loadConfig } from '../../config/config.js';
+import { DataDirLockedError } from '../../db/data-dir-lock.js';
 import { registerAuditCommands } from './audit-commands.js';
 import { registerBillCommands } from './bill-commands.js';
 import { registerCalcCommands } from './calc-commands.js';
@@ -10,6 +11,7 @@ import { type CliIo, EXIT } from './command-kit.js';
 import { registerCustomerCommands } from './customer-commands.js';
 import { registerDbCommands } from './db-commands.js';
 import { registerDemoCommands } from './demo-commands.js';
+import { cliLang, forwardIfServerHolds, lockedMessage } from './forward.js';
 import { registerLedgerCommands } from './ledger-commands.js';
 import { registerLedgerVerifyCommands } from './ledger-verify-commands.js';
 import { registerPaymentCommands } from './payment-commands.js';
@@ -57,6 +59,8 @@ export function buildProgram(io: CliIo): Command {
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
   const program = buildProgram(io);
   try {
+    const forwarded = await forwardIfServerHolds(argv, io);
+    if (forwarded !== undefined) return forwarded;
     await program.parseAsync(argv as string[], { from: 'user' });
     return EXIT.ok;
   } catch (error) {
@@ -66,6 +70,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         error.code === 'commander.version'
         ? EXIT.ok
         : EXIT.usage;
+    }
+    if (error instanceof DataDirLockedError) {
+      io.err(lockedMessage(error, argv, cliLang(argv, io.config ?? loadConfig)));
+      return EXIT.usage;
     }
     if (error instanceof ItemsFailed) {
       io.err(`gridcollect: ${error.message}\n`);

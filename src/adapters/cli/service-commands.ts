@@ -201,6 +201,10 @@ async function serve(
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
   const url = `http://${host === '0.0.0.0' ? 'localhost' : host}:${port}/`;
+  // CLI commands run beside the server reach the embedded database through it (forward.ts).
+  const { listenForCli } = await import('./forward-host.js');
+  const { runCli } = await import('./program.js');
+  const forwarding = await listenForCli(context, runCli);
   options.io.out(`${message(options.lang, 'serving', { url })}\n`);
   if (options.showLogin) options.io.out(`${message(options.lang, 'demoLogin', DEMO_LOGIN)}\n`);
   const work = options.background?.();
@@ -208,6 +212,7 @@ async function serve(
     const stop = async () => {
       options.io.err(`${message(options.lang, 'stopping')}\n`);
       await work?.stop();
+      await forwarding?.close();
       await app.close();
       await context.close();
       resolve();

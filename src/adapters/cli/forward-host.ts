@@ -1,0 +1,93 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { chmod, lstat, mkdir, unlink } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import Fastify from 'fastify';
+import { CLI_PRINCIPAL, type Principal } from '../../app/principal.js';
+import type { AppContext } from '../../app/app-context.js';
+import { cliForwardRoutes } from '../http/routes/cli-forward-routes.js';
+import type { ForwardRequest } from './forward.js';
+import { runWithoutProgress } from './output.js';
+import type { CliIo } from './program.js';
+
+/** Unix socket paths are limited to about 104 bytes (macOS) or 108 (Linux). */
+const SOCKET_PATH_MAX = 100;
+
+/**
+ * Who a forwarded command acts as. The CLI acts as CLI_PRINCIPAL today, and so does its forwarded
+ * copy, since it runs the very same commands: the socket admits only the OS user who runs the
+ * server, the same trust the CLI itself has. This is the seam for CLI logins: the client will send
+ * its session token, and this function resolves it (authenticate()) and the run acts as that
+ * staff member instead.
+ */
+export function forwardedActor(_request: ForwardRequest): Principal {
+  return CLI_PRINCIPAL;
+}
+
+/**
+ * Starts the server's endpoint for forwarded CLI commands (see forward.ts) and announces it in the
+ * data directory's lock. Only an embedded database with a data directory has a lock to announce in;
+ * on PostgreSQL (or in memory) nothing is started and the CLI opens the database itself.
+ */
+export async function listenForCli(
+  context: AppContext,
+  runCli: (argv: readonly string[], io: CliIo) => Promise<number>,
+): Promise<{ close(): Promise<void> } | undefined> {
+  const lock = context.database.lock;
+  if (!lock) return undefined;
+  const socket = await socketPath(lock.lockDir);
+  await unlink(socket).catch(() => {}); // left by a holder killed with -9; the lock is ours now
+  const token = randomBytes(32).toString('base64url');
+  const app = Fastify({ logger: false });
+  await app.register(
+    cliForwardRoutes({
+      token,
+      run: (request, io) => {
+        // Today always the CLI principal, which the commands use themselves (see forwardedActor).
+        forwardedActor(request);
+        // The server's own context, not closed after the command; its configuration, the
+        // client's language (the client always sends --lang).
+        return runWithoutProgress(() =>
+          runCli(request.argv, {
+            ...io,
+            config: () => context.config,
+            context: () => context,
+            openContext: async () => context,
+          }),
+        );
+      },
+    }),
+  );
+  const previousMask = process.umask(0o177);
+  try {
+    await app.listen({ path: socket });
+  } finally {
+    process.umask(previousMask);
+  }
+  await chmod(socket, 0o600);
+  await lock.announce({ socket, token });
+  return {
+    async close() {
+      await app.close();
+      await unlink(socket).catch(() => {});
+    },
+  };
+}
+
+/**
+ * `<data dir>.lock/cli.sock`, in the lock directory (mode 0700). When that path is too long for a
+ * socket, a directory of the OS user's own under the system temporary directory (created 0700,
+ * refused unless it is ours and closed to others).
+ */
+async function socketPath(lockDir: string): Promise<string> {
+  const beside = path.join(lockDir, 'cli.sock');
+  if (Buffer.byteLength(beside) <= SOCKET_PATH_MAX) return beside;
+  const uid = process.getuid?.() ?? 0;
+  const dir = path.join(os.tmpdir(), `gridcollect-${uid}`);
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const stat = await lstat(dir);
+  if (!stat.isDirectory() || stat.uid !== uid || (stat.mode & 0o077) !== 0)
+    throw new Error(`${dir} must be a directory of user ${uid} with mode 0700 (for the CLI socket)`);
+  const name = createHash('sha256').update(lockDir).digest('hex').slice(0, 16);
+  return path.join(dir, `${name}.sock`);
+}

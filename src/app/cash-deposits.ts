@@ -8,6 +8,7 @@ import { type Principal, requirePermission } from './principal.js';
 import { PAYMENT_ENTRY_RANGE, nextCashDepositEntryIds } from './ledger/ids.js';
 import { writeJournalEntries } from './ledger/journal-writer.js';
 import { recordAudit } from './record-audit.js';
+import { inScopeSql, isInScope } from './ledger/scope.js';
 
 export interface DepositInput {
   readonly staffLogin: string;
@@ -83,7 +84,7 @@ export async function recordCashDeposit(
       .select(['staff.staff_id', 'staff.login', 'staff.roles', 'org_unit.path'])
       .where('staff.login', '=', input.staffLogin)
       .executeTakeFirst();
-    if (!staff?.path.startsWith(principal.scopePath))
+    if (!staff || !isInScope(principal, staff.path))
       throw new AppError('not_found', `no staff ${input.staffLogin}`);
     // Cashiers and collectors deposit their own cash; heads and finance record for their scope.
     if (principal.kind === 'staff' && principal.staffId !== staff.staff_id)
@@ -243,7 +244,7 @@ export async function cashOnHand(
     from staff s
     join org_unit team on team.org_unit_id = s.org_unit_id
     where (('collector' = any(s.roles)) or ('cashier' = any(s.roles)))
-      and team.path like ${`${principal.scopePath}%`}
+      and ${inScopeSql(principal, 'team.path')}
     order by s.staff_id`.execute(db);
   const result: CashHolder[] = [];
   for (const row of rows.rows) {
@@ -318,7 +319,7 @@ export async function closeCounterShift(
       .select(['staff.staff_id', 'staff.login', 'org_unit.path'])
       .where('staff.login', '=', input.staffLogin)
       .executeTakeFirst();
-    if (!staff?.path.startsWith(principal.scopePath))
+    if (!staff || !isInScope(principal, staff.path))
       throw new AppError('not_found', `no staff ${input.staffLogin}`);
     if (principal.kind === 'staff' && principal.staffId !== staff.staff_id)
       requirePermission(principal, 'cash.supervise');

@@ -6,6 +6,7 @@ import { AppError } from './errors.js';
 import { inTransaction } from './in-transaction.js';
 import { type Principal, requirePermission } from './principal.js';
 import { recordAudit } from './record-audit.js';
+import { isInScope } from './ledger/scope.js';
 
 export type HoldScope =
   | { readonly kind: 'all' }
@@ -164,7 +165,7 @@ export async function listPolicyHolds(
            or ${filter.activeOn ?? null}::date between h.starts_on and h.ends_on)
     order by h.hold_id desc`.execute(db);
   return rows.rows
-    .filter((row) => row.path === null || row.path.startsWith(principal.scopePath))
+    .filter((row) => row.path === null || isInScope(principal, row.path))
     .map((row) => ({
       holdId: Number(row.hold_id),
       scopeKind: row.scope_kind,
@@ -218,7 +219,7 @@ async function resolveScope(trx: Kysely<DB>, principal: Principal, scope: HoldSc
       .where('kind', '=', 'station')
       .where('code', '=', scope.stationCode)
       .executeTakeFirst();
-    if (!station?.path.startsWith(principal.scopePath))
+    if (!station || !isInScope(principal, station.path))
       throw new AppError('not_found', `station ${scope.stationCode} not found`);
     return String(station.org_unit_id);
   }

@@ -17,6 +17,7 @@ import { GENERIC_PLANS_SQL, inTransaction } from './in-transaction.js';
 import { paymentAllocationId, paymentEntryId } from './ledger/ids.js';
 import { JOURNAL_TABLES, type JournalPosting, addJournalRows } from './ledger/journal-writer.js';
 import { type Principal, requirePermission } from './principal.js';
+import { inScopeSql } from './ledger/scope.js';
 
 /** Where the money is until it reaches the bank: the source account of a payment. */
 export type PaymentSource =
@@ -134,7 +135,7 @@ export async function postPayment(
           where channel_nonce.seen_at < ${options.requestNonce?.windowStart ?? null}::timestamptz
         returning nonce_key
       ), c as (
-        select cu.customer_id, cu.customer_no, cu.category, o.path like ${`${principal.scopePath}%`} as in_scope
+        select cu.customer_id, cu.customer_no, cu.category, ${inScopeSql(principal, 'o.path')} as in_scope
         from customer_number n
         join customer cu on cu.customer_id = n.customer_id
         join org_unit o on o.org_unit_id = cu.station_id

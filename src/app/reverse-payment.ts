@@ -9,6 +9,7 @@ import { type Principal, requirePermission } from './principal.js';
 import { nextAllocationIds, paymentAllocationId, paymentReversalEntryId } from './ledger/ids.js';
 import { writeJournalEntries } from './ledger/journal-writer.js';
 import { recordAudit } from './record-audit.js';
+import { isInScope } from './ledger/scope.js';
 
 /**
  * Reverses (冲正) a payment by new entries: the journal entry is negated line by line, each
@@ -48,7 +49,7 @@ export async function reversePayment(
       .select('org_unit.path')
       .where('customer.customer_id', '=', customerId)
       .executeTakeFirstOrThrow();
-    if (!scope.path.startsWith(principal.scopePath))
+    if (!isInScope(principal, scope.path))
       throw new AppError('not_found', `no payment ${input.idempotencyKey}`);
     // One change at a time per customer, as for posting.
     await sql`select pg_advisory_xact_lock(${customerId}::bigint)`.execute(trx);

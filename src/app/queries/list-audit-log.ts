@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { DB } from '../../db/schema.js';
 import { type Principal, requirePermission } from '../principal.js';
+import { inScopeSql } from '../ledger/scope.js';
 
 export interface AuditRecord {
   readonly auditId: number;
@@ -24,7 +25,7 @@ export async function listAuditLog(
     .selectFrom('audit_log')
     .leftJoin('org_unit', 'org_unit.org_unit_id', 'audit_log.org_unit_id')
     .select(['audit_id', 'at', 'actor_kind', 'actor_id', 'action', 'object_type', 'object_id', 'details'])
-    .where('org_unit.path', 'like', `${principal.scopePath}%`)
+    .where(inScopeSql(principal, 'org_unit.path'))
     .orderBy('audit_id', 'desc')
     .limit(limit)
     .execute();

@@ -13,6 +13,7 @@ import { enqueueNotification } from './notifications.js';
 import { type OpenBill, heldBalance, loadCustomerStates, openBillsOf } from './post-payment.js';
 import { type Principal, requirePermission } from './principal.js';
 import { recordAudit } from './record-audit.js';
+import { requireNamedRequester, requireSecondPerson } from './ledger/two-person-rule.js';
 
 /**
  * Receivables actions that need two people: a late-fee waiver (违约金减免), a bad-debt write-off
@@ -56,6 +57,7 @@ export async function requestLedgerAction(
   input: LedgerRequestInput,
 ): Promise<LedgerRequestView> {
   requirePermission(principal, 'ledger.request');
+  const requestedBy = requireNamedRequester(principal);
   if (input.reason.trim().length < 2) throw new AppError('validation_failed', 'reason: say why');
   if (input.amountFen !== undefined && (!Number.isSafeInteger(input.amountFen) || input.amountFen <= 0))
     throw new AppError('validation_failed', 'amount: must be more than 0.00');
@@ -97,7 +99,7 @@ export async function requestLedgerAction(
         amount_fen: amount,
         refund_from: input.kind === 'refund' ? (input.refundFrom ?? null) : null,
         reason: input.reason.trim(),
-        requested_by: principal.staffId,
+        requested_by: requestedBy,
       })
       .execute();
     await recordAudit(trx, principal, {
@@ -154,8 +156,7 @@ export async function decideLedgerRequest(
       .execute();
     if (steps.length > 0)
       throw new AppError('request_already_decided', `request ${input.requestId}: ${steps[0]!.step}`);
-    if (request.requested_by !== null && request.requested_by === principal.staffId)
-      throw new AppError('same_person_approval', 'the requester cannot decide their own request');
+    requireSecondPerson(principal, 'ledger_request', { requestedBy: request.requested_by });
     let entryId: number | null = null;
     let settled = 0;
     if (input.decision === 'approve') {

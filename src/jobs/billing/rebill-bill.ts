@@ -15,6 +15,7 @@ import { fen } from '../../domain/money.js';
 import { loadBillingFacts } from './load-billing-facts.js';
 import { billCustomer, loadTariffVersions } from './run-billing.js';
 import { DEFAULT_READ_RULES } from '../../domain/billing/read-rules.js';
+import { requireNamedRequester, requireSecondPerson } from '../../app/ledger/two-person-rule.js';
 
 /**
  * Asks for a rebill (退补) of a customer's released bill for a period, with the reason.
@@ -26,6 +27,7 @@ export async function requestRebill(
   input: { readonly customerNo: string; readonly period: Period; readonly reason: string },
 ): Promise<{ rebillRequestId: number; billId: number }> {
   requirePermission(principal, 'billing.rebill_request');
+  const requestedBy = requireNamedRequester(principal);
   if (input.reason.trim().length < 4)
     throw new AppError('validation_failed', 'reason: say why the bill is wrong (at least 4 characters)');
   return db.transaction().execute(async (trx) => {
@@ -60,7 +62,7 @@ export async function requestRebill(
         rebill_request_id: rebillRequestId,
         bill_id: bill.bill_id,
         reason: input.reason.trim(),
-        requested_by: principal.staffId,
+        requested_by: requestedBy,
       })
       .execute();
     await recordAudit(trx, principal, {
@@ -101,9 +103,7 @@ export async function approveRebill(
       .executeTakeFirst();
     if (!request)
       throw new AppError('not_found', `no rebill request ${input.rebillRequestId} for ${input.customerNo}`);
-    if (request.requested_by !== null && request.requested_by === principal.staffId) {
-      throw new AppError('same_person_approval', 'the person who asked for the rebill cannot approve it');
-    }
+    requireSecondPerson(principal, 'rebill', { requestedBy: request.requested_by });
     const approved = await trx
       .selectFrom('rebill_approval')
       .select('new_bill_id')

@@ -95,7 +95,9 @@ describe('ledger core', () => {
 
   it('writes the org-scope condition only in src/app/ledger/scope.ts', async () => {
     for (const line of [
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a sample source line
       "    .where('station.path', 'like', `${principal.scopePath}%`)",
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a sample source line
       '      and team.path like ${`${principal.scopePath}%`}',
       '  if (!row?.path.startsWith(principal.scopePath))',
       '        join c on c.customer_no = x.n and starts_with(c.path, x.s)',

@@ -150,6 +150,51 @@ describe('architecture boundaries', () => {
   });
 });
 
+// The ledger core (src/app/ledger): one journal writer, one scope rule. Each guard is a pattern,
+// tried first on lines it must catch, so a guard that matches nothing cannot pass unnoticed.
+const JOURNAL_WRITE =
+  /insertInto\(\s*['"](journal_entry|posting)['"]|insert\s+into\s+(journal_entry|posting)\b|(copyRows|copyText|CopyRows)\b.*['"](journal_entry|posting)['"]|\b(journal_entry|posting)\.push\(|^\s*(journal_entry|posting):\s*\{/i;
+const HAND_WRITTEN_SCOPE =
+  /scopePath\}?%|scopePath\s*\+\s*['"`]%|startsWith\([^)]*scopePath|starts_with\(|like\s*\$\{\s*scope\b|(?<!function )isWithinScope\(/;
+
+describe('ledger core', () => {
+  it('writes journal entries and postings only through src/app/ledger/journal-writer.ts', async () => {
+    for (const line of [
+      "await trx.insertInto('journal_entry').values(row).execute();",
+      '  insert into posting (customer_id, journal_entry_id, line_no) select 1, 2, 3',
+      "await copyRows(trx, 'posting', columns, rows);",
+      'rows.journal_entry.push({ customer_id: 1 });',
+      '  journal_entry: { customer_id: "bigint" },',
+    ])
+      expect(JOURNAL_WRITE.test(line), line).toBe(true);
+    expect(JOURNAL_WRITE.test("  .selectFrom('posting')")).toBe(false);
+    const files = (await sourceFiles('src')).filter(
+      (file) => file !== path.join('src', 'app', 'ledger', 'journal-writer.ts'),
+    );
+    expect(await offenders(files, JOURNAL_WRITE)).toEqual([]);
+  });
+
+  it('writes the org-scope condition only in src/app/ledger/scope.ts', async () => {
+    for (const line of [
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a sample source line
+      "    .where('station.path', 'like', `${principal.scopePath}%`)",
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a sample source line
+      '      and team.path like ${`${principal.scopePath}%`}',
+      '  if (!row?.path.startsWith(principal.scopePath))',
+      '        join c on c.customer_no = x.n and starts_with(c.path, x.s)',
+      '  if (!isWithinScope(principal.scopePath, customer.path)) throw error;',
+    ])
+      expect(HAND_WRITTEN_SCOPE.test(line), line).toBe(true);
+    // The pure predicate (isWithinScope in src/domain/staff-role.ts) and the rule that applies it.
+    const allowed = [
+      path.join('src', 'app', 'ledger', 'scope.ts'),
+      path.join('src', 'domain', 'staff-role.ts'),
+    ];
+    const files = (await sourceFiles('src')).filter((file) => !allowed.includes(file));
+    expect(await offenders(files, HAND_WRITTEN_SCOPE)).toEqual([]);
+  });
+});
+
 describe('documentation', () => {
   it('lists every error code of the catalogue in docs/error-codes.md', async () => {
     const { ERROR_CODES } = await import('../src/app/errors.js');

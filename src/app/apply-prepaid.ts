@@ -1,10 +1,11 @@
 import { type Kysely, sql } from 'kysely';
 import type { DB } from '../db/schema.js';
 import { allocatePayment } from '../domain/ledger/allocate-payment.js';
-import { type Posting, assertBalanced } from '../domain/ledger/bill-release-entry.js';
+import type { Posting } from '../domain/ledger/accounts.js';
 import type { LocalDate } from '../domain/local-date.js';
 import { fen } from '../domain/money.js';
-import { nextAllocationIds, nextEntryIds } from './ledger-ids.js';
+import { nextAllocationIds, nextEntryIds } from './ledger/ids.js';
+import { writeJournalEntries } from './ledger/journal-writer.js';
 import { loadCustomerStates, openBillsOf, openItemsOf } from './post-payment.js';
 
 /**
@@ -74,7 +75,7 @@ export async function applyPrepaidBalances(
   for (const holder of holders.rows) {
     const customerId = Number(holder.customer_id);
     const state = states.get(customerId)!;
-    const bills = openBillsOf(state, holder.category === 'residential' ? 'residential' : 'other', appliedOn);
+    const bills = openBillsOf(state, holder.category, appliedOn);
     const items = openItemsOf(bills);
     if (items.length === 0 || state.prepaidFen <= 0) continue;
     const { allocations, prepaidFen: left } = allocatePayment(items, state.prepaidFen);
@@ -108,7 +109,6 @@ export async function applyPrepaidBalances(
     const postings: Posting[] = [{ account: 'customer_prepaid', amountFen: fen(total) }];
     if (principal > 0) postings.push({ account: 'customer_receivable', amountFen: fen(-principal) });
     if (lateFee > 0) postings.push({ account: 'late_fee_revenue', amountFen: fen(-lateFee) });
-    assertBalanced(postings);
     plans.push({ customerId, postings, rows, total });
   }
   if (plans.length === 0) return { customers: 0, amountFen: 0 };
@@ -118,33 +118,20 @@ export async function applyPrepaidBalances(
     plans.reduce((sum, plan) => sum + plan.rows.length, 0),
   );
   let next = 0;
-  const entries = plans.map((plan, k) => ({
-    customer_id: plan.customerId,
-    journal_entry_id: entryIds[k]!,
-    kind: 'prepaid_applied',
-    effective_on: appliedOn,
-    idempotency_key: `prepaid-applied:${entryIds[k]}`,
-    source_type: 'prepaid',
-    source_id: appliedOn,
-    memo: null,
-    created_by: staffId,
-  }));
-  await trx.insertInto('journal_entry').values(entries).execute();
-  await trx
-    .insertInto('posting')
-    .values(
-      plans.flatMap((plan, k) =>
-        plan.postings.map((posting, line) => ({
-          customer_id: plan.customerId,
-          journal_entry_id: entryIds[k]!,
-          line_no: line + 1,
-          ledger_account_code: posting.account,
-          sub_key: '',
-          amount_fen: posting.amountFen,
-        })),
-      ),
-    )
-    .execute();
+  await writeJournalEntries(
+    trx,
+    plans.map((plan, k) => ({
+      customerId: plan.customerId,
+      journalEntryId: entryIds[k]!,
+      kind: 'prepaid_applied',
+      effectiveOn: appliedOn,
+      idempotencyKey: `prepaid-applied:${entryIds[k]}`,
+      sourceType: 'prepaid',
+      sourceId: appliedOn,
+      createdBy: staffId,
+      postings: plan.postings,
+    })),
+  );
   await trx
     .insertInto('allocation')
     .values(

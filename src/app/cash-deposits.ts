@@ -5,11 +5,10 @@ import { type Fen, fen, formatYuan } from '../domain/money.js';
 import { AppError } from './errors.js';
 import { inTransaction } from './in-transaction.js';
 import { type Principal, requirePermission } from './principal.js';
-import { PAYMENT_ENTRY_OFFSET } from './post-payment.js';
+import { PAYMENT_ENTRY_RANGE, nextCashDepositEntryIds } from './ledger/ids.js';
+import { writeJournalEntries } from './ledger/journal-writer.js';
 import { recordAudit } from './record-audit.js';
-
-/** Entry ids of cash deposits live above this offset (one entry per payment deposited). */
-export const CASH_DEPOSIT_ENTRY_OFFSET = 5_000_000_000;
+import { inScopeSql, isInScope } from './ledger/scope.js';
 
 export interface DepositInput {
   readonly staffLogin: string;
@@ -53,8 +52,8 @@ async function undeposited(trx: Kysely<DB>, staffId: number, kind: 'collector' |
     from journal_entry j
     join payment p on p.customer_id = j.customer_id and p.journal_entry_id = j.journal_entry_id
     where j.source_type = ${sql.lit(kind)} and j.source_id = ${String(staffId)}
-      and j.journal_entry_id >= ${PAYMENT_ENTRY_OFFSET} + (select payment_id from frontier)
-      and j.journal_entry_id < ${PAYMENT_ENTRY_OFFSET + 1_000_000_000}
+      and j.journal_entry_id >= ${PAYMENT_ENTRY_RANGE.from} + (select payment_id from frontier)
+      and j.journal_entry_id < ${PAYMENT_ENTRY_RANGE.to}
       and not exists (select 1 from payment_reversal r where r.customer_id = p.customer_id and r.payment_id = p.payment_id)
     order by p.payment_id`.execute(trx);
   return rows.rows
@@ -85,7 +84,7 @@ export async function recordCashDeposit(
       .select(['staff.staff_id', 'staff.login', 'staff.roles', 'org_unit.path'])
       .where('staff.login', '=', input.staffLogin)
       .executeTakeFirst();
-    if (!staff?.path.startsWith(principal.scopePath))
+    if (!staff || !isInScope(principal, staff.path))
       throw new AppError('not_found', `no staff ${input.staffLogin}`);
     // Cashiers and collectors deposit their own cash; heads and finance record for their scope.
     if (principal.kind === 'staff' && principal.staffId !== staff.staff_id)
@@ -148,27 +147,38 @@ export async function recordCashDeposit(
       items.push({ customerId: Number(row.customer_id), paymentId: Number(row.payment_id), amount: take });
       left -= take;
     }
-    const ids = await sql<{ id: number }>`
-      select nextval('cash_deposit_entry_seq') as id from generate_series(1, ${items.length})`.execute(trx);
-    const entryIds = ids.rows.map((row) => CASH_DEPOSIT_ENTRY_OFFSET + Number(row.id));
+    const entryIds = await nextCashDepositEntryIds(trx, items.length);
     const source = kind === 'collector' ? 'collector_cash' : 'counter_cash';
-    await sql`
-      with items as (
-        select * from jsonb_to_recordset(${JSON.stringify(
-          items.map((item, k) => ({ c: item.customerId, p: item.paymentId, a: item.amount, e: entryIds[k] })),
-        )}::jsonb) as x(c bigint, p bigint, a bigint, e bigint)
-      ), entries as (
-        insert into journal_entry (customer_id, journal_entry_id, kind, effective_on, idempotency_key, source_type, source_id, memo, created_by)
-        select c, e, 'cash_deposit', ${input.depositedOn}::date, 'cash-deposit:' || ${depositId}::text || ':' || p::text,
-          'cash_deposit', ${String(depositId)}, ${input.slipNo}, ${principal.staffId} from items
-      ), postings as (
-        insert into posting (customer_id, journal_entry_id, line_no, ledger_account_code, sub_key, amount_fen)
-        select c, e, 1, 'bank', ${input.bankAccount}, a from items
-        union all
-        select c, e, 2, ${source}, ${String(staff.staff_id)}, -a from items
+    await writeJournalEntries(
+      trx,
+      items.map((item, k) => ({
+        customerId: item.customerId,
+        journalEntryId: entryIds[k]!,
+        kind: 'cash_deposit',
+        effectiveOn: input.depositedOn,
+        idempotencyKey: `cash-deposit:${depositId}:${item.paymentId}`,
+        sourceType: 'cash_deposit',
+        sourceId: String(depositId),
+        memo: input.slipNo,
+        createdBy: principal.staffId,
+        postings: [
+          { account: 'bank', subKey: input.bankAccount, amountFen: item.amount },
+          { account: source, subKey: String(staff.staff_id), amountFen: -item.amount },
+        ],
+      })),
+    );
+    await trx
+      .insertInto('cash_deposit_item')
+      .values(
+        items.map((item, k) => ({
+          customer_id: item.customerId,
+          payment_id: item.paymentId,
+          deposit_id: depositId,
+          amount_fen: item.amount,
+          journal_entry_id: entryIds[k]!,
+        })),
       )
-      insert into cash_deposit_item (customer_id, payment_id, deposit_id, amount_fen, journal_entry_id)
-      select c, p, ${depositId}, a, e from items`.execute(trx);
+      .execute();
     await recordAudit(trx, principal, {
       action: 'cash.deposit',
       objectType: 'cash_deposit',
@@ -234,7 +244,7 @@ export async function cashOnHand(
     from staff s
     join org_unit team on team.org_unit_id = s.org_unit_id
     where (('collector' = any(s.roles)) or ('cashier' = any(s.roles)))
-      and team.path like ${`${principal.scopePath}%`}
+      and ${inScopeSql(principal, 'team.path')}
     order by s.staff_id`.execute(db);
   const result: CashHolder[] = [];
   for (const row of rows.rows) {
@@ -309,7 +319,7 @@ export async function closeCounterShift(
       .select(['staff.staff_id', 'staff.login', 'org_unit.path'])
       .where('staff.login', '=', input.staffLogin)
       .executeTakeFirst();
-    if (!staff?.path.startsWith(principal.scopePath))
+    if (!staff || !isInScope(principal, staff.path))
       throw new AppError('not_found', `no staff ${input.staffLogin}`);
     if (principal.kind === 'staff' && principal.staffId !== staff.staff_id)
       requirePermission(principal, 'cash.supervise');
@@ -350,7 +360,7 @@ export async function closeCounterShift(
       from journal_entry j
       join payment p on p.customer_id = j.customer_id and p.journal_entry_id = j.journal_entry_id
       where j.source_type = 'counter' and j.source_id = ${String(staff.staff_id)}
-        and j.journal_entry_id >= ${PAYMENT_ENTRY_OFFSET} and j.journal_entry_id < ${PAYMENT_ENTRY_OFFSET + 1_000_000_000}
+        and j.journal_entry_id >= ${PAYMENT_ENTRY_RANGE.from} and j.journal_entry_id < ${PAYMENT_ENTRY_RANGE.to}
         and p.business_date = ${input.businessDate}::date
         and not exists (select 1 from payment_reversal r where r.customer_id = p.customer_id and r.payment_id = p.payment_id)`.execute(
       trx,

@@ -78,12 +78,7 @@ export async function queryCustomerDue(
       .select('name')
       .where('customer_id', '=', found.customerId)
       .executeTakeFirstOrThrow(),
-    openBills(
-      db,
-      found.customerId,
-      found.category === 'residential' ? 'residential' : 'other',
-      clock.today(),
-    ),
+    openBills(db, found.customerId, found.category, clock.today()),
     prepaidBalance(db, found.customerId),
   ]);
   let total = 0;

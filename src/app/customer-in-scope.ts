@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { DB } from '../db/schema.js';
 import { AppError } from './errors.js';
 import type { Principal } from './principal.js';
+import { isInScope } from './ledger/scope.js';
 
 export interface ScopedCustomer {
   readonly customerId: number;
@@ -32,7 +33,7 @@ export async function customerInScope(
     ])
     .where('customer_number.customer_no', '=', customerNo)
     .executeTakeFirst();
-  if (!row?.path.startsWith(principal.scopePath))
+  if (!row || !isInScope(principal, row.path))
     throw new AppError('not_found', `customer ${customerNo} not found`);
   return {
     customerId: row.customer_id,

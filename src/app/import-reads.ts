@@ -12,6 +12,7 @@ import {
 import { AppError } from './errors.js';
 import { type Principal, requirePermission } from './principal.js';
 import { recordAudit } from './record-audit.js';
+import { isInScope } from './ledger/scope.js';
 
 export interface ImportReadsResult {
   readonly rows: number;
@@ -74,7 +75,7 @@ export async function importReads(
   const found: ReadFileProblem[] = [...problems];
   for (const read of reads) {
     const meter = byNo.get(read.meterNo);
-    if (!meter?.path.startsWith(principal.scopePath)) {
+    if (!meter || !isInScope(principal, meter.path)) {
       found.push({
         line: read.line,
         field: 'meter_no',

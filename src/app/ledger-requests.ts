@@ -1,17 +1,19 @@
 import { type Kysely, sql } from 'kysely';
 import type { DB } from '../db/schema.js';
-import { type LedgerAccountCode, type Posting, assertBalanced } from '../domain/ledger/bill-release-entry.js';
+import type { LedgerAccountCode, Posting } from '../domain/ledger/accounts.js';
 import type { LocalDate } from '../domain/local-date.js';
 import { type Fen, fen } from '../domain/money.js';
 import { prepaidSources } from './apply-prepaid.js';
 import { customerInScope } from './customer-in-scope.js';
 import { AppError } from './errors.js';
 import { inTransaction } from './in-transaction.js';
-import { nextAllocationIds, nextEntryIds } from './ledger-ids.js';
+import { nextAllocationIds, nextEntryIds } from './ledger/ids.js';
+import { writeJournalEntries } from './ledger/journal-writer.js';
 import { enqueueNotification } from './notifications.js';
 import { type OpenBill, heldBalance, loadCustomerStates, openBillsOf } from './post-payment.js';
 import { type Principal, requirePermission } from './principal.js';
 import { recordAudit } from './record-audit.js';
+import { requireNamedRequester, requireSecondPerson } from './ledger/two-person-rule.js';
 
 /**
  * Receivables actions that need two people: a late-fee waiver (违约金减免), a bad-debt write-off
@@ -55,6 +57,7 @@ export async function requestLedgerAction(
   input: LedgerRequestInput,
 ): Promise<LedgerRequestView> {
   requirePermission(principal, 'ledger.request');
+  const requestedBy = requireNamedRequester(principal);
   if (input.reason.trim().length < 2) throw new AppError('validation_failed', 'reason: say why');
   if (input.amountFen !== undefined && (!Number.isSafeInteger(input.amountFen) || input.amountFen <= 0))
     throw new AppError('validation_failed', 'amount: must be more than 0.00');
@@ -96,7 +99,7 @@ export async function requestLedgerAction(
         amount_fen: amount,
         refund_from: input.kind === 'refund' ? (input.refundFrom ?? null) : null,
         reason: input.reason.trim(),
-        requested_by: principal.staffId,
+        requested_by: requestedBy,
       })
       .execute();
     await recordAudit(trx, principal, {
@@ -153,8 +156,7 @@ export async function decideLedgerRequest(
       .execute();
     if (steps.length > 0)
       throw new AppError('request_already_decided', `request ${input.requestId}: ${steps[0]!.step}`);
-    if (request.requested_by !== null && request.requested_by === principal.staffId)
-      throw new AppError('same_person_approval', 'the requester cannot decide their own request');
+    requireSecondPerson(principal, 'ledger_request', { requestedBy: request.requested_by });
     let entryId: number | null = null;
     let settled = 0;
     if (input.decision === 'approve') {
@@ -367,9 +369,7 @@ async function openBill(
     .executeTakeFirst();
   if (!release) throw new AppError('not_found', `no released bill ${billNo} for this customer`);
   const state = (await loadCustomerStates(trx, [customerId])).get(customerId)!;
-  const bill = openBillsOf(state, category === 'residential' ? 'residential' : 'other', asOf).find(
-    (open) => open.billId === Number(release.bill_id),
-  );
+  const bill = openBillsOf(state, category, asOf).find((open) => open.billId === Number(release.bill_id));
   if (!bill) throw new AppError('nothing_to_settle', `${billNo} is settled (or superseded by a rebill)`);
   return bill;
 }
@@ -506,6 +506,7 @@ async function approveRefund(
   return { entryId, settled: request.amount_fen };
 }
 
+/** A receivables action's entry (source type = kind, source id = its key), through the journal writer. */
 export async function writeEntry(
   trx: Kysely<DB>,
   customerId: number,
@@ -516,31 +517,17 @@ export async function writeEntry(
   principal: Principal,
   postings: readonly (Posting & { readonly subKey: string })[],
 ): Promise<void> {
-  assertBalanced(postings);
-  await trx
-    .insertInto('journal_entry')
-    .values({
-      customer_id: customerId,
-      journal_entry_id: entryId,
+  await writeJournalEntries(trx, [
+    {
+      customerId,
+      journalEntryId: entryId,
       kind,
-      effective_on: effectiveOn,
-      idempotency_key: key,
-      source_type: kind,
-      source_id: key,
-      created_by: principal.staffId,
-    })
-    .execute();
-  await trx
-    .insertInto('posting')
-    .values(
-      postings.map((posting, k) => ({
-        customer_id: customerId,
-        journal_entry_id: entryId,
-        line_no: k + 1,
-        ledger_account_code: posting.account,
-        sub_key: posting.subKey,
-        amount_fen: posting.amountFen,
-      })),
-    )
-    .execute();
+      effectiveOn,
+      idempotencyKey: key,
+      sourceType: kind,
+      sourceId: key,
+      createdBy: principal.staffId,
+      postings,
+    },
+  ]);
 }

@@ -4,10 +4,10 @@ import type { DB } from '../db/schema.js';
 import { lockChannelDay } from './channel-collection.js';
 import { recordNonce } from './channel-directory.js';
 import { AppError } from './errors.js';
-import { isWithinScope } from '../domain/staff-role.js';
 import { type ClaimedPayment, claimPayments, planAndWrite } from './post-payments-in-bulk.js';
 import { type PostPaymentInput, type PostedPayment, paymentInputHash, postPayment } from './post-payment.js';
 import { type Principal, requirePermission } from './principal.js';
+import { isInScope } from './ledger/scope.js';
 
 /** One payment request, by whom, with the checks its channel needs (see postPayment's options). */
 export interface BatchItem {
@@ -145,7 +145,7 @@ async function postTogether(db: Kysely<DB>, items: readonly BatchItem[]): Promis
     for (const k of candidates) {
       const { input, principal } = items[k]!;
       const customer = byNo.get(input.customerNo);
-      if (!customer || !isWithinScope(principal.scopePath, customer.path)) {
+      if (!customer || !isInScope(principal, customer.path)) {
         answers[k] = new AppError('not_found', `customer ${input.customerNo} not found`);
         continue;
       }

@@ -6,6 +6,8 @@ import { AppError } from './errors.js';
 import { inTransaction } from './in-transaction.js';
 import { type Principal, requirePermission } from './principal.js';
 import { recordAudit } from './record-audit.js';
+import { isInScope } from './ledger/scope.js';
+import { requireNamedRequester, requireSecondPerson } from './ledger/two-person-rule.js';
 
 export type HoldScope =
   | { readonly kind: 'all' }
@@ -55,6 +57,7 @@ export async function requestPolicyHold(
   input: PolicyHoldInput,
 ): Promise<PolicyHoldView> {
   requirePermission(principal, 'ledger.request');
+  const requestedBy = requireNamedRequester(principal);
   if (input.endsOn < input.startsOn)
     throw new AppError('validation_failed', 'endsOn: must not be before startsOn');
   if (dayNumber(input.endsOn) - dayNumber(input.startsOn) >= HOLD_DAYS_MAX)
@@ -75,7 +78,7 @@ export async function requestPolicyHold(
         no_disconnection: input.noDisconnection,
         reason: input.reason.trim(),
         source: input.source ?? null,
-        requested_by: principal.staffId,
+        requested_by: requestedBy,
       })
       .returning('hold_id')
       .executeTakeFirstOrThrow();
@@ -106,14 +109,13 @@ export async function approvePolicyHold(
     const [hold] = await listPolicyHolds(trx, principal, { holdId });
     if (!hold) throw new AppError('not_found', `no policy hold ${holdId}`);
     if (hold.approvedBy !== null) throw new AppError('hold_already_approved', `hold ${holdId} is approved`);
-    if (hold.requestedBy !== null && hold.requestedBy === principal.staffId)
-      throw new AppError('same_person_approval', 'the requester of a hold cannot approve it');
+    requireSecondPerson(principal, 'policy_hold', { requestedBy: hold.requestedBy });
     // The approver must see the whole scope, as the requester had to: listPolicyHolds shows a
     // station's or customer's hold only inside the approver's scope; county-wide ones need this.
     if (hold.scopeKind === 'all' || hold.scopeKind === 'category') requireCountyLevel(principal);
     await trx
       .insertInto('policy_hold_approval')
-      .values({ hold_id: holdId, approved_by: principal.staffId ?? 0 })
+      .values({ hold_id: holdId, approved_by: principal.staffId! })
       .execute();
     await recordAudit(trx, principal, {
       action: 'policy_hold.approve',
@@ -164,7 +166,7 @@ export async function listPolicyHolds(
            or ${filter.activeOn ?? null}::date between h.starts_on and h.ends_on)
     order by h.hold_id desc`.execute(db);
   return rows.rows
-    .filter((row) => row.path === null || row.path.startsWith(principal.scopePath))
+    .filter((row) => row.path === null || isInScope(principal, row.path))
     .map((row) => ({
       holdId: Number(row.hold_id),
       scopeKind: row.scope_kind,
@@ -218,7 +220,7 @@ async function resolveScope(trx: Kysely<DB>, principal: Principal, scope: HoldSc
       .where('kind', '=', 'station')
       .where('code', '=', scope.stationCode)
       .executeTakeFirst();
-    if (!station?.path.startsWith(principal.scopePath))
+    if (!station || !isInScope(principal, station.path))
       throw new AppError('not_found', `station ${scope.stationCode} not found`);
     return String(station.org_unit_id);
   }

@@ -1,15 +1,23 @@
 import { createHash } from 'node:crypto';
 import { CompiledQuery, type Kysely, type Transaction, sql } from 'kysely';
-import { JOURNAL_ENTRY_COLUMN_TYPES, POSTING_COLUMN_TYPES, copyRows } from '../db/raw-commands.js';
+import { copyRows } from '../db/raw-commands.js';
 import type { DB } from '../db/schema.js';
 import { type OpenItem, allocatePayment } from '../domain/ledger/allocate-payment.js';
-import { type LedgerAccountCode, type Posting, assertBalanced } from '../domain/ledger/bill-release-entry.js';
+import {
+  type LedgerAccountCode,
+  type Posting,
+  assertBalanced,
+  lateFeeClass,
+} from '../domain/ledger/accounts.js';
 import { type HoldRange, accruedLateFeeOnBill, lateFeeToCharge } from '../domain/late-fee.js';
 import type { LocalDate } from '../domain/local-date.js';
 import { type Fen, fen } from '../domain/money.js';
 import { AppError } from './errors.js';
 import { GENERIC_PLANS_SQL, inTransaction } from './in-transaction.js';
+import { paymentAllocationId, paymentEntryId } from './ledger/ids.js';
+import { JOURNAL_TABLES, type JournalPosting, addJournalRows } from './ledger/journal-writer.js';
 import { type Principal, requirePermission } from './principal.js';
+import { inScopeSql } from './ledger/scope.js';
 import { auditActorColumns } from './record-audit.js';
 
 /** Where the money is until it reaches the bank: the source account of a payment. */
@@ -57,9 +65,6 @@ export interface PostedPayment {
   /** True when this call returned the result of an earlier post with the same key. */
   readonly replayed: boolean;
 }
-
-/** Entry ids of payments live above this offset (bill releases use bill ids, reversals 1e9+). */
-export const PAYMENT_ENTRY_OFFSET = 2_000_000_000;
 
 export const SOURCE_ACCOUNT: Readonly<Record<PaymentSource['kind'], LedgerAccountCode>> = {
   counter: 'counter_cash',
@@ -131,7 +136,7 @@ export async function postPayment(
           where channel_nonce.seen_at < ${options.requestNonce?.windowStart ?? null}::timestamptz
         returning nonce_key
       ), c as (
-        select cu.customer_id, cu.customer_no, cu.category, o.path like ${`${principal.scopePath}%`} as in_scope
+        select cu.customer_id, cu.customer_no, cu.category, ${inScopeSql(principal, 'o.path')} as in_scope
         from customer_number n
         join customer cu on cu.customer_id = n.customer_id
         join org_unit o on o.org_unit_id = cu.station_id
@@ -205,12 +210,8 @@ export interface PaymentPlan {
   readonly receiptNo: string;
   readonly allocations: PostedPayment['allocations'];
   readonly prepaidFen: Fen;
-  readonly postingRows: readonly {
-    line_no: number;
-    ledger_account_code: string;
-    sub_key: string;
-    amount_fen: number;
-  }[];
+  /** The payment's journal postings (written through the journal writer). */
+  readonly postings: readonly JournalPosting[];
   readonly allocationRows: readonly {
     allocation_id: number;
     bill_id: number | null;
@@ -237,11 +238,7 @@ export function planPayment(
   },
 ): PaymentPlan {
   const feeFen = input.source.kind === 'channel' ? (input.source.feeFen ?? 0) : 0;
-  const bills = openBillsOf(
-    context.state,
-    context.category === 'residential' ? 'residential' : 'other',
-    input.businessDate,
-  );
+  const bills = openBillsOf(context.state, context.category, input.businessDate);
   const { allocations, prepaidFen } = allocatePayment(openItemsOf(bills), input.amountFen);
   // A payment cannot settle a bill before the bill existed (a backdated paidAt would also compute
   // the late fee from a day the bill was not yet owed).
@@ -274,7 +271,7 @@ export function planPayment(
   const billOf = new Map(bills.map((bill) => [bill.billId, bill]));
   const receiptNo = `R${input.businessDate.replaceAll('-', '')}${String(context.paymentId).padStart(9, '0')}`;
   return {
-    entryId: PAYMENT_ENTRY_OFFSET + context.paymentId,
+    entryId: paymentEntryId(context.paymentId),
     receiptNo,
     allocations: allocations.map((allocation) => ({
       ...allocation,
@@ -282,14 +279,12 @@ export function planPayment(
       billNo: billOf.get(allocation.billId)!.billNo,
     })),
     prepaidFen,
-    postingRows: postings.map((posting, k) => ({
-      line_no: k + 1,
-      ledger_account_code: posting.account,
-      sub_key:
+    postings: postings.map((posting) => ({
+      ...posting,
+      subKey:
         posting.account === SOURCE_ACCOUNT[input.source.kind] || posting.account === 'channel_fee_expense'
           ? key
           : '',
-      amount_fen: posting.amountFen,
     })),
     allocationRows: [
       ...allocations.map((allocation) => ({
@@ -298,7 +293,7 @@ export function planPayment(
         amount_fen: allocation.amountFen as number,
       })),
       ...(prepaidFen > 0 ? [{ bill_id: null, kind: 'prepaid', amount_fen: prepaidFen as number }] : []),
-    ].map((row, k) => ({ ...row, allocation_id: context.paymentId * 100 + k + 1 })),
+    ].map((row, k) => ({ ...row, allocation_id: paymentAllocationId(context.paymentId, k + 1) })),
     audit: { amountFen: input.amountFen, source: input.source, principalFen, lateFeeFen, prepaidFen },
     notice: {
       receiptNo,
@@ -314,8 +309,7 @@ export function planPayment(
 
 /** The columns a payment writes, per table, with their types (in COPY order). */
 const PAYMENT_TABLES = {
-  journal_entry: JOURNAL_ENTRY_COLUMN_TYPES,
-  posting: POSTING_COLUMN_TYPES,
+  ...JOURNAL_TABLES,
   payment: {
     customer_id: 'bigint',
     payment_id: 'bigint',
@@ -390,19 +384,18 @@ export function addPaymentRows(
 ): void {
   const { input, customerId, paymentId } = payment;
   const source = input.source;
-  rows.journal_entry.push({
-    customer_id: customerId,
-    journal_entry_id: plan.entryId,
+  addJournalRows(rows, {
+    customerId,
+    journalEntryId: plan.entryId,
     kind: 'payment',
-    effective_on: input.businessDate,
-    idempotency_key: `payment:${input.idempotencyKey}`,
-    source_type: source.kind,
-    source_id: sourceKey(source),
+    effectiveOn: input.businessDate,
+    idempotencyKey: `payment:${input.idempotencyKey}`,
+    sourceType: source.kind,
+    sourceId: sourceKey(source),
     memo: plan.receiptNo,
-    created_by: principal.staffId,
+    createdBy: principal.staffId,
+    postings: plan.postings,
   });
-  for (const row of plan.postingRows)
-    rows.posting.push({ customer_id: customerId, journal_entry_id: plan.entryId, ...row });
   rows.payment.push({
     customer_id: customerId,
     payment_id: paymentId,
@@ -649,7 +642,8 @@ export interface OpenBill {
 export async function openBills(
   trx: Transaction<DB> | Kysely<DB>,
   customerId: number,
-  category: 'residential' | 'other',
+  /** The customer's category (its late-fee class is taken from it). */
+  category: string,
   asOf: LocalDate,
 ): Promise<OpenBill[]> {
   return openBillsOf(await loadCustomerState(trx, customerId), category, asOf);
@@ -657,7 +651,8 @@ export async function openBills(
 
 export function openBillsOf(
   state: CustomerState,
-  category: 'residential' | 'other',
+  /** The customer's category (its late-fee class is taken from it). */
+  category: string,
   asOf: LocalDate,
 ): OpenBill[] {
   const result: OpenBill[] = [];
@@ -700,7 +695,7 @@ export function openBillsOf(
             .map((row) => ({ date: row.business_date as LocalDate, amountFen: fen(Number(row.amount_fen)) })),
         },
         asOf,
-        { category, holds: state.holds, interpretation: 'A' },
+        { category: lateFeeClass(category), holds: state.holds, interpretation: 'A' },
       );
       lateFee = lateFeeToCharge(accrued, fen(lateFeePaid), asOf);
     }

@@ -1,7 +1,6 @@
 import { type Kysely, sql } from 'kysely';
 import type { DB } from '../db/schema.js';
 import { fen } from '../domain/money.js';
-import { isWithinScope } from '../domain/staff-role.js';
 import { AppError } from './errors.js';
 import { GENERIC_PLAN_MODE, inTransaction } from './in-transaction.js';
 import {
@@ -15,6 +14,7 @@ import {
   writePaymentRows,
 } from './post-payment.js';
 import { type Principal, requirePermission } from './principal.js';
+import { inScopeOfColumnSql, isInScope } from './ledger/scope.js';
 
 export interface BulkPostResult {
   /** Payments posted by this call. */
@@ -105,7 +105,7 @@ async function postChunk(db: Kysely<DB>, principal: Principal, chunk: readonly P
     );
     for (const input of unique) {
       const customer = byNo.get(input.customerNo);
-      if (!customer || !isWithinScope(principal.scopePath, customer.path))
+      if (!customer || !isInScope(principal, customer.path))
         throw new AppError('not_found', `customer ${input.customerNo} not found`);
     }
     const receipts = new Map<string, string>();
@@ -224,7 +224,7 @@ export type FoundCustomers = Map<
  * items' order) unless it was claimed before (a key being claimed by another transaction waits
  * for it: then it is left out, a replay). Keys are claimed in key order and customers locked in
  * id order, after all claims, so two transactions never wait for each other in a cycle. Returns
- * every customer found, in scope or not (check with isWithinScope).
+ * every customer found, in scope or not (check with isInScope).
  */
 export async function claimPayments(
   trx: Kysely<DB>,
@@ -253,7 +253,7 @@ export async function claimPayments(
         select x.k, x.h, c.customer_id, nextval('payment_id_seq') as payment_id
         from rows from (json_to_recordset(${JSON.stringify(items.map((item) => ({ k: item.key, n: item.customerNo, h: item.inputHash, s: item.scopePath })))}::json)
           as (k text, n text, h text, s text)) with ordinality as x(k, n, h, s, ord)
-        join c on c.customer_no = x.n and starts_with(c.path, x.s)
+        join c on c.customer_no = x.n and ${inScopeOfColumnSql('c.path', 'x.s')}
         order by x.ord) y
       order by y.k
       on conflict (idempotency_key) do nothing

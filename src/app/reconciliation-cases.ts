@@ -10,6 +10,7 @@ import { postPayment } from './post-payment.js';
 import { type Principal, channelPrincipal, requirePermission } from './principal.js';
 import { recordAudit } from './record-audit.js';
 import { reversePayment } from './reverse-payment.js';
+import { requireNamedRequester, requireSecondPerson } from './ledger/two-person-rule.js';
 
 export type CaseAction = 'post_missing' | 'reverse' | 'escalate' | 'no_action';
 
@@ -139,6 +140,7 @@ export async function requestCaseResolution(
   input: { readonly caseId: number; readonly action: CaseAction; readonly reason: string },
 ): Promise<{ caseId: number; status: 'awaiting_approval' }> {
   requirePermission(principal, 'reconciliation.resolve');
+  const requestedBy = requireNamedRequester(principal);
   if (input.reason.trim().length < 2) throw new AppError('validation_failed', 'reason: say why');
   return db.transaction().execute(async (trx) => {
     const found = await loadCase(trx, input.caseId);
@@ -153,7 +155,7 @@ export async function requestCaseResolution(
         case_id: input.caseId,
         action: input.action,
         reason: input.reason.trim(),
-        requested_by: principal.staffId,
+        requested_by: requestedBy,
       })
       .onConflict((conflict) => conflict.column('case_id').doNothing())
       .executeTakeFirst();
@@ -193,8 +195,7 @@ export async function approveCaseResolution(
       .executeTakeFirst();
     if (!action) throw new AppError('case_not_requested', `case ${caseId} has no proposed resolution`);
     if (action.approved_at) throw new AppError('case_already_resolved', `case ${caseId} is resolved`);
-    if (action.requested_by === principal.staffId)
-      throw new AppError('same_person_approval', 'the person who proposed the resolution cannot approve it');
+    requireSecondPerson(principal, 'reconciliation_case', { requestedBy: action.requested_by });
     const channel = await trx
       .selectFrom('channel')
       .select(['channel_code', 'name'])

@@ -1,17 +1,15 @@
 import { sql } from 'kysely';
 import type { Kysely } from 'kysely';
 import type { DB } from '../db/schema.js';
-import { assertBalanced } from '../domain/ledger/bill-release-entry.js';
+import type { LedgerAccountCode } from '../domain/ledger/accounts.js';
 import type { LocalDate } from '../domain/local-date.js';
-import { fen } from '../domain/money.js';
 import { AppError } from './errors.js';
 import { inTransaction } from './in-transaction.js';
 import { type Principal, requirePermission } from './principal.js';
-import { nextAllocationIds } from './ledger-ids.js';
+import { nextAllocationIds, paymentAllocationId, paymentReversalEntryId } from './ledger/ids.js';
+import { writeJournalEntries } from './ledger/journal-writer.js';
 import { recordAudit } from './record-audit.js';
-
-/** Reversal entries of payments live above this offset. */
-export const PAYMENT_REVERSAL_ENTRY_OFFSET = 3_000_000_000;
+import { isInScope } from './ledger/scope.js';
 
 /**
  * Reverses (冲正) a payment by new entries: the journal entry is negated line by line, each
@@ -51,7 +49,7 @@ export async function reversePayment(
       .select('org_unit.path')
       .where('customer.customer_id', '=', customerId)
       .executeTakeFirstOrThrow();
-    if (!scope.path.startsWith(principal.scopePath))
+    if (!isInScope(principal, scope.path))
       throw new AppError('not_found', `no payment ${input.idempotencyKey}`);
     // One change at a time per customer, as for posting.
     await sql`select pg_advisory_xact_lock(${customerId}::bigint)`.execute(trx);
@@ -112,47 +110,32 @@ export async function reversePayment(
       )
         .filter(([, amount]) => amount !== 0)
         .map(([account, amount]) => ({ ledger_account_code: account, sub_key: '', amount_fen: amount })),
-    ].map((posting, k) => ({ ...posting, line_no: k + 1 }));
-    assertBalanced(
-      postings.map((posting) => ({
-        account: posting.ledger_account_code as never,
-        amountFen: fen(posting.amount_fen),
-      })),
-    );
-    const entryId = PAYMENT_REVERSAL_ENTRY_OFFSET + payment.payment_id;
-    await trx
-      .insertInto('journal_entry')
-      .values({
-        customer_id: customerId,
-        journal_entry_id: entryId,
+    ];
+    const entryId = paymentReversalEntryId(payment.payment_id);
+    await writeJournalEntries(trx, [
+      {
+        customerId,
+        journalEntryId: entryId,
         kind: 'payment_reversal',
-        effective_on: effectiveOn,
-        reverses_entry_id: payment.journal_entry_id,
-        idempotency_key: `payment-reversal:${input.idempotencyKey}`,
-        source_type: 'payment',
-        source_id: String(payment.payment_id),
+        effectiveOn,
+        reversesEntryId: payment.journal_entry_id,
+        idempotencyKey: `payment-reversal:${input.idempotencyKey}`,
+        sourceType: 'payment',
+        sourceId: String(payment.payment_id),
         memo: input.reason.trim(),
-        created_by: principal.staffId,
-      })
-      .execute();
-    await trx
-      .insertInto('posting')
-      .values(
-        postings.map((posting) => ({
-          customer_id: customerId,
-          journal_entry_id: entryId,
-          line_no: posting.line_no,
-          ledger_account_code: posting.ledger_account_code,
-          sub_key: posting.sub_key,
-          amount_fen: posting.amount_fen,
+        createdBy: principal.staffId,
+        postings: postings.map((posting) => ({
+          account: posting.ledger_account_code as LedgerAccountCode,
+          subKey: posting.sub_key,
+          amountFen: posting.amount_fen,
         })),
-      )
-      .execute();
+      },
+    ]);
     if (allocations.length > 0) {
       // Payment-derived ids while they fit (50 slots after the payment's own), then the sequence.
       const allocationIds =
         allocations.length <= 49
-          ? allocations.map((_, k) => payment.payment_id * 100 + 50 + k + 1)
+          ? allocations.map((_, k) => paymentAllocationId(payment.payment_id, 50 + k + 1))
           : await nextAllocationIds(trx, allocations.length);
       await trx
         .insertInto('allocation')

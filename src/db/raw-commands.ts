@@ -118,27 +118,3 @@ export function encodeCopyText(rows: readonly (readonly unknown[])[], width: num
   }
   return `${parts.join('\n')}\n`;
 }
-
-/** The columns of journal rows the application writes, with their types (COPY order). */
-export const JOURNAL_ENTRY_COLUMN_TYPES = {
-  customer_id: 'bigint',
-  journal_entry_id: 'bigint',
-  kind: 'text',
-  effective_on: 'date',
-  idempotency_key: 'text',
-  source_type: 'text',
-  source_id: 'text',
-  memo: 'text',
-  created_by: 'bigint',
-} as const;
-export const POSTING_COLUMN_TYPES = {
-  customer_id: 'bigint',
-  journal_entry_id: 'bigint',
-  line_no: 'smallint',
-  ledger_account_code: 'text',
-  sub_key: 'text',
-  amount_fen: 'bigint',
-} as const;
-/** Column orders of journal rows written by COPY (bill releases). */
-export const JOURNAL_ENTRY_COLUMNS = Object.keys(JOURNAL_ENTRY_COLUMN_TYPES);
-export const POSTING_COLUMNS = Object.keys(POSTING_COLUMN_TYPES);

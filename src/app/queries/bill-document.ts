@@ -10,6 +10,7 @@ import {
 } from '../../domain/tariff/power-factor.js';
 import { AppError } from '../errors.js';
 import { type Principal, requirePermission } from '../principal.js';
+import { isInScope } from '../ledger/scope.js';
 
 export interface BillDocument {
   readonly county: string;
@@ -114,7 +115,7 @@ export async function billDocument(
     ])
     .where('customer_number.customer_no', '=', customerNo)
     .executeTakeFirst();
-  if (!customer?.path.startsWith(principal.scopePath))
+  if (!customer || !isInScope(principal, customer.path))
     throw new AppError('not_found', `customer ${customerNo} not found`);
   const bill = await db
     .selectFrom('bill')
@@ -283,7 +284,7 @@ export async function areaBillList(
     .where('area.code', '=', areaCode)
     .where('area.kind', '=', 'transformer_area')
     .executeTakeFirst();
-  if (!area?.path.startsWith(principal.scopePath))
+  if (!area || !isInScope(principal, area.path))
     throw new AppError('not_found', `transformer area ${areaCode} not found`);
   const [rows, county, manager] = await Promise.all([
     sql<{

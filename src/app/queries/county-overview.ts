@@ -2,6 +2,7 @@ import { type Kysely, sql } from 'kysely';
 import type { DB } from '../../db/schema.js';
 import { formatYuan } from '../../domain/money.js';
 import { type Principal, requirePermission } from '../principal.js';
+import { inScopeSql } from '../ledger/scope.js';
 
 export interface StationOverview {
   readonly stationId: number;
@@ -32,7 +33,6 @@ export interface CountyOverview {
 /** Per-station registry and read figures within the principal's scope. Errors: forbidden. */
 export async function countyOverview(db: Kysely<DB>, principal: Principal): Promise<CountyOverview> {
   requirePermission(principal, 'registry.read');
-  const scope = `${principal.scopePath}%`;
   const [county, demo, stations, categories, areas, staff, latest] = await Promise.all([
     db.selectFrom('org_unit').select(['name', 'name_en']).where('kind', '=', 'county').executeTakeFirst(),
     db.selectFrom('demo_county').selectAll().executeTakeFirst(),
@@ -40,7 +40,7 @@ export async function countyOverview(db: Kysely<DB>, principal: Principal): Prom
       .selectFrom('org_unit')
       .select(['org_unit_id', 'code', 'name', 'name_en'])
       .where('kind', '=', 'station')
-      .where('path', 'like', scope)
+      .where(inScopeSql(principal, 'path'))
       .orderBy('code')
       .execute(),
     db
@@ -68,7 +68,7 @@ export async function countyOverview(db: Kysely<DB>, principal: Principal): Prom
         sql<string>`split_part(org_unit.path, '/', 3)`.as('station_id'),
         (eb) => eb.fn.countAll<number>().as('staff'),
       ])
-      .where('org_unit.path', 'like', scope)
+      .where(inScopeSql(principal, 'org_unit.path'))
       .groupBy(sql`split_part(org_unit.path, '/', 3)`)
       .execute(),
     db
@@ -84,7 +84,7 @@ export async function countyOverview(db: Kysely<DB>, principal: Principal): Prom
         join customer c on c.customer_id = b.customer_id
         join org_unit s on s.org_unit_id = c.station_id
         where b.period > to_char(to_date(${latestPeriod}, 'YYYY-MM') - interval '24 months', 'YYYY-MM')
-          and s.path like ${scope}
+          and ${inScopeSql(principal, 's.path')}
           and not exists (select 1 from bill n where n.customer_id = b.customer_id and n.replaces_bill_id = b.bill_id)
         group by b.period order by b.period`.execute(db)
     : { rows: [] };

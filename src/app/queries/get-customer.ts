@@ -4,6 +4,7 @@ import { fen, formatYuan } from '../../domain/money.js';
 import { hasPermission } from '../../domain/staff-role.js';
 import { AppError } from '../errors.js';
 import { type Principal, requirePermission } from '../principal.js';
+import { isInScope } from '../ledger/scope.js';
 
 export interface CustomerDetail {
   readonly customerNo: string;
@@ -93,7 +94,7 @@ export async function getCustomer(
         .executeTakeFirst()
     : undefined;
   // Outside the scope looks the same as absent, so scope cannot be probed for customer numbers.
-  if (!row?.station_path.startsWith(principal.scopePath)) {
+  if (!row || !isInScope(principal, row.station_path)) {
     throw new AppError('not_found', `customer ${customerNo} not found`);
   }
   const customerId = row.customer_id;

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { DB } from '../../db/schema.js';
 import { type Principal, requirePermission } from '../principal.js';
+import { inScopeSql } from '../ledger/scope.js';
 
 export interface AuditRecord {
   readonly auditId: number;
@@ -39,7 +40,7 @@ export async function listAuditLog(
       'channel',
       'os_user',
     ])
-    .where('org_unit.path', 'like', `${principal.scopePath}%`)
+    .where(inScopeSql(principal, 'org_unit.path'))
     .orderBy('audit_id', 'desc')
     .limit(limit)
     .execute();

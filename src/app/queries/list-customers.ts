@@ -2,6 +2,7 @@ import { type Kysely, sql } from 'kysely';
 import type { DB } from '../../db/schema.js';
 import { type Fen, fen, formatYuan } from '../../domain/money.js';
 import { type Principal, requirePermission } from '../principal.js';
+import { inScopeSql } from '../ledger/scope.js';
 
 export interface CustomerSummary {
   readonly customerId: number;
@@ -73,7 +74,7 @@ export async function listCustomers(
       'customer.protected',
       sql<number>`coalesce(due.due_fen, 0)`.as('due_fen'),
     ])
-    .where('station.path', 'like', `${principal.scopePath}%`)
+    .where(inScopeSql(principal, 'station.path'))
     .orderBy('customer.customer_id')
     .limit(filter.limit);
   if (filter.afterCustomerId !== undefined)

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { DB } from '../../db/schema.js';
 import { type Principal, requirePermission } from '../principal.js';
+import { inScopeSql } from '../ledger/scope.js';
 
 export interface OrgUnitNode {
   readonly orgUnitId: number;
@@ -17,7 +18,7 @@ export async function listOrgUnits(db: Kysely<DB>, principal: Principal): Promis
   const rows = await db
     .selectFrom('org_unit')
     .select(['org_unit_id', 'parent_id', 'kind', 'code', 'name', 'name_en'])
-    .where('path', 'like', `${principal.scopePath}%`)
+    .where(inScopeSql(principal, 'path'))
     .orderBy('path')
     .execute();
   return rows.map((row) => ({
@@ -80,7 +81,7 @@ export async function listAreas(
       'holder.staff_name',
       'holder.valid_from',
     ])
-    .where('station.path', 'like', `${principal.scopePath}%`)
+    .where(inScopeSql(principal, 'station.path'))
     .orderBy('area.code');
   if (filter.stationId !== undefined) query = query.where('area.station_id', '=', filter.stationId);
   const rows = await query.execute();

@@ -1,6 +1,7 @@
 import { type Kysely, sql } from 'kysely';
 import type { DB } from '../../db/schema.js';
 import { type Principal, requirePermission } from '../principal.js';
+import { inScopeSql } from '../ledger/scope.js';
 
 export interface ReadExceptionView {
   readonly customerNo: string;
@@ -53,7 +54,7 @@ export async function listReadExceptions(
       ),
     ])
     .where('e.period', '=', filter.period)
-    .where('s.path', 'like', `${principal.scopePath}%`)
+    .where(inScopeSql(principal, 's.path'))
     .orderBy(sql`case when e.severity = 'hold' and r.resolution is null then 0 else 1 end`)
     .orderBy('c.customer_id')
     .limit(filter.limit);

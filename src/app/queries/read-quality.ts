@@ -3,6 +3,7 @@ import type { DB } from '../../db/schema.js';
 import { periodEnd, periodStart } from '../../domain/billing/bill-identity.js';
 import type { Period } from '../../domain/local-date.js';
 import { type Principal, requirePermission } from '../principal.js';
+import { inScopeSql } from '../ledger/scope.js';
 
 export interface ReadQualityRow {
   /** Station or meter reader (the staff member answering for the area that month). */
@@ -84,7 +85,7 @@ export async function readQuality(
     left join staff st on st.staff_id = h.staff_id
     left join reads rd on rd.customer_id = d.customer_id
     left join errors e on e.customer_id = d.customer_id
-    where s.path like ${`${principal.scopePath}%`}
+    where ${inScopeSql(principal, 's.path')}
     group by ${groupBy}
     order by 1`.execute(db);
   return rows.rows.map((row) => ({

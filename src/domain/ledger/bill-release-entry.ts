@@ -1,38 +1,9 @@
-import { type Fen, fen } from '../money.js';
-
-export type LedgerAccountCode =
-  | 'customer_receivable'
-  | 'late_fee_receivable'
-  | 'customer_prepaid'
-  | 'customer_deposit'
-  | 'energy_revenue'
-  | 'funds_payable'
-  | 'late_fee_revenue'
-  | 'collector_cash'
-  | 'counter_cash'
-  | 'channel_clearing'
-  | 'bank'
-  | 'write_off_expense'
-  | 'channel_fee_expense'
-  | 'refunds_payable';
-
-/** A posting: debits positive, credits negative. */
-export interface Posting {
-  readonly account: LedgerAccountCode;
-  readonly amountFen: Fen;
-}
+import { fen, type Fen } from '../money.js';
+import { type Posting, assertBalanced } from './accounts.js';
 
 export interface JournalEntryDraft {
   readonly journalEntryId: number;
   readonly postings: readonly Posting[];
-}
-
-/** Every journal entry balances: a programmer error otherwise, so it crashes. */
-export function assertBalanced(postings: readonly Posting[]): void {
-  const sum = postings.reduce((total, posting) => total + posting.amountFen, 0);
-  if (sum !== 0) throw new Error(`journal entry does not balance: ${sum} fen`);
-  if (postings.some((posting) => posting.amountFen === 0))
-    throw new Error('journal entry has a zero posting');
 }
 
 /**

@@ -4,18 +4,18 @@ import { customerInScope } from '../../app/customer-in-scope.js';
 import { AppError } from '../../app/errors.js';
 import { type Principal, requirePermission } from '../../app/principal.js';
 import { applyPrepaidBalances } from '../../app/apply-prepaid.js';
-import { nextAllocationIds, nextEntryIds } from '../../app/ledger-ids.js';
+import { nextAllocationIds, nextEntryIds, rebillReversalEntryId } from '../../app/ledger/ids.js';
+import { writeJournalEntries } from '../../app/ledger/journal-writer.js';
 import { recordAudit } from '../../app/record-audit.js';
 import { billId, billNo, dueDate, periodEnd, periodStart } from '../../domain/billing/bill-identity.js';
+import type { LedgerAccountCode } from '../../domain/ledger/accounts.js';
 import { billReleaseEntry } from '../../domain/ledger/bill-release-entry.js';
 import { type LocalDate, type Period, addMonths } from '../../domain/local-date.js';
 import { fen } from '../../domain/money.js';
 import { loadBillingFacts } from './load-billing-facts.js';
 import { billCustomer, loadTariffVersions } from './run-billing.js';
 import { DEFAULT_READ_RULES } from '../../domain/billing/read-rules.js';
-
-/** Reversal entries own the id range above this offset: reversal id = offset + reversed entry id. */
-export const REVERSAL_ENTRY_OFFSET = 1_000_000_000;
+import { requireNamedRequester, requireSecondPerson } from '../../app/ledger/two-person-rule.js';
 
 /**
  * Asks for a rebill (退补) of a customer's released bill for a period, with the reason.
@@ -27,6 +27,7 @@ export async function requestRebill(
   input: { readonly customerNo: string; readonly period: Period; readonly reason: string },
 ): Promise<{ rebillRequestId: number; billId: number }> {
   requirePermission(principal, 'billing.rebill_request');
+  const requestedBy = requireNamedRequester(principal);
   if (input.reason.trim().length < 4)
     throw new AppError('validation_failed', 'reason: say why the bill is wrong (at least 4 characters)');
   return db.transaction().execute(async (trx) => {
@@ -61,7 +62,7 @@ export async function requestRebill(
         rebill_request_id: rebillRequestId,
         bill_id: bill.bill_id,
         reason: input.reason.trim(),
-        requested_by: principal.staffId,
+        requested_by: requestedBy,
       })
       .execute();
     await recordAudit(trx, principal, {
@@ -102,9 +103,7 @@ export async function approveRebill(
       .executeTakeFirst();
     if (!request)
       throw new AppError('not_found', `no rebill request ${input.rebillRequestId} for ${input.customerNo}`);
-    if (request.requested_by !== null && request.requested_by === principal.staffId) {
-      throw new AppError('same_person_approval', 'the person who asked for the rebill cannot approve it');
-    }
+    requireSecondPerson(principal, 'rebill', { requestedBy: request.requested_by });
     const approved = await trx
       .selectFrom('rebill_approval')
       .select('new_bill_id')
@@ -149,35 +148,26 @@ export async function approveRebill(
       .execute();
     let reversalEntryId: number | null = null;
     if (original.length > 0) {
-      reversalEntryId = REVERSAL_ENTRY_OFFSET + old.bill_id;
-      await trx
-        .insertInto('journal_entry')
-        .values({
-          customer_id: customerId,
-          journal_entry_id: reversalEntryId,
+      reversalEntryId = rebillReversalEntryId(old.bill_id);
+      await writeJournalEntries(trx, [
+        {
+          customerId,
+          journalEntryId: reversalEntryId,
           kind: 'bill_reversal',
-          effective_on: input.releasedOn,
-          reverses_entry_id: old.bill_id,
-          idempotency_key: `bill-reversal:${old.bill_id}`,
-          source_type: 'rebill_request',
-          source_id: String(input.rebillRequestId),
+          effectiveOn: input.releasedOn,
+          reversesEntryId: old.bill_id,
+          idempotencyKey: `bill-reversal:${old.bill_id}`,
+          sourceType: 'rebill_request',
+          sourceId: String(input.rebillRequestId),
           memo: request.reason,
-          created_by: principal.staffId,
-        })
-        .execute();
-      await trx
-        .insertInto('posting')
-        .values(
-          original.map((posting) => ({
-            customer_id: customerId,
-            journal_entry_id: reversalEntryId!,
-            line_no: posting.line_no,
-            ledger_account_code: posting.ledger_account_code,
-            sub_key: posting.sub_key,
-            amount_fen: -posting.amount_fen,
+          createdBy: principal.staffId,
+          postings: original.map((posting) => ({
+            account: posting.ledger_account_code as LedgerAccountCode,
+            subKey: posting.sub_key,
+            amountFen: -posting.amount_fen,
           })),
-        )
-        .execute();
+        },
+      ]);
     }
 
     // 2. Compute the bill again from today's reads and rules.
@@ -266,35 +256,21 @@ export async function approveRebill(
       amountFen: built.totalFen,
       fundsFen: built.fundsFen,
     });
-    if (entry) {
-      await trx
-        .insertInto('journal_entry')
-        .values({
-          customer_id: customerId,
-          journal_entry_id: entry.journalEntryId,
+    if (entry)
+      await writeJournalEntries(trx, [
+        {
+          customerId,
+          journalEntryId: entry.journalEntryId,
           kind: 'bill_release',
-          effective_on: input.releasedOn,
-          idempotency_key: `bill-release:${newBillId}`,
-          source_type: 'bill',
-          source_id: String(newBillId),
+          effectiveOn: input.releasedOn,
+          idempotencyKey: `bill-release:${newBillId}`,
+          sourceType: 'bill',
+          sourceId: String(newBillId),
           memo: newBillNo,
-          created_by: principal.staffId,
-        })
-        .execute();
-      await trx
-        .insertInto('posting')
-        .values(
-          entry.postings.map((posting, k) => ({
-            customer_id: customerId,
-            journal_entry_id: entry.journalEntryId,
-            line_no: k + 1,
-            ledger_account_code: posting.account,
-            sub_key: '',
-            amount_fen: posting.amountFen,
-          })),
-        )
-        .execute();
-    }
+          createdBy: principal.staffId,
+          postings: entry.postings,
+        },
+      ]);
     // 4. What was paid on the old revision now settles the new one; any excess becomes prepaid.
     const transferred = await transferSettlements(trx, {
       customerId,
@@ -444,41 +420,25 @@ async function transferSettlements(
     }
   }
   const [entryId] = await nextEntryIds(trx, 1);
-  await trx
-    .insertInto('journal_entry')
-    .values({
-      customer_id: customerId,
-      journal_entry_id: entryId!,
+  await writeJournalEntries(trx, [
+    {
+      customerId,
+      journalEntryId: entryId!,
       kind: 'rebill_transfer',
-      effective_on: input.on,
-      idempotency_key: `rebill-transfer:${input.newBillId}`,
-      source_type: 'bill',
-      source_id: String(input.newBillId),
-      created_by: input.staffId,
-    })
-    .execute();
-  if (excess > 0)
-    await trx
-      .insertInto('posting')
-      .values([
-        {
-          customer_id: customerId,
-          journal_entry_id: entryId!,
-          line_no: 1,
-          ledger_account_code: 'customer_receivable',
-          sub_key: '',
-          amount_fen: excess,
-        },
-        {
-          customer_id: customerId,
-          journal_entry_id: entryId!,
-          line_no: 2,
-          ledger_account_code: 'customer_prepaid',
-          sub_key: '',
-          amount_fen: -excess,
-        },
-      ])
-      .execute();
+      effectiveOn: input.on,
+      idempotencyKey: `rebill-transfer:${input.newBillId}`,
+      sourceType: 'bill',
+      sourceId: String(input.newBillId),
+      createdBy: input.staffId,
+      postings:
+        excess > 0
+          ? [
+              { account: 'customer_receivable', amountFen: excess },
+              { account: 'customer_prepaid', amountFen: -excess },
+            ]
+          : [],
+    },
+  ]);
   if (rows.length > 0) {
     const ids = await nextAllocationIds(trx, rows.length);
     await trx

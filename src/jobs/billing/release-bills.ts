@@ -1,7 +1,8 @@
 import { type Kysely, sql } from 'kysely';
-import { JOURNAL_ENTRY_COLUMNS, POSTING_COLUMNS, copyRows } from '../../db/raw-commands.js';
+import { copyRows } from '../../db/raw-commands.js';
 import type { DB } from '../../db/schema.js';
 import { applyPrepaidBalances } from '../../app/apply-prepaid.js';
+import { type JournalEntry, copyJournalEntries } from '../../app/ledger/journal-writer.js';
 import type { Principal } from '../../app/principal.js';
 import { recordAudit } from '../../app/record-audit.js';
 import { billNo, dueDate } from '../../domain/billing/bill-identity.js';
@@ -66,8 +67,7 @@ export async function releaseBills(db: Kysely<DB>, options: ReleaseBillsOptions)
         limit ${batchSize}`.execute(trx);
       if (drafts.rows.length === 0) return null;
       const releases: unknown[][] = [];
-      const entries: unknown[][] = [];
-      const postings: unknown[][] = [];
+      const entries: JournalEntry[] = [];
       let batchAmount = 0;
       for (const draft of drafts.rows) {
         const due = dueDate(draft.due_rule, options.period, options.releasedOn);
@@ -87,26 +87,17 @@ export async function releaseBills(db: Kysely<DB>, options: ReleaseBillsOptions)
           fundsFen: fen(draft.funds_fen),
         });
         if (!entry) continue;
-        entries.push([
-          draft.customer_id,
-          entry.journalEntryId,
-          'bill_release',
-          options.releasedOn,
-          `bill-release:${draft.bill_id}`,
-          'bill',
-          String(draft.bill_id),
-          number,
-          options.actor.staffId,
-        ]);
-        entry.postings.forEach((posting, k) => {
-          postings.push([
-            draft.customer_id,
-            entry.journalEntryId,
-            k + 1,
-            posting.account,
-            '',
-            posting.amountFen,
-          ]);
+        entries.push({
+          customerId: draft.customer_id,
+          journalEntryId: entry.journalEntryId,
+          kind: 'bill_release',
+          effectiveOn: options.releasedOn,
+          idempotencyKey: `bill-release:${draft.bill_id}`,
+          sourceType: 'bill',
+          sourceId: String(draft.bill_id),
+          memo: number,
+          createdBy: options.actor.staffId,
+          postings: entry.postings,
         });
       }
       await copyRows(
@@ -115,8 +106,7 @@ export async function releaseBills(db: Kysely<DB>, options: ReleaseBillsOptions)
         ['customer_id', 'bill_id', 'bill_no', 'released_on', 'due_on', 'released_by'],
         releases,
       );
-      await copyRows(trx, 'journal_entry', JOURNAL_ENTRY_COLUMNS, entries);
-      await copyRows(trx, 'posting', POSTING_COLUMNS, postings);
+      await copyJournalEntries(trx, entries);
       // Prepaid balances settle the new bills at once (and anything else still open).
       const prepaid = await applyPrepaidBalances(
         trx,

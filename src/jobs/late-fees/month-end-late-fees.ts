@@ -155,11 +155,7 @@ async function snapshotPartition(
       paid: state.paid.filter((row) => row.business_date <= asOf),
       credits: state.credits.filter((row) => row.effective_on <= asOf),
     };
-    const bills = openBillsOf(
-      atMonthEnd,
-      candidate.category === 'residential' ? 'residential' : 'other',
-      asOf,
-    ).filter((bill) => bill.dueOn < asOf);
+    const bills = openBillsOf(atMonthEnd, candidate.category, asOf).filter((bill) => bill.dueOn < asOf);
     const principal = bills.reduce((sum, bill) => sum + bill.openPrincipalFen, 0);
     const fee = bills.reduce((sum, bill) => sum + bill.lateFeeFen, 0);
     if (principal === 0 && fee === 0) continue;

@@ -48,6 +48,18 @@ export const ERROR_CODES = {
   insufficient_balance: 'the customer’s prepaid balance or deposit is smaller than the amount',
   hold_already_approved: 'the policy hold is already approved',
   bill_written_off: 'the bill was written off as bad debt; it is not rebilled',
+  encryption_key_required:
+    'PostgreSQL needs an explicit key: GRIDCOLLECT_ENCRYPTION_KEY_FILE or GRIDCOLLECT_ENCRYPTION_KEY',
+  encryption_key_invalid: 'the configured key is not 64 hex characters (32 bytes)',
+  encryption_key_file_insecure:
+    'the key file is readable or writable by group or others (chmod 600), or would lie inside a git checkout',
+  encryption_key_compromised:
+    'the key is public (the data.key once committed); rotate with gridcollect keys rotate',
+  encryption_key_wrong: 'the key does not match the key check value stored in the database',
+  encryption_key_unchecked:
+    'the database holds values encrypted before key checks; run gridcollect keys rotate once',
+  key_rotation_unfinished:
+    'a key rotation was interrupted; rerun gridcollect keys rotate with the same keys to finish it',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -17,3 +17,22 @@ export interface TokenGenerator {
 export interface PasswordVerifier {
   verify(password: string, stored: string): Promise<boolean>;
 }
+
+/** The row field an encrypted value belongs to: its associated data, so it decrypts nowhere else. */
+export interface SealedField {
+  readonly table: string;
+  readonly column: string;
+  /** The row's key, parts joined by "/" (see sealed-fields.ts). */
+  readonly id: string;
+}
+
+/** Encryption of personal data and secrets at rest, bound to the row field (adapters/crypto/field-cipher). */
+export interface FieldSealer {
+  /** The public name of the key, carried in each ciphertext. */
+  readonly keyId: string;
+  encrypt(plain: string, field: SealedField): string;
+  decrypt(sealed: string, field: SealedField): string;
+}
+
+export type Encrypt = FieldSealer['encrypt'];
+export type Decrypt = FieldSealer['decrypt'];

@@ -1,3 +1,4 @@
+import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -20,6 +21,8 @@ const schema = z.object({
     .string()
     .regex(/^[0-9a-f]{64}$/, 'GRIDCOLLECT_ENCRYPTION_KEY must be 64 hex characters (32 bytes)')
     .optional(),
+  GRIDCOLLECT_ENCRYPTION_KEY_FILE: z.string().optional(),
+  XDG_CONFIG_HOME: z.string().optional(),
   GRIDCOLLECT_SESSION_HOURS: z.coerce.number().int().min(1).max(720).default(12),
   GRIDCOLLECT_DEMO_CUSTOMERS: z.coerce.number().int().min(100).max(5_000_000).default(5000),
   GRIDCOLLECT_DEMO_MONTHS: z.coerce.number().int().min(1).max(120).default(24),
@@ -37,8 +40,12 @@ export interface Config {
   readonly host: string;
   readonly timeZone: string;
   readonly lang: 'zh-CN' | 'en';
-  /** 32-byte key for personal data at rest; when absent, a key file in the data directory is used. */
+  /** 32-byte key (hex) for personal data and secrets at rest. */
   readonly encryptionKeyHex: string | undefined;
+  /** A 0600 file holding the key in hex; used when encryptionKeyHex is unset. */
+  readonly encryptionKeyFile: string | undefined;
+  /** The OS user's configuration directory ($XDG_CONFIG_HOME, else ~/.config): default key files of embedded databases inside a git checkout. */
+  readonly userConfigDir: string;
   readonly sessionHours: number;
   readonly demo: { readonly customers: number; readonly months: number; readonly seed: number };
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'silent';
@@ -77,6 +84,10 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     timeZone: value.GRIDCOLLECT_TIME_ZONE,
     lang: value.GRIDCOLLECT_LANG,
     encryptionKeyHex: value.GRIDCOLLECT_ENCRYPTION_KEY,
+    encryptionKeyFile: value.GRIDCOLLECT_ENCRYPTION_KEY_FILE
+      ? path.resolve(value.GRIDCOLLECT_ENCRYPTION_KEY_FILE)
+      : undefined,
+    userConfigDir: path.resolve(value.XDG_CONFIG_HOME ?? path.join(os.homedir(), '.config')),
     sessionHours: value.GRIDCOLLECT_SESSION_HOURS,
     demo: Object.freeze({
       customers: value.GRIDCOLLECT_DEMO_CUSTOMERS,

@@ -3,11 +3,17 @@ import { readFileSync } from 'node:fs';
 import type { Clock, PasswordVerifier, TokenGenerator } from '../app/ports.js';
 import type { Config } from '../config/config.js';
 import { systemClock } from '../adapters/clock/system-clock.js';
-import { type FieldCipher, createFieldCipher, loadFieldKey } from '../adapters/crypto/field-cipher.js';
+import {
+  type FieldCipher,
+  createFieldCipher,
+  loadFieldKey,
+  refuseCompromisedKey,
+} from '../adapters/crypto/field-cipher.js';
 import { verifyPassword } from '../adapters/crypto/password-hash.js';
 import { type Database, openDatabase } from '../db/database.js';
 import { migrateToLatest } from '../db/migrate.js';
 import { AppError } from '../app/errors.js';
+import { verifyFieldKey } from '../app/field-keys.js';
 
 /** Everything a command or the server needs, wired once. */
 export interface AppContext {
@@ -29,10 +35,10 @@ export const VERSION: string = (
  * Opens the configured database. The embedded default is migrated automatically; a PostgreSQL
  * server is migrated by `gridcollect db migrate` (or by `migrate: true`).
  */
-export async function createAppContext(
+export async function openConfiguredDatabase(
   config: Config,
   options: { readonly migrate?: boolean } = {},
-): Promise<AppContext> {
+): Promise<Database> {
   const database = config.databaseUrl
     ? await openDatabase({ kind: 'postgres', url: config.databaseUrl, poolSize: config.dbPoolSize })
     : await openDatabase({ kind: 'pglite', dataDir: config.dataDir });
@@ -46,14 +52,35 @@ export async function createAppContext(
       );
     }
   }
-  const key = await loadFieldKey(config.encryptionKeyHex, config.dataDir);
+  return database;
+}
+
+/**
+ * Opens the configured database and checks the field key before anything runs: the key must be
+ * configured (PostgreSQL: explicitly), must not be the public one once committed, and must match
+ * the key check value stored in the database (recorded on first use).
+ */
+export async function createAppContext(
+  config: Config,
+  options: { readonly migrate?: boolean } = {},
+): Promise<AppContext> {
+  const key = await loadFieldKey(config);
+  refuseCompromisedKey(key);
+  const cipher = createFieldCipher(key);
+  const database = await openConfiguredDatabase(config, options);
+  try {
+    await verifyFieldKey(database.db, cipher);
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
   return {
     config,
     database,
     clock: systemClock(config.timeZone),
     tokens: { newToken: () => randomBytes(32).toString('base64url') },
     passwords: { verify: verifyPassword },
-    cipher: createFieldCipher(key),
+    cipher,
     version: VERSION,
     close: () => database.close(),
   };

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -43,7 +44,11 @@ describeEachDatabase('CLI', (kind) => {
   let env: Record<string, string>;
   beforeAll(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'gridcollect-cli-'));
-    env = { GRIDCOLLECT_DATA_DIR: path.join(dir, 'data'), GRIDCOLLECT_LANG: 'en' };
+    env = {
+      GRIDCOLLECT_DATA_DIR: path.join(dir, 'data'),
+      GRIDCOLLECT_LANG: 'en',
+      GRIDCOLLECT_ENCRYPTION_KEY: randomBytes(32).toString('hex'),
+    };
     if (kind === 'postgres') {
       database = await createTestDatabase(kind);
       env.DATABASE_URL = database.url!;

@@ -24,6 +24,7 @@ import { ItemsFailed, UsageError } from './cli-errors.js';
 import { type Lang, message } from './messages.js';
 import { formatTable, progressBar } from './output.js';
 import type { CliIo, GlobalOptions } from './program.js';
+import { channelSecretField } from '../../app/sealed-fields.js';
 
 export interface CommandKit {
   readonly io: CliIo;
@@ -261,13 +262,16 @@ export function registerChannelCommands(program: Command, kit: CommandKit): void
         if (!secret) {
           const row = await context.database.db
             .selectFrom('channel_secret')
-            .select('secret_encrypted')
+            .select(['secret_no', 'secret_encrypted'])
             .where('channel_code', '=', options.channel)
             .where('valid_until', 'is', null)
             .orderBy('secret_no', 'desc')
             .executeTakeFirst();
           if (!row) throw new UsageError(`channel ${options.channel} has no current secret; pass --secret`);
-          secret = context.cipher.decrypt(row.secret_encrypted);
+          secret = context.cipher.decrypt(
+            row.secret_encrypted,
+            channelSecretField(options.channel, row.secret_no),
+          );
         }
         const customers = await listCustomers(context.database.db, CLI_PRINCIPAL, {
           owing: true,

@@ -38,6 +38,7 @@ import {
   demoPlatformSecret,
 } from '../../jobs/demo/collect-demo-payments.js';
 import { payChannelDay } from '../channel-client/channel-simulator.js';
+import { registerKeysCommands } from './keys-commands.js';
 import { createDemoCounty, workOnDemoRun } from '../../jobs/demo/create-demo-county.js';
 import { type AppContext, createAppContext } from '../../main/app-context.js';
 import { hashPassword } from '../crypto/password-hash.js';
@@ -174,7 +175,7 @@ export function buildProgram(io: CliIo): Command {
           });
           const billing = options.readsOnly
             ? null
-            : await runDemoBilling(context, !global.json, lang(global));
+            : await runDemoBilling(context, !global.json, lang(global), io.err);
           if (global.json) emitJson({ ...summary, billing });
           else {
             io.out(`${summaryLine(lang(global), summary)}\n`);
@@ -716,6 +717,7 @@ export function buildProgram(io: CliIo): Command {
 
   registerChannelCommands(program, { io, lang, emitJson, withContext, globals });
   registerLedgerCommands(program, ledger, { io, lang, emitJson, withContext, globals });
+  registerKeysCommands(program, { io, lang, emitJson, withContext, globals });
 
   program
     .command('audit')
@@ -837,7 +839,7 @@ export function buildProgram(io: CliIo): Command {
           });
           io.err(`${summaryLine(lang(global), summary)}\n`);
         }
-        const billing = await runDemoBilling(context, true, lang(global));
+        const billing = await runDemoBilling(context, true, lang(global), io.err);
         if (!billing.alreadyDone && billing.periods > 0) {
           io.err(
             `${message(lang(global), 'demoBilled', { periods: billing.periods, bills: billing.bills, resolved: billing.resolved, payments: billing.payments, withheld: billing.withheld })}\n`,
@@ -919,13 +921,13 @@ async function withDemoPlatform<T>(
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
-  const target = {
-    baseUrl: `http://127.0.0.1:${port}`,
-    channelId: DEMO_PLATFORM.code,
-    secret: demoPlatformSecret(seed),
-  };
+  // The platform's secret is random per installation: read back once the platform is registered.
+  let secret: string | null = null;
   try {
     return await work(async (businessDate, payments) => {
+      secret ??= await demoPlatformSecret(context.database.db, context.cipher.decrypt);
+      if (secret === null) throw new Error(`the demo channel ${DEMO_PLATFORM.code} is not registered`);
+      const target = { baseUrl: `http://127.0.0.1:${port}`, channelId: DEMO_PLATFORM.code, secret };
       await payChannelDay(target, businessDate, payments, {
         // PGlite serves one statement at a time; PostgreSQL shares commits among requests.
         concurrency: context.database.kind === 'postgres' ? 16 : 4,
@@ -938,12 +940,25 @@ async function withDemoPlatform<T>(
   }
 }
 
-async function runDemoBilling(context: AppContext, progress: boolean, lang: Lang) {
+async function runDemoBilling(
+  context: AppContext,
+  progress: boolean,
+  lang: Lang,
+  say: (text: string) => void,
+) {
   const demo = await context.database.db.selectFrom('demo_county').select('seed').executeTakeFirst();
-  return withDemoPlatform(context, demo?.seed ?? 1, (gateway) => billDemo(context, progress, lang, gateway));
+  return withDemoPlatform(context, demo?.seed ?? 1, (gateway) =>
+    billDemo(context, progress, lang, gateway, say),
+  );
 }
 
-async function billDemo(context: AppContext, progress: boolean, lang: Lang, gateway: PlatformGateway) {
+async function billDemo(
+  context: AppContext,
+  progress: boolean,
+  lang: Lang,
+  gateway: PlatformGateway,
+  say: (text: string) => void,
+) {
   const bar = progressBar(message(lang, 'demoBilling'), progress);
   try {
     const demo = await context.database.db.selectFrom('demo_county').select('seed').executeTakeFirst();
@@ -958,6 +973,8 @@ async function billDemo(context: AppContext, progress: boolean, lang: Lang, gate
           today: context.clock.today(),
           seed: demo?.seed ?? 1,
           platformGateway: gateway,
+          onPlatformSecret: (code, secret) =>
+            say(`${message(lang, 'demoPlatformSecret', { code, secret })}\n`),
         },
         clock: context.clock,
       },

@@ -27,6 +27,16 @@ export interface AppContext {
   close(): Promise<void>;
 }
 
+const NO_CIPHER: FieldCipher = {
+  keyId: 'none',
+  encrypt: () => {
+    throw new Error('this command runs without the encryption key');
+  },
+  decrypt: () => {
+    throw new Error('this command runs without the encryption key');
+  },
+};
+
 export const VERSION: string = (
   JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
 ).version;
@@ -62,14 +72,21 @@ export async function openConfiguredDatabase(
  */
 export async function createAppContext(
   config: Config,
-  options: { readonly migrate?: boolean } = {},
+  options: {
+    readonly migrate?: boolean;
+    /** false for schema commands (db migrate/status/schema): no key is loaded, the cipher refuses use. */
+    readonly fieldKey?: boolean;
+  } = {},
 ): Promise<AppContext> {
-  const key = await loadFieldKey(config);
-  refuseCompromisedKey(key);
-  const cipher = createFieldCipher(key);
+  let cipher = NO_CIPHER;
+  if (options.fieldKey !== false) {
+    const key = await loadFieldKey(config);
+    refuseCompromisedKey(key);
+    cipher = createFieldCipher(key);
+  }
   const database = await openConfiguredDatabase(config, options);
   try {
-    await verifyFieldKey(database.db, cipher);
+    if (options.fieldKey !== false) await verifyFieldKey(database.db, cipher);
   } catch (error) {
     await database.close();
     throw error;

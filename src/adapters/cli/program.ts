@@ -128,7 +128,7 @@ export function buildProgram(io: CliIo): Command {
   const emitJson = (value: unknown) => io.out(`${JSON.stringify(value, null, 2)}\n`);
   const withContext = async <T>(
     fn: (context: AppContext) => Promise<T>,
-    options: { migrate?: boolean } = {},
+    options: { migrate?: boolean; fieldKey?: boolean } = {},
   ): Promise<T> => {
     const context = await createAppContext(config(), options);
     try {
@@ -601,6 +601,8 @@ export function buildProgram(io: CliIo): Command {
       });
     });
 
+  // Schema commands work without the encryption key (it is checked by everything that serves data).
+  const NO_FIELD_KEY = { fieldKey: false } as const;
   const db = program.command('db').description('database schema');
   db.command('migrate')
     .description('apply pending migrations')
@@ -618,7 +620,7 @@ export function buildProgram(io: CliIo): Command {
             'migration_failed',
             `migration ${result.error.version}: ${result.error.message}`,
           );
-      });
+      }, NO_FIELD_KEY);
     });
   db.command('status')
     .description('list migrations and whether each is applied')
@@ -640,13 +642,14 @@ export function buildProgram(io: CliIo): Command {
               ['version', 'name', 'state', 'appliedAt'],
             ),
           );
-      });
+      }, NO_FIELD_KEY);
     });
   db.command('schema')
     .description('print the schema as committed in src/db/schema.snapshot.txt')
     .action(async () => {
       await withContext(async (context) => io.out(renderSchema(await describeSchema(context.database.db))), {
         migrate: true,
+        ...NO_FIELD_KEY,
       });
     });
   db.command('citus-plan')
@@ -657,7 +660,7 @@ export function buildProgram(io: CliIo): Command {
           const schema = await describeSchema(context.database.db);
           io.out(`${citusPlan(schema.tables).join('\n')}\n`);
         },
-        { migrate: true },
+        { migrate: true, ...NO_FIELD_KEY },
       );
     });
 

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
 import { fileCodec } from '../dist/adapters/files/file-codec.js';
 import { createFieldCipher } from '../dist/adapters/crypto/field-cipher.js';
+import { withholdingAccountField } from '../dist/app/sealed-fields.js';
 import { openDatabase } from '../dist/db/database.js';
 import { addChannel } from '../dist/app/add-channel.js';
 import { exportWithholdingBatch, importWithholdingResult } from '../dist/app/bank-withholding.js';
@@ -35,10 +36,23 @@ try {
     { channelCode: 'BENCHBANK', kind: 'bank_batch', fileEncoding: 'gbk' },
     new Date('2026-11-01T00:00:00Z'),
   );
-  const sealed = cipher.encrypt('6228480012345678901');
-  await sql`update customer_account a set withholding_bank_code = 'BENCHBANK', withholding_account_no_encrypted = ${sealed},
+  // Each ciphertext is bound to its row (table, column, id), so every account gets its own.
+  const accounts = await sql`select customer_id, customer_account_id from customer_account`.execute(
+    database.db,
+  );
+  const sealed = accounts.rows.map((row) => ({
+    ...row,
+    sealed: cipher.encrypt(
+      '6228480012345678901',
+      withholdingAccountField(row.customer_id, row.customer_account_id),
+    ),
+  }));
+  await sql`update customer_account a set withholding_bank_code = 'BENCHBANK', withholding_account_no_encrypted = v.sealed,
       withholding_account_no_masked = '622848******8901', withholding_account_name = c.name, withholding_signed_on = '2026-01-01'
-    from customer c where c.customer_id = a.customer_id`.execute(database.db);
+    from customer c, jsonb_to_recordset(${JSON.stringify(sealed)}::jsonb) as v(customer_id bigint, customer_account_id bigint, sealed text)
+    where c.customer_id = a.customer_id and v.customer_id = a.customer_id and v.customer_account_id = a.customer_account_id`.execute(
+    database.db,
+  );
 
   let t0 = performance.now();
   const batch = await exportWithholdingBatch(database.db, CLI_PRINCIPAL, fileCodec, cipher.decrypt, {

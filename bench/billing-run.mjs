@@ -31,7 +31,9 @@ if (options.workers > 1 && options.backend !== 'postgres')
   throw new Error('--workers needs --backend postgres');
 const bench = await benchDatabase(options.backend, 'gc_bench_billing');
 const { database } = bench;
-const cipher = createFieldCipher(randomBytes(32));
+// One key for the data written here and the CLI processes below (they check it against the database).
+const keyHex = randomBytes(32).toString('hex');
+const cipher = createFieldCipher(Buffer.from(keyHex, 'hex'));
 const concurrency = options.concurrency || (options.backend === 'postgres' ? 2 : 1);
 await createDemoCounty(database.db, {
   seed: 1,
@@ -82,7 +84,7 @@ async function runInProcesses() {
     ...process.env,
     DATABASE_URL: bench.url,
     GRIDCOLLECT_DATA_DIR: dataDir,
-    GRIDCOLLECT_ENCRYPTION_KEY: randomBytes(32).toString('hex'),
+    GRIDCOLLECT_ENCRYPTION_KEY: keyHex,
   };
   // Started as an operator starts them: the executable itself, so its #! line's node flags apply.
   // Each process's peak RSS is read from /proc while it runs (VmHWM only grows).

@@ -1,8 +1,10 @@
-import { type Kysely, sql } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { DB } from '../db/schema.js';
 import { parseDecimal } from '../domain/decimal.js';
 import { AppError } from './errors.js';
 import { inTransaction } from './in-transaction.js';
+import type { Encrypt } from './ports.js';
+import { channelSecretField } from './sealed-fields.js';
 import { type Principal, requirePermission } from './principal.js';
 import { recordAudit } from './record-audit.js';
 
@@ -49,7 +51,7 @@ function checkSecret(secret: string): void {
 export async function addChannel(
   db: Kysely<DB>,
   principal: Principal,
-  encrypt: (plain: string) => string,
+  encrypt: Encrypt,
   input: AddChannelInput,
   now: Date,
 ): Promise<{ channelCode: string; created: boolean }> {
@@ -132,7 +134,7 @@ export async function addChannel(
         .execute();
     }
     if (input.secret !== undefined)
-      await storeSecret(trx, input.channelCode, encrypt(input.secret), now, now);
+      await storeSecret(trx, input.channelCode, encrypt, input.secret, now, now);
     await recordAudit(trx, principal, {
       action: existing ? 'channel.reenable' : 'channel.add',
       objectType: 'channel',
@@ -147,7 +149,8 @@ export async function addChannel(
 async function storeSecret(
   trx: Kysely<DB>,
   channelCode: string,
-  sealed: string,
+  encrypt: Encrypt,
+  secret: string,
   now: Date,
   oldValidUntil: Date,
 ): Promise<void> {
@@ -157,10 +160,21 @@ async function storeSecret(
     .where('channel_code', '=', channelCode)
     .where((eb) => eb.or([eb('valid_until', 'is', null), eb('valid_until', '>', oldValidUntil)]))
     .execute();
-  await sql`
-    insert into channel_secret (channel_code, secret_no, secret_encrypted, valid_from)
-    select ${channelCode}, coalesce(max(secret_no), 0) + 1, ${sealed}, ${now}::timestamptz
-    from channel_secret where channel_code = ${channelCode}`.execute(trx);
+  const last = await trx
+    .selectFrom('channel_secret')
+    .select((eb) => eb.fn.max('secret_no').as('secret_no'))
+    .where('channel_code', '=', channelCode)
+    .executeTakeFirst();
+  const secretNo = Number(last?.secret_no ?? 0) + 1;
+  await trx
+    .insertInto('channel_secret')
+    .values({
+      channel_code: channelCode,
+      secret_no: secretNo,
+      secret_encrypted: encrypt(secret, channelSecretField(channelCode, secretNo)),
+      valid_from: now,
+    })
+    .execute();
 }
 
 /**
@@ -171,7 +185,7 @@ async function storeSecret(
 export async function rotateChannelSecret(
   db: Kysely<DB>,
   principal: Principal,
-  encrypt: (plain: string) => string,
+  encrypt: Encrypt,
   input: { readonly channelCode: string; readonly secret: string; readonly overlapHours?: number },
   now: Date,
 ): Promise<{ channelCode: string; oldSecretValidUntil: string }> {
@@ -188,7 +202,7 @@ export async function rotateChannelSecret(
       .where('channel_code', '=', input.channelCode)
       .executeTakeFirst();
     if (!found) throw new AppError('not_found', `no channel ${input.channelCode}`);
-    await storeSecret(trx, input.channelCode, encrypt(input.secret), now, until);
+    await storeSecret(trx, input.channelCode, encrypt, input.secret, now, until);
     await recordAudit(trx, principal, {
       action: 'channel.rotate_secret',
       objectType: 'channel',

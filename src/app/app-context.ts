@@ -21,5 +21,9 @@ export interface AppContext {
 /** Opens the application for one command: the embedded database is migrated, a server only with `migrate`. */
 export type OpenAppContext = (
   config: Config,
-  options?: { readonly migrate?: boolean },
+  options?: {
+    readonly migrate?: boolean;
+    /** false for schema commands: no key is loaded, the cipher refuses use. */
+    readonly fieldKey?: boolean;
+  },
 ) => Promise<AppContext>;

@@ -13,11 +13,12 @@ import {
 import { type LocalDate, parseLocalDate } from '../domain/local-date.js';
 import { type Fen, fen, formatYuan } from '../domain/money.js';
 import { AppError } from './errors.js';
-import type { Clock } from './ports.js';
+import type { Clock, Decrypt } from './ports.js';
 import { principalSettledSql } from './post-payment.js';
 import { postPaymentsInBulk } from './post-payments-in-bulk.js';
 import { type Principal, requirePermission } from './principal.js';
 import { recordAudit } from './record-audit.js';
+import { withholdingAccountField } from './sealed-fields.js';
 
 /** Text ↔ bytes in the bank's encoding (iconv-lite in the adapter; the app layer stays pure). */
 export interface FileCodec {
@@ -66,7 +67,7 @@ export async function exportWithholdingBatch(
   db: Kysely<DB>,
   principal: Principal,
   codec: FileCodec,
-  decrypt: (sealed: string) => string,
+  decrypt: Decrypt,
   input: { readonly bankCode: string; readonly date: LocalDate },
 ): Promise<ExportedBatch | null> {
   requirePermission(principal, 'withholding.run');
@@ -96,6 +97,7 @@ export async function exportWithholdingBatch(
 
     const rows = await sql<{
       customer_id: number;
+      customer_account_id: number;
       customer_no: string;
       account_no_encrypted: string;
       account_no_masked: string;
@@ -103,7 +105,7 @@ export async function exportWithholdingBatch(
       bill_id: number;
       open_fen: number;
     }>`
-      select c.customer_id, c.customer_no, a.withholding_account_no_encrypted as account_no_encrypted,
+      select c.customer_id, a.customer_account_id, c.customer_no, a.withholding_account_no_encrypted as account_no_encrypted,
         a.withholding_account_no_masked as account_no_masked, a.withholding_account_name as account_name,
         b.bill_id, (b.amount_fen - coalesce(p.paid, 0))::bigint as open_fen
       from customer_account a
@@ -129,6 +131,7 @@ export async function exportWithholdingBatch(
 
     const lines: {
       customerId: number;
+      customerAccountId: number;
       customerNo: string;
       accountNoEncrypted: string;
       accountNoMasked: string;
@@ -144,6 +147,7 @@ export async function exportWithholdingBatch(
       } else {
         lines.push({
           customerId: row.customer_id,
+          customerAccountId: row.customer_account_id,
           customerNo: row.customer_no,
           accountNoEncrypted: row.account_no_encrypted,
           accountNoMasked: row.account_no_masked,
@@ -216,7 +220,10 @@ export async function exportWithholdingBatch(
       lines: lines.map((line, k) => ({
         seq: k + 1,
         customerNo: line.customerNo,
-        accountNo: decrypt(line.accountNoEncrypted),
+        accountNo: decrypt(
+          line.accountNoEncrypted,
+          withholdingAccountField(line.customerId, line.customerAccountId),
+        ),
         accountName: line.accountName,
         amountFen: fen(line.amountFen),
       })),
@@ -237,18 +244,20 @@ export async function exportWithholdingBatch(
 async function rewriteBatch(
   trx: Kysely<DB>,
   codec: FileCodec,
-  decrypt: (sealed: string) => string,
+  decrypt: Decrypt,
   encoding: 'utf-8' | 'gbk',
   batch: { bank_code: string; batch_no: string; batch_date: string; file_name: string; total_fen: number },
 ): Promise<ExportedBatch> {
   const lines = await sql<{
     seq: number;
+    customer_id: number;
+    customer_account_id: number;
     customer_no: string;
     account_no_encrypted: string;
     account_name: string;
     amount_fen: number;
   }>`
-    select l.seq, c.customer_no, a.withholding_account_no_encrypted as account_no_encrypted, l.account_name, l.amount_fen
+    select l.seq, l.customer_id, a.customer_account_id, c.customer_no, a.withholding_account_no_encrypted as account_no_encrypted, l.account_name, l.amount_fen
     from withholding_line l
     join customer c on c.customer_id = l.customer_id
     join customer_account a on a.customer_id = l.customer_id and a.withholding_bank_code = l.bank_code
@@ -261,7 +270,10 @@ async function rewriteBatch(
     lines: lines.rows.map((line) => ({
       seq: line.seq,
       customerNo: line.customer_no,
-      accountNo: decrypt(line.account_no_encrypted),
+      accountNo: decrypt(
+        line.account_no_encrypted,
+        withholdingAccountField(line.customer_id, line.customer_account_id),
+      ),
       accountName: line.account_name,
       amountFen: fen(Number(line.amount_fen)),
     })),

@@ -10,7 +10,8 @@ import {
   signatureMatches,
 } from './request-signature.js';
 import { AppError } from './errors.js';
-import type { Clock } from './ports.js';
+import type { Clock, Decrypt } from './ports.js';
+import { channelSecretField } from './sealed-fields.js';
 import { type Principal, channelPrincipal } from './principal.js';
 
 /** A signed request's nonce as stored: "<channel>:<nonce>", when seen, and the replay window's start. */
@@ -54,7 +55,7 @@ export class ChannelDirectory {
 
   constructor(
     private readonly db: Kysely<DB>,
-    private readonly decrypt: (sealed: string) => string,
+    private readonly decrypt: Decrypt,
     private readonly clock: Clock,
     private readonly ttlMs = 1000,
   ) {}
@@ -97,7 +98,7 @@ export class ChannelDirectory {
     const at = this.clock.now();
     const secrets = await this.db
       .selectFrom('channel_secret')
-      .select('secret_encrypted')
+      .select(['secret_no', 'secret_encrypted'])
       .where('channel_code', '=', code)
       .where('valid_from', '<=', at)
       .where((eb) => eb.or([eb('valid_until', 'is', null), eb('valid_until', '>', at)]))
@@ -108,7 +109,9 @@ export class ChannelDirectory {
       name: row.name,
       kind: row.kind,
       enabled: row.enabled,
-      secrets: secrets.map((secret) => this.decrypt(secret.secret_encrypted)),
+      secrets: secrets.map((secret) =>
+        this.decrypt(secret.secret_encrypted, channelSecretField(code, secret.secret_no)),
+      ),
       fee: { perTransactionFen: Number(row.fee_per_txn_fen), rate: row.fee_rate },
       ratePerSecond: row.rate_limit_per_second,
       paidAtWindowDays: row.paid_at_window_days,

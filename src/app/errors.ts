@@ -59,6 +59,18 @@ export const ERROR_CODES = {
   password_rejected: 'the new password fails the policy (length, contains the login, a demo password)',
   login_taken: 'a staff member with this login already exists',
   already_initialised: 'the database already has staff (or is the demo); its first administrator exists',
+  encryption_key_required:
+    'PostgreSQL needs an explicit key: GRIDCOLLECT_ENCRYPTION_KEY_FILE or GRIDCOLLECT_ENCRYPTION_KEY',
+  encryption_key_invalid: 'the configured key is not 64 hex characters (32 bytes)',
+  encryption_key_file_insecure:
+    'the key file is readable or writable by group or others (chmod 600), or would lie inside a git checkout',
+  encryption_key_compromised:
+    'the key is public (the data.key once committed); rotate with gridcollect keys rotate',
+  encryption_key_wrong: 'the key does not match the key check value stored in the database',
+  encryption_key_unchecked:
+    'the database holds values encrypted before key checks; run gridcollect keys rotate once',
+  key_rotation_unfinished:
+    'a key rotation was interrupted; rerun gridcollect keys rotate with the same keys to finish it',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

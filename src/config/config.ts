@@ -25,6 +25,7 @@ const schema = z.object({
     .string()
     .regex(/^[0-9a-f]{64}$/, 'GRIDCOLLECT_ENCRYPTION_KEY must be 64 hex characters (32 bytes)')
     .optional(),
+  GRIDCOLLECT_ENCRYPTION_KEY_FILE: z.string().optional(),
   GRIDCOLLECT_SESSION_HOURS: z.coerce.number().int().min(1).max(720).default(12),
   GRIDCOLLECT_DEMO_CUSTOMERS: z.coerce.number().int().min(100).max(5_000_000).default(5000),
   GRIDCOLLECT_DEMO_MONTHS: z.coerce.number().int().min(1).max(120).default(24),
@@ -49,8 +50,12 @@ export interface Config {
   readonly host: string;
   readonly timeZone: string;
   readonly lang: 'zh-CN' | 'en';
-  /** 32-byte key for personal data at rest; when absent, a key file in the data directory is used. */
+  /** 32-byte key (hex) for personal data and secrets at rest. */
   readonly encryptionKeyHex: string | undefined;
+  /** A 0600 file holding the key in hex; used when encryptionKeyHex is unset. */
+  readonly encryptionKeyFile: string | undefined;
+  /** The OS user's configuration directory ($XDG_CONFIG_HOME, else ~/.config): default key files of embedded databases inside a git checkout. */
+  readonly userConfigDir: string;
   readonly sessionHours: number;
   readonly demo: { readonly customers: number; readonly months: number; readonly seed: number };
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'silent';
@@ -77,6 +82,11 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
   }
   const value = result.data;
+  // The OS user's configuration directory: key files (when the data directory is in a checkout)
+  // and the CLI's login sessions live under it.
+  const userConfigDir = path.resolve(
+    value.XDG_CONFIG_HOME ?? path.join(value.HOME ?? os.homedir(), '.config'),
+  );
   if (!isValidTimeZone(value.GRIDCOLLECT_TIME_ZONE)) {
     throw new ConfigError(
       `invalid configuration: GRIDCOLLECT_TIME_ZONE: unknown zone ${value.GRIDCOLLECT_TIME_ZONE}`,
@@ -97,6 +107,10 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     timeZone: value.GRIDCOLLECT_TIME_ZONE,
     lang: value.GRIDCOLLECT_LANG,
     encryptionKeyHex: value.GRIDCOLLECT_ENCRYPTION_KEY,
+    encryptionKeyFile: value.GRIDCOLLECT_ENCRYPTION_KEY_FILE
+      ? path.resolve(value.GRIDCOLLECT_ENCRYPTION_KEY_FILE)
+      : undefined,
+    userConfigDir,
     sessionHours: value.GRIDCOLLECT_SESSION_HOURS,
     demo: Object.freeze({
       customers: value.GRIDCOLLECT_DEMO_CUSTOMERS,
@@ -106,10 +120,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     logLevel: value.GRIDCOLLECT_LOG_LEVEL,
     pdfFontPath: value.GRIDCOLLECT_PDF_FONT,
     testDatabaseUrl: value.TEST_DATABASE_URL,
-    cliConfigDir: path.join(
-      value.XDG_CONFIG_HOME ?? path.join(value.HOME ?? os.homedir(), '.config'),
-      'gridcollect',
-    ),
+    cliConfigDir: path.join(userConfigDir, 'gridcollect'),
   });
 }
 

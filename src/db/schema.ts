@@ -133,6 +133,15 @@ export interface ChannelSecretTable {
   valid_until: Timestamp | null;
 }
 
+export interface EncryptionKeyCheckTable {
+  singleton: Generated<boolean>;
+  key_id: string;
+  check_value: string;
+  rotating_to_key_id: string | null;
+  rotating_check_value: string | null;
+  updated_at: Timestamp;
+}
+
 export interface ChannelNonceTable {
   nonce_key: string;
   seen_at: Timestamp;
@@ -720,6 +729,7 @@ export interface DB {
   channel: ChannelTable;
   channel_secret: ChannelSecretTable;
   channel_nonce: ChannelNonceTable;
+  encryption_key_check: EncryptionKeyCheckTable;
   channel_reconciliation: ChannelReconciliationTable;
   channel_day_accepted: ChannelDayAcceptedTable;
   reconciliation_case: ReconciliationCaseTable;

@@ -30,6 +30,7 @@ export const REFERENCE_TABLES = [
   'schema_migration',
   'demo_county',
   'demo_staff_behaviour',
+  'encryption_key_check',
 ] as const;
 
 /** Lookup tables map a public key to its customer and are distributed by that key. */

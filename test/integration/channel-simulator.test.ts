@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -175,6 +176,7 @@ describe.skipIf(!testedDatabaseKinds().includes('postgres'))(
         DATABASE_URL: database.url!,
         GRIDCOLLECT_DATA_DIR: path.join(dir, 'data'),
         GRIDCOLLECT_LOG_LEVEL: 'silent',
+        GRIDCOLLECT_ENCRYPTION_KEY: randomBytes(32).toString('hex'),
       };
       await runCli(['demo', '--customers', '400', '--months', '2', '--seed', '11'], env);
       await runCli(['channel', 'add', '--id', 'CRASH', '--secret', SECRET], env);

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -45,7 +46,11 @@ describeEachDatabase('CLI', (kind) => {
   let env: Record<string, string>;
   beforeAll(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'gridcollect-cli-'));
-    env = { GRIDCOLLECT_DATA_DIR: path.join(dir, 'data'), GRIDCOLLECT_LANG: 'en' };
+    env = {
+      GRIDCOLLECT_DATA_DIR: path.join(dir, 'data'),
+      GRIDCOLLECT_LANG: 'en',
+      GRIDCOLLECT_ENCRYPTION_KEY: randomBytes(32).toString('hex'),
+    };
     if (kind === 'postgres') {
       database = await createTestDatabase(kind);
       env.DATABASE_URL = database.url!;
@@ -93,6 +98,11 @@ describeEachDatabase('CLI', (kind) => {
       '--json',
     );
     expect(result.code).toBe(0);
+    // The demo payment platform's secret is drawn at random for this installation and shown once.
+    const shown = /Secret of the demo payment platform channel WXPAY [^:]*: ([A-Za-z0-9_-]{32})\n/.exec(
+      result.stderr,
+    );
+    expect(shown).not.toBeNull();
     const summary = JSON.parse(result.stdout);
     expect(summary).toMatchObject({
       customers: 400,
@@ -100,23 +110,21 @@ describeEachDatabase('CLI', (kind) => {
       lastPeriod: '2026-10',
       alreadyCreated: false,
     });
-    const again = JSON.parse(
-      (
-        await cli(
-          env,
-          'demo',
-          '--customers',
-          '400',
-          '--months',
-          '3',
-          '--seed',
-          '5',
-          '--until',
-          '2026-10',
-          '--json',
-        )
-      ).stdout,
+    const rerun = await cli(
+      env,
+      'demo',
+      '--customers',
+      '400',
+      '--months',
+      '3',
+      '--seed',
+      '5',
+      '--until',
+      '2026-10',
+      '--json',
     );
+    expect(rerun.stderr).not.toContain(shown![1]);
+    const again = JSON.parse(rerun.stdout);
     expect(again.alreadyCreated).toBe(true);
     const other = await cli(
       env,

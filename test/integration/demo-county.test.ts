@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { AppError } from '../../src/app/errors.js';
+import { nationalIdField } from '../../src/app/sealed-fields.js';
 import { createDemoCounty, demoRunKey, workOnDemoRun } from '../../src/jobs/demo/create-demo-county.js';
 import type { TestDatabase } from '../support/databases.js';
 import { createTestDatabase, describeEachDatabase } from '../support/databases.js';
@@ -38,12 +39,12 @@ describeEachDatabase('demo county', (kind) => {
   it('stores national IDs encrypted and masked, never in clear', async () => {
     const row = await clean.db
       .selectFrom('customer')
-      .select(['national_id_encrypted', 'national_id_masked'])
+      .select(['customer_id', 'national_id_encrypted', 'national_id_masked'])
       .where('category', '=', 'residential')
       .where('national_id_encrypted', 'is not', null)
       .executeTakeFirstOrThrow();
-    expect(row.national_id_encrypted).toMatch(/^v1:/);
-    const plain = testCipher.decrypt(row.national_id_encrypted!);
+    expect(row.national_id_encrypted).toMatch(/^v2:[0-9a-f]{16}:/);
+    const plain = testCipher.decrypt(row.national_id_encrypted!, nationalIdField(row.customer_id));
     expect(plain).toMatch(/^\d{17}[\dX]$/);
     expect(row.national_id_masked).toBe(`${plain.slice(0, 4)}**********${plain.slice(-4)}`);
   });

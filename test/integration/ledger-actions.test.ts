@@ -18,7 +18,7 @@ import { releaseBills } from '../../src/jobs/billing/release-bills.js';
 import { runBilling } from '../../src/jobs/billing/run-billing.js';
 import type { TestDatabase } from '../support/databases.js';
 import { createTestDatabase, describeEachDatabase } from '../support/databases.js';
-import { createSmallDemo } from '../support/demo.js';
+import { TEST_KEY_HEX, createSmallDemo } from '../support/demo.js';
 import { buildTestServer, loginToken } from '../support/server.js';
 
 const codeOf = (error: unknown) => (error instanceof AppError ? error.code : String(error));
@@ -458,7 +458,11 @@ describeEachDatabase(
     it.runIf(kind === 'postgres')(
       'runs the same actions from the CLI under staff logins, and the month-end late fees',
       async () => {
-        const env = { DATABASE_URL: database.url!, GRIDCOLLECT_LANG: 'en' };
+        const env = {
+          DATABASE_URL: database.url!,
+          GRIDCOLLECT_LANG: 'en',
+          GRIDCOLLECT_ENCRYPTION_KEY: TEST_KEY_HEX,
+        };
         const a = customers[0]!;
         const october = (await open(a.customer_id, '2026-12-20')).find((bill) => bill.period === '2026-10');
         const asked = await cli(

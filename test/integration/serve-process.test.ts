@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -23,7 +24,12 @@ describe('gridcollect serve (process)', () => {
 
   it('prints the URL, answers /health and exits 0 on SIGTERM', async () => {
     const child = spawn(process.execPath, [BIN, '--lang', 'en', 'serve', '--port', '0'], {
-      env: { ...process.env, GRIDCOLLECT_DATA_DIR: path.join(dir, 'data'), DATABASE_URL: '' },
+      env: {
+        ...process.env,
+        GRIDCOLLECT_DATA_DIR: path.join(dir, 'data'),
+        DATABASE_URL: '',
+        GRIDCOLLECT_ENCRYPTION_KEY: randomBytes(32).toString('hex'),
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';

@@ -5,7 +5,12 @@ import type { DB } from '../../src/db/schema.js';
 import type { Period } from '../../src/domain/local-date.js';
 import { type CreateDemoCountyOptions, createDemoCounty } from '../../src/jobs/demo/create-demo-county.js';
 
-export const testCipher = createFieldCipher(randomBytes(32));
+/**
+ * A field key drawn per test run (never a fixed one): pass it to CLI processes as
+ * GRIDCOLLECT_ENCRYPTION_KEY when they work on data written with testCipher.
+ */
+export const TEST_KEY_HEX = randomBytes(32).toString('hex');
+export const testCipher = createFieldCipher(Buffer.from(TEST_KEY_HEX, 'hex'));
 
 export function demoOptions(overrides: Partial<CreateDemoCountyOptions> = {}): CreateDemoCountyOptions {
   return {

@@ -23,6 +23,7 @@ import { ItemsFailed, UsageError } from './cli-errors.js';
 import { type CliIo, commandKit } from './command-kit.js';
 import { message } from './messages.js';
 import { formatTable, progressBar } from './output.js';
+import { channelSecretField } from '../../app/sealed-fields.js';
 
 function dateArg(value: string) {
   const parsed = parseLocalDate(value);
@@ -267,13 +268,16 @@ export function registerChannelCommands(program: Command, io: CliIo): void {
         if (!secret) {
           const row = await context.database.db
             .selectFrom('channel_secret')
-            .select('secret_encrypted')
+            .select(['secret_no', 'secret_encrypted'])
             .where('channel_code', '=', options.channel)
             .where('valid_until', 'is', null)
             .orderBy('secret_no', 'desc')
             .executeTakeFirst();
           if (!row) throw new UsageError(`channel ${options.channel} has no current secret; pass --secret`);
-          secret = context.cipher.decrypt(row.secret_encrypted);
+          secret = context.cipher.decrypt(
+            row.secret_encrypted,
+            channelSecretField(options.channel, row.secret_no),
+          );
         }
         const customers = await listCustomers(context.database.db, CLI_PRINCIPAL, {
           owing: true,

@@ -41,7 +41,7 @@ export interface CommandKit {
   /** Opens the context for one action and closes it afterwards, whatever happens. */
   readonly withContext: <T>(
     fn: (context: AppContext) => Promise<T>,
-    options?: { migrate?: boolean },
+    options?: { migrate?: boolean; fieldKey?: boolean },
   ) => Promise<T>;
   readonly globals: (command: Command) => GlobalOptions;
 }

@@ -11,6 +11,8 @@ import { formatTable } from './output.js';
 /** `db …`: migrations and the schema. */
 export function registerDbCommands(program: Command, io: CliIo): void {
   const { emitJson, withContext, globals, lang } = commandKit(io);
+  // Schema commands work without the encryption key (it is checked by everything that serves data).
+  const NO_FIELD_KEY = { fieldKey: false } as const;
   const db = program.command('db').description('database schema');
   db.command('migrate')
     .description('apply pending migrations')
@@ -32,7 +34,7 @@ export function registerDbCommands(program: Command, io: CliIo): void {
             'migration_failed',
             `migration ${result.error.version}: ${result.error.message}`,
           );
-      });
+      }, NO_FIELD_KEY);
     });
   db.command('status')
     .description('list migrations and whether each is applied')
@@ -54,13 +56,14 @@ export function registerDbCommands(program: Command, io: CliIo): void {
               ['version', 'name', 'state', 'appliedAt'],
             ),
           );
-      });
+      }, NO_FIELD_KEY);
     });
   db.command('schema')
     .description('print the schema as committed in src/db/schema.snapshot.txt')
     .action(async () => {
       await withContext(async (context) => io.out(renderSchema(await describeSchema(context.database.db))), {
         migrate: true,
+        ...NO_FIELD_KEY,
       });
     });
   db.command('citus-plan')
@@ -71,7 +74,7 @@ export function registerDbCommands(program: Command, io: CliIo): void {
           const schema = await describeSchema(context.database.db);
           io.out(`${citusPlan(schema.tables).join('\n')}\n`);
         },
-        { migrate: true },
+        { migrate: true, ...NO_FIELD_KEY },
       );
     });
 }

@@ -48,7 +48,7 @@ export function registerDemoCommands(program: Command, io: CliIo): void {
           });
           const billing = options.readsOnly
             ? null
-            : await runDemoBilling(context, !global.json, lang(global));
+            : await runDemoBilling(context, !global.json, lang(global), io.err);
           if (global.json) emitJson({ ...summary, billing });
           else {
             io.out(`${summaryLine(lang(global), summary)}\n`);
@@ -126,13 +126,13 @@ async function withDemoPlatform<T>(
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
-  const target = {
-    baseUrl: `http://127.0.0.1:${port}`,
-    channelId: DEMO_PLATFORM.code,
-    secret: demoPlatformSecret(seed),
-  };
+  // The platform's secret is random per installation: read back once the platform is registered.
+  let secret: string | null = null;
   try {
     return await work(async (businessDate, payments) => {
+      secret ??= await demoPlatformSecret(context.database.db, context.cipher.decrypt);
+      if (secret === null) throw new Error(`the demo channel ${DEMO_PLATFORM.code} is not registered`);
+      const target = { baseUrl: `http://127.0.0.1:${port}`, channelId: DEMO_PLATFORM.code, secret };
       await payChannelDay(target, businessDate, payments, {
         // PGlite serves one statement at a time; PostgreSQL shares commits among requests.
         concurrency: context.database.kind === 'postgres' ? 16 : 4,
@@ -151,15 +151,17 @@ export interface DemoBillingHooks {
   readonly shouldStop?: () => boolean;
 }
 
+/** `say` prints what the operator must see once (the demo platform's random secret). */
 export async function runDemoBilling(
   context: AppContext,
   progress: boolean,
   lang: Lang,
+  say: (text: string) => void,
   hooks: DemoBillingHooks = {},
 ) {
   const demo = await context.database.db.selectFrom('demo_county').select('seed').executeTakeFirst();
   return withDemoPlatform(context, demo?.seed ?? 1, (gateway) =>
-    billDemo(context, progress, lang, gateway, hooks),
+    billDemo(context, progress, lang, gateway, say, hooks),
   );
 }
 
@@ -168,6 +170,7 @@ async function billDemo(
   progress: boolean,
   lang: Lang,
   gateway: PlatformGateway,
+  say: (text: string) => void,
   hooks: DemoBillingHooks,
 ) {
   const bar = progressBar(message(lang, 'demoBilling'), progress);
@@ -184,6 +187,8 @@ async function billDemo(
           today: context.clock.today(),
           seed: demo?.seed ?? 1,
           platformGateway: gateway,
+          onPlatformSecret: (code, secret) =>
+            say(`${message(lang, 'demoPlatformSecret', { code, secret })}\n`),
         },
         clock: context.clock,
       },

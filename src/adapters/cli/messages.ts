@@ -6,6 +6,10 @@ const MESSAGES = {
       '示范县已生成: {stations} 个供电所, {areas} 个台区, {staff} 名员工, {customers} 户, {reads} 条抄表示数 ({first} 至 {last})',
     demoExists: '示范县已存在 ({customers} 户, {first} 至 {last}), 未做任何改动',
     demoResumed: '继续上次未完成的生成',
+    keysRotated:
+      '密钥轮换完成: {from} → {to}, 重新加密 {count} 个值。请设置 GRIDCOLLECT_ENCRYPTION_KEY_FILE={file} (并删除旧密钥) 后再启动服务',
+    keysAlreadyRotated: '数据库已使用密钥 {to}, 未做任何改动。请设置 GRIDCOLLECT_ENCRYPTION_KEY_FILE={file}',
+    demoPlatformSecret: '示范支付平台渠道 {code} 的密钥 (随机生成, 仅显示这一次, 数据库中加密保存): {secret}',
     migrated: '已应用迁移: {versions}',
     upToDate: '数据库结构已是最新',
     runtimeGranted: '已授予运行角色 {role} 应用所需的权限',
@@ -65,6 +69,12 @@ const MESSAGES = {
       'Demo county ready: {stations} stations, {areas} transformer areas, {staff} staff, {customers} customers, {reads} meter reads ({first} to {last})',
     demoExists: 'The demo county already exists ({customers} customers, {first} to {last}); nothing changed',
     demoResumed: 'Resuming an unfinished build',
+    keysRotated:
+      'Key rotated: {from} → {to}, {count} values re-encrypted. Set GRIDCOLLECT_ENCRYPTION_KEY_FILE={file} (and destroy the old key) before starting the server',
+    keysAlreadyRotated:
+      'The database is already under key {to}; nothing changed. Set GRIDCOLLECT_ENCRYPTION_KEY_FILE={file}',
+    demoPlatformSecret:
+      'Secret of the demo payment platform channel {code} (random, shown only this once, stored encrypted): {secret}',
     migrated: 'Applied migrations: {versions}',
     upToDate: 'The schema is up to date',
     runtimeGranted: 'Runtime role {role} granted the privileges the application needs',

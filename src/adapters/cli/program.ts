@@ -13,6 +13,7 @@ import { registerDbCommands } from './db-commands.js';
 import { registerDemoCommands } from './demo-commands.js';
 import { cliLang, forwardIfServerHolds, lockedMessage } from './forward.js';
 import { registerLedgerCommands } from './ledger-commands.js';
+import { registerKeysCommands } from './keys-commands.js';
 import { registerLedgerVerifyCommands } from './ledger-verify-commands.js';
 import { registerPaymentCommands } from './payment-commands.js';
 import { registerReadsCommands } from './reads-commands.js';
@@ -50,6 +51,7 @@ export function buildProgram(io: CliIo): Command {
   registerChannelCommands(program, io);
   registerLedgerCommands(program, ledger, io);
   registerStaffCommands(program, io);
+  registerKeysCommands(program, io);
   registerAuditCommands(program, io);
   registerServiceCommands(program, io);
   return program;

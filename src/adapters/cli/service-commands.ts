@@ -142,7 +142,7 @@ function demoHistoryInBackground(
 ): { stop: () => Promise<void> } {
   let stopping = false;
   const started = Date.now();
-  const done = runDemoBilling(context, false, language, {
+  const done = runDemoBilling(context, false, language, io.err, {
     shouldStop: () => stopping,
     onMonth: (monthsDone, total, period) => {
       const seconds = Math.round((Date.now() - started) / 1000);

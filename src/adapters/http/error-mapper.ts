@@ -55,6 +55,13 @@ export const STATUS: Readonly<Record<ErrorCode, number>> = {
   password_rejected: 422,
   login_taken: 409,
   already_initialised: 409,
+  encryption_key_required: 500,
+  encryption_key_invalid: 500,
+  encryption_key_file_insecure: 500,
+  encryption_key_compromised: 500,
+  encryption_key_wrong: 500,
+  encryption_key_unchecked: 500,
+  key_rotation_unfinished: 500,
 };
 
 export function errorBody(code: string, message: string) {

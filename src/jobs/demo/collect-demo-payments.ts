@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { type Kysely, sql } from 'kysely';
 import type { DB } from '../../db/schema.js';
 import { addChannel } from '../../app/add-channel.js';
@@ -6,11 +7,12 @@ import {
   exportWithholdingBatch,
   importWithholdingResult,
 } from '../../app/bank-withholding.js';
-import type { Clock } from '../../app/ports.js';
+import type { Clock, Decrypt, Encrypt } from '../../app/ports.js';
 import type { PostPaymentInput } from '../../app/post-payment.js';
 import { postPaymentsInBulk } from '../../app/post-payments-in-bulk.js';
 import { CLI_PRINCIPAL } from '../../app/principal.js';
 import { reconcileChannelDay } from '../../app/reconcile-channel-day.js';
+import { channelSecretField } from '../../app/sealed-fields.js';
 import { recordCashDeposit } from '../../app/cash-deposits.js';
 import { SUCCESS_CODE, formatResultFile } from '../../domain/channel/bank-batch-file.js';
 import { channelFee } from '../../domain/channel/channel-fee.js';
@@ -24,8 +26,10 @@ import { BANKS } from './demo-names.js';
 export const DEMO_PLATFORM = { code: 'WXPAY', name: '微信支付缴费', feeRate: '0.001' } as const;
 
 export interface DemoCollectionContext {
-  readonly encrypt: (plain: string) => string;
-  readonly decrypt: (sealed: string) => string;
+  readonly encrypt: Encrypt;
+  readonly decrypt: Decrypt;
+  /** Told the payment platform's secret once, when the platform is registered (random per installation). */
+  readonly onPlatformSecret?: (channelCode: string, secret: string) => void;
   readonly codec: FileCodec;
   /** Payments are made up to this day, never after. */
   readonly today: LocalDate;
@@ -51,9 +55,20 @@ export type PlatformGateway = (
   payments: readonly PlatformPayment[],
 ) => Promise<void>;
 
-/** The demo platform's shared secret, the same for a seed (the demo signs its requests with it). */
-export function demoPlatformSecret(seed: number): string {
-  return `demo-${new SeededRandom(seed, 77).int(1e9, 2e9).toString(36).padEnd(24, 'x')}`;
+/**
+ * The demo platform's current shared secret, read back from the channel registry (the demo signs
+ * its requests with it). It was drawn at random when the platform was registered, so no two
+ * installations share it and nothing derives it; null before registration.
+ */
+export async function demoPlatformSecret(db: Kysely<DB>, decrypt: Decrypt): Promise<string | null> {
+  const row = await db
+    .selectFrom('channel_secret')
+    .select(['secret_no', 'secret_encrypted'])
+    .where('channel_code', '=', DEMO_PLATFORM.code)
+    .where('valid_until', 'is', null)
+    .orderBy('secret_no', 'desc')
+    .executeTakeFirst();
+  return row ? decrypt(row.secret_encrypted, channelSecretField(DEMO_PLATFORM.code, row.secret_no)) : null;
 }
 
 /** Registers the demo's channels: the payment platform and the withholding banks (RCC files in GBK). */
@@ -66,6 +81,7 @@ export async function registerDemoChannels(
     (await db.selectFrom('channel').select('channel_code').execute()).map((row) => row.channel_code),
   );
   if (!existing.has(DEMO_PLATFORM.code)) {
+    const secret = randomBytes(24).toString('base64url');
     await addChannel(
       db,
       CLI_PRINCIPAL,
@@ -74,11 +90,12 @@ export async function registerDemoChannels(
         channelCode: DEMO_PLATFORM.code,
         name: DEMO_PLATFORM.name,
         kind: 'payment_platform',
-        secret: demoPlatformSecret(context.seed),
+        secret,
         feeRate: DEMO_PLATFORM.feeRate,
       },
       now,
     );
+    context.onPlatformSecret?.(DEMO_PLATFORM.code, secret);
   }
   for (const bank of BANKS) {
     if (existing.has(bank.code)) continue;

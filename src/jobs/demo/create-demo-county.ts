@@ -4,7 +4,9 @@ import type { DB } from '../../db/schema.js';
 import { markDemoDatabase } from '../../app/installation-settings.js';
 import { AppError } from '../../app/errors.js';
 import { storeTariffs } from '../../app/import-tariffs.js';
+import type { Encrypt } from '../../app/ports.js';
 import { CLI_PRINCIPAL } from '../../app/principal.js';
+import { nationalIdField, withholdingAccountField } from '../../app/sealed-fields.js';
 import { createRun, pendingPartitions, runPartitions } from '../partitioned-run.js';
 import { DEMO_JURISDICTION, DEMO_TARIFFS, DEMO_TARIFF_SOURCE } from './demo-tariffs.js';
 import {
@@ -23,7 +25,7 @@ import { type CountyPlan, type DemoParams, planCounty } from './plan-county.js';
 export interface CreateDemoCountyOptions extends DemoParams {
   /** One password hash for every demo login (hashing thousands of staff separately is pointless). */
   readonly passwordHash: string;
-  readonly encrypt: (plain: string) => string;
+  readonly encrypt: Encrypt;
   readonly concurrency: number;
   readonly worker: string;
   readonly partitionSize?: number;
@@ -295,7 +297,7 @@ async function writeCustomerPartition(
   plan: CountyPlan,
   partitionNo: number,
   partitionSize: number,
-  encrypt: (plain: string) => string,
+  encrypt: Encrypt,
 ): Promise<{ items: number }> {
   const start = partitionNo * partitionSize;
   const end = Math.min(plan.params.customers, start + partitionSize);
@@ -311,8 +313,14 @@ async function writeCustomerPartition(
   const capacityChanges: unknown[][] = [];
   for (let index = start; index < end; index++) {
     const generated = generateCustomer(plan, index);
-    if (generated.nationalId) generated.customer[8] = encrypt(generated.nationalId);
-    if (generated.account[5]) generated.account[5] = encrypt(String(generated.account[5]));
+    const customerId = Number(generated.customer[0]);
+    if (generated.nationalId)
+      generated.customer[8] = encrypt(generated.nationalId, nationalIdField(customerId));
+    if (generated.account[5])
+      generated.account[5] = encrypt(
+        String(generated.account[5]),
+        withholdingAccountField(customerId, Number(generated.account[1])),
+      );
     customers.push(generated.customer);
     numbers.push([generated.customer[1], generated.customer[0]]);
     accounts.push(generated.account);

@@ -1,0 +1,87 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { type Command, InvalidArgumentError } from 'commander';
+import { rotateFieldKey } from '../../app/field-keys.js';
+import { type Config, loadConfig } from '../../config/config.js';
+import { openConfiguredDatabase } from '../../main/app-context.js';
+import {
+  createFieldCipher,
+  isCompromisedKey,
+  loadFieldKey,
+  readKeyFile,
+  writeNewKeyFile,
+} from '../crypto/field-cipher.js';
+import { type CliIo, commandKit } from './command-kit.js';
+import { UsageError } from './cli-errors.js';
+import { message } from './messages.js';
+
+function batchSize(value: string) {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 1 || parsed > 100_000)
+    throw new InvalidArgumentError('must be a whole number from 1 to 100000');
+  return parsed;
+}
+
+/**
+ * `gridcollect keys`: the field key (README, "Keys"). `rotate` re-encrypts every encrypted column
+ * under a new key; the old key may be the public one once committed (it is refused everywhere else).
+ */
+export function registerKeysCommands(program: Command, cliIo: CliIo): void {
+  const { io, lang, emitJson, globals } = commandKit(cliIo);
+  const config: () => Config = io.config ?? loadConfig;
+  const keys = program.command('keys').description('the encryption key of personal data and secrets');
+
+  keys
+    .command('rotate')
+    .description(
+      're-encrypt every encrypted value under a new key (batched, resumable: rerun to finish), then record its key check value; stop servers first',
+    )
+    .requiredOption(
+      '--new-key-file <file>',
+      'the new key: read when the file exists, otherwise generated and written there (mode 0600, outside any git checkout)',
+    )
+    .option(
+      '--old-key-file <file>',
+      'the current key (default: the configured key, GRIDCOLLECT_ENCRYPTION_KEY(_FILE) or the default key file)',
+    )
+    .option('--batch-size <n>', 'values per transaction', batchSize, 1000)
+    .option('--json', 'print one JSON document')
+    .action(async (options, command: Command) => {
+      const global = globals(command);
+      const settings = config();
+      const oldKey = options.oldKeyFile
+        ? await readKeyFile(path.resolve(options.oldKeyFile))
+        : await loadFieldKey(settings, { create: false });
+      const newKeyFile = path.resolve(options.newKeyFile);
+      const created = !existsSync(newKeyFile);
+      const newKey = created ? await writeNewKeyFile(newKeyFile) : await readKeyFile(newKeyFile);
+      if (isCompromisedKey(newKey)) throw new UsageError(`${newKeyFile}: this key is public; use a new one`);
+      const database = await openConfiguredDatabase(settings);
+      try {
+        const summary = await rotateFieldKey(
+          database.db,
+          createFieldCipher(oldKey, { readLegacy: true }),
+          createFieldCipher(newKey),
+          {
+            batchSize: options.batchSize,
+            onBatch: global.json
+              ? undefined
+              : (progress) => io.err(`${progress.table}.${progress.column}: ${progress.rewritten}\n`),
+          },
+        );
+        const rewritten = Object.values(summary.rewritten).reduce((sum, n) => sum + n, 0);
+        if (global.json) emitJson({ ...summary, newKeyFile, newKeyFileCreated: created });
+        else
+          io.out(
+            `${message(lang(global), summary.alreadyDone ? 'keysAlreadyRotated' : 'keysRotated', {
+              from: summary.fromKeyId,
+              to: summary.toKeyId,
+              count: rewritten,
+              file: newKeyFile,
+            })}\n`,
+          );
+      } finally {
+        await database.close();
+      }
+    });
+}

@@ -44,3 +44,13 @@ export const errorResponses = {
   403: errorSchema,
   404: errorSchema,
 } as const;
+
+/** One of the given strings, written as `type: "string", enum: [...]` and typed as their union. */
+export function StringEnum<const T extends readonly string[]>(values: T, options: object = {}) {
+  return Type.Unsafe<T[number]>({ ...options, type: 'string', enum: [...values] });
+}
+
+/** A free-form JSON object (audit details, a tariff definition), typed unknown. */
+export function AnyObject() {
+  return Type.Unsafe<unknown>({ type: 'object', additionalProperties: true });
+}

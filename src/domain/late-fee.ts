@@ -124,7 +124,7 @@ export function computeLateFee(
   };
 }
 
-// Input parsing (the calc.md §2 JSON) ----------------------------------------------------------
+// Input parsing (the docs/calculations.md late-fee JSON) ----------------------------------------------------------
 
 export class LateFeeInputError extends Error {
   constructor(
@@ -141,7 +141,7 @@ function date(value: unknown, field: string): LocalDate {
   return parsed;
 }
 
-/** Validates calc.md §2 input; the error names the field at fault. */
+/** Validates calc late-fee input (docs/calculations.md); the error names the field at fault. */
 export function parseLateFeeInput(raw: unknown): LateFeeInput {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
     throw new LateFeeInputError('input', 'must be an object');
@@ -186,7 +186,7 @@ export function parseLateFeeInput(raw: unknown): LateFeeInput {
   return { category: root.category, asOf, items, holds, interpretation };
 }
 
-/** The calc.md §2 output document. */
+/** The calc late-fee output document (docs/calculations.md). */
 export function lateFeeOutput(result: LateFeeResult) {
   return {
     items: result.items.map((item) => ({ days: item.days, fee: formatYuan(item.feeFen) })),

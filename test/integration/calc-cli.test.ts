@@ -13,7 +13,7 @@ function run(args: string[], stdin?: string) {
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
-// The calculation commands as outside tools call them (calc.md): the compiled binary, JSON on
+// The calculation commands as outside tools call them (docs/calculations.md): the compiled binary, JSON on
 // standard input or in a file, JSON out, one-line errors naming the field.
 describe('gridcollect calc (process)', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -1,4 +1,30 @@
-/** The dashboard talks only to the HTTP API. */
+import type { paths } from './api-types.js';
+
+/** The dashboard talks only to the HTTP API; its types come from the OpenAPI document (api-types.ts). */
+
+type SuccessJson<Operation> = Operation extends {
+  responses: { 200: { content: { 'application/json': infer Body } } };
+}
+  ? Body
+  : Operation extends { responses: { 201: { content: { 'application/json': infer Body } } } }
+    ? Body
+    : never;
+
+/**
+ * Every field a response schema lists, as present: the handlers send each one (null where there
+ * is no value), though most response schemas do not mark their fields required.
+ */
+type Sent<T> = T extends (infer Item)[]
+  ? Sent<Item>[]
+  : T extends object
+    ? { [K in keyof T]-?: Sent<Exclude<T[K], undefined>> }
+    : T;
+
+/** The JSON a route answers with on success, e.g. `Reply<'/api/v1/me'>`. */
+export type Reply<Path extends keyof paths, Method extends 'get' | 'post' = 'get'> = Sent<
+  SuccessJson<NonNullable<paths[Path][Method]>>
+>;
+
 export class ApiError extends Error {
   constructor(
     readonly status: number,
@@ -38,7 +64,7 @@ export async function api<T>(path: string, init: { method?: string; body?: unkno
 }
 
 export async function logIn(login: string, password: string): Promise<void> {
-  const result = await api<{ token: string }>('/api/v1/auth/login', {
+  const result = await api<Reply<'/api/v1/auth/login', 'post'>>('/api/v1/auth/login', {
     method: 'POST',
     body: { login, password },
   });

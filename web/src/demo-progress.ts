@@ -1,14 +1,8 @@
-import { api } from './api.js';
+import { type Reply, api } from './api.js';
 import { h } from './dom.js';
 import { t } from './i18n.js';
 
-interface DemoProgress {
-  demo: boolean;
-  monthsTotal: number;
-  monthsReady: number;
-  latestReady: string | null;
-  complete: boolean;
-}
+type DemoProgress = Reply<'/api/v1/demo/progress'>;
 
 let timer: ReturnType<typeof setTimeout> | undefined;
 

@@ -2,7 +2,7 @@ import * as echarts from 'echarts/core';
 import { BarChart } from 'echarts/charts';
 import { GridComponent, LegendComponent, TooltipComponent } from 'echarts/components';
 import { CanvasRenderer } from 'echarts/renderers';
-import { ApiError, api, hasSession, logIn, logOut } from './api.js';
+import { ApiError, type Reply, api, hasSession, logIn, logOut } from './api.js';
 import { demoProgressBanner } from './demo-progress.js';
 import { h, table } from './dom.js';
 import { lang, setLang, t, tc } from './i18n.js';
@@ -10,42 +10,8 @@ import './style.css';
 
 echarts.use([BarChart, GridComponent, LegendComponent, TooltipComponent, CanvasRenderer]);
 
-interface Me {
-  login: string;
-  name: string;
-  roles: string[];
-}
-interface StationOverview {
-  stationId: number;
-  name: string;
-  nameEn: string;
-  transformerAreas: number;
-  staff: number;
-  customers: number;
-  customersByCategory: Record<string, number>;
-  protectedCustomers: number;
-  prepaidCustomers: number;
-  activeCustomers: number;
-  latestPeriod: string | null;
-  actualReads: number;
-  estimatedReads: number;
-}
-interface Overview {
-  county: { name: string; nameEn: string } | null;
-  billing: { period: string; bills: number; amount: string }[];
-  demo: { seed: number; firstPeriod: string; lastPeriod: string } | null;
-  stations: StationOverview[];
-}
-interface CustomerRow {
-  customerNo: string;
-  name: string;
-  category: string;
-  stationName: string;
-  transformerAreaName: string;
-  address: string;
-  totalDue: string;
-  status: string;
-}
+type Me = Reply<'/api/v1/me'>;
+type Overview = Reply<'/api/v1/overview'>;
 
 const root = document.getElementById('app')!;
 const CATEGORIES = ['residential', 'commercial', 'large_industry', 'agriculture', 'temporary'];
@@ -302,7 +268,7 @@ async function renderCustomers(main: HTMLElement, query = ''): Promise<void> {
   const list = h('div', {});
   const detail = h('aside', { class: 'detail' });
   const load = async () => {
-    const result = await api<{ customers: CustomerRow[] }>(
+    const result = await api<Reply<'/api/v1/customers'>>(
       `/api/v1/customers?limit=50${search.value ? `&q=${encodeURIComponent(search.value)}` : ''}`,
     );
     list.replaceChildren(
@@ -352,38 +318,10 @@ async function renderCustomers(main: HTMLElement, query = ''): Promise<void> {
 }
 
 async function showCustomer(target: HTMLElement, customerNo: string): Promise<void> {
-  const c = await api<{
-    customerNo: string;
-    name: string;
-    category: string;
-    address: string;
-    phone: string | null;
-    nationalIdMasked: string | null;
-    tariffCode: string;
-    contractCapacityKva: string | null;
-    billingMode: string;
-    status: string;
-    transformerArea: { name: string };
-    responsibleStaff: { name: string; since: string } | null;
-    meters: {
-      meterNo: string;
-      multiplier: number;
-      registers: string[];
-      installedOn: string;
-      removedOn: string | null;
-    }[];
-    recentReads: { period: string; readOn: string; meterNo: string; kind: string; total: string | null }[];
-  }>(`/api/v1/customers/${customerNo}`);
-  const bills = await api<
-    {
-      period: string;
-      billNo: string | null;
-      status: string;
-      dueOn: string | null;
-      kwh: string;
-      amount: string;
-    }[]
-  >(`/api/v1/customers/${customerNo}/bills?limit=12`);
+  const c = await api<Reply<'/api/v1/customers/{customerNo}'>>(`/api/v1/customers/${customerNo}`);
+  const bills = await api<Reply<'/api/v1/customers/{customerNo}/bills'>>(
+    `/api/v1/customers/${customerNo}/bills?limit=12`,
+  );
   const field = (label: string, value: string) => [h('dt', {}, label), h('dd', {}, value)];
   target.replaceChildren(
     h('h2', {}, `${t('detail')} ${c.customerNo}`),
@@ -432,17 +370,9 @@ async function showCustomer(target: HTMLElement, customerNo: string): Promise<vo
 }
 
 async function renderExceptions(main: HTMLElement, period: string): Promise<void> {
-  const rows = await api<
-    {
-      customerNo: string;
-      name: string;
-      stationName: string;
-      code: string;
-      severity: string;
-      resolution: string | null;
-      billed: boolean;
-    }[]
-  >(`/api/v1/read-exceptions?period=${period}&limit=200`);
+  const rows = await api<Reply<'/api/v1/read-exceptions'>>(
+    `/api/v1/read-exceptions?period=${period}&limit=200`,
+  );
   const message = h('p', { role: 'status' });
   const resolve = async (customerNo: string, code: string, resolution: 'confirmed' | 'estimated') => {
     try {

@@ -1,36 +1,42 @@
-/** JSON schemas shared by routes (validated by Fastify, published in the OpenAPI document). */
-export const errorSchema = {
-  type: 'object',
-  required: ['error'],
-  properties: {
-    error: {
-      type: 'object',
-      required: ['code', 'message'],
-      properties: { code: { type: 'string' }, message: { type: 'string' } },
-    },
-  },
-} as const;
+import { type Static, type TSchema, Type } from 'typebox';
 
-export const staffRefSchema = {
-  type: ['object', 'null'],
-  properties: {
-    staffId: { type: 'integer' },
-    name: { type: 'string' },
-    since: { type: 'string', format: 'date' },
-  },
-} as const;
+/**
+ * JSON schemas shared by routes, written with TypeBox: Fastify validates with them, the OpenAPI
+ * document publishes them, and the TypeBox type provider derives the handlers' types from them.
+ */
 
-export const principalSchema = {
-  type: 'object',
-  properties: {
-    staffId: { type: ['integer', 'null'] },
-    login: { type: 'string' },
-    name: { type: 'string' },
-    roles: { type: 'array', items: { type: 'string' } },
-    orgUnitId: { type: 'integer' },
-    scopePath: { type: 'string' },
-  },
-} as const;
+/**
+ * A value of the schema or null, written as `type: [T, "null"]` (what OpenAPI 3.0 and the response
+ * serializer understand) rather than TypeBox's `anyOf`; typed as `Static<T> | null`.
+ */
+export function Nullable<T extends TSchema & { readonly type: string }>(schema: T) {
+  return Type.Unsafe<Static<T> | null>({ ...schema, type: [schema.type, 'null'] });
+}
+
+export const errorSchema = Type.Object({
+  error: Type.Object({ code: Type.String(), message: Type.String() }),
+});
+
+export const staffRefSchema = Nullable(
+  Type.Partial(
+    Type.Object({
+      staffId: Type.Integer(),
+      name: Type.String(),
+      since: Type.String({ format: 'date' }),
+    }),
+  ),
+);
+
+export const principalSchema = Type.Partial(
+  Type.Object({
+    staffId: Nullable(Type.Integer()),
+    login: Type.String(),
+    name: Type.String(),
+    roles: Type.Array(Type.String()),
+    orgUnitId: Type.Integer(),
+    scopePath: Type.String(),
+  }),
+);
 
 export const errorResponses = {
   400: errorSchema,
@@ -38,3 +44,13 @@ export const errorResponses = {
   403: errorSchema,
   404: errorSchema,
 } as const;
+
+/** One of the given strings, written as `type: "string", enum: [...]` and typed as their union. */
+export function StringEnum<const T extends readonly string[]>(values: T, options: object = {}) {
+  return Type.Unsafe<T[number]>({ ...options, type: 'string', enum: [...values] });
+}
+
+/** A free-form JSON object (audit details, a tariff definition), typed unknown. */
+export function AnyObject() {
+  return Type.Unsafe<unknown>({ type: 'object', additionalProperties: true });
+}

@@ -190,7 +190,7 @@ function fullBasicCharge(
   return rate.times(billed).plus(rate.times(excess));
 }
 
-// Input parsing (the calc.md §1 JSON) -----------------------------------------------------------
+// Input parsing (the docs/calculations.md calc bill JSON) -----------------------------------------------------------
 
 export class BillInputError extends Error {
   constructor(
@@ -223,7 +223,7 @@ function decimalField(
   return parsed;
 }
 
-/** Validates calc.md §1 input; the error names the field at fault. */
+/** Validates calc bill input (docs/calculations.md); the error names the field at fault. */
 export function parseBillInput(raw: unknown): BillInput {
   const root = object(raw, 'input');
   const category = root.category;
@@ -241,7 +241,7 @@ export function parseBillInput(raw: unknown): BillInput {
   return { category: category as BillCategory, tariff, usage: parseBillUsage(root.usage, tariff, 'usage') };
 }
 
-/** Validates a tariff in the calc.md shape (also the shape of stored tariff versions). */
+/** Validates a tariff in the calc bill shape (docs/calculations.md) (also the shape of stored tariff versions). */
 export function parseBillTariff(raw: unknown, field: string): BillTariff {
   const tariffJson = object(raw, field);
   const energyJson = object(tariffJson.energy, `${field}.energy`);
@@ -362,7 +362,7 @@ export function parseBillUsage(raw: unknown, tariff: BillTariff, field: string):
   };
 }
 
-/** The calc.md §1 output document. */
+/** The calc bill output document (docs/calculations.md). */
 export function billOutput(bill: PricedBill) {
   return {
     lines: bill.lines.map((line) => ({

@@ -1,5 +1,5 @@
 /**
- * The demo county's tariff table. Shapes follow the calculation contract (calc.md §1); the prices
+ * The demo county's tariff table. Shapes follow the calculation contract (docs/calculations.md, calc bill); the prices
  * are illustrative values in the range of published provincial tables (DOMAIN.md §3), not an
  * official price list, and each version says so in its source.
  */

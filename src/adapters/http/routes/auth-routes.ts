@@ -1,11 +1,18 @@
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
 import { logIn, logOut } from '../../../app/log-in.js';
+import type { Principal } from '../../../app/principal.js';
 import { errorResponses, errorSchema, principalSchema } from '../schemas.js';
 import { requirePrincipal, type ServerDeps } from '../server.js';
 
-export function authRoutes(deps: ServerDeps): FastifyPluginAsync {
+/** The principal as the API shows it (the schema's fields only). */
+function principalView(principal: Principal) {
+  return { ...principal, roles: [...principal.roles] };
+}
+
+export function authRoutes(deps: ServerDeps): FastifyPluginAsyncTypebox {
   return async (app) => {
-    app.post<{ Body: { login: string; password: string } }>(
+    app.post(
       '/auth/login',
       {
         config: { public: true },
@@ -13,24 +20,21 @@ export function authRoutes(deps: ServerDeps): FastifyPluginAsync {
           summary: 'Staff login: returns a bearer token',
           tags: ['auth'],
           security: [],
-          body: {
-            type: 'object',
-            required: ['login', 'password'],
-            additionalProperties: false,
-            properties: {
-              login: { type: 'string', minLength: 1, maxLength: 64 },
-              password: { type: 'string', minLength: 1, maxLength: 256 },
+          body: Type.Object(
+            {
+              login: Type.String({ minLength: 1, maxLength: 64 }),
+              password: Type.String({ minLength: 1, maxLength: 256 }),
             },
-          },
+            { additionalProperties: false },
+          ),
           response: {
-            200: {
-              type: 'object',
-              properties: {
-                token: { type: 'string' },
-                expiresAt: { type: 'string', format: 'date-time' },
+            200: Type.Partial(
+              Type.Object({
+                token: Type.String(),
+                expiresAt: Type.String({ format: 'date-time' }),
                 staff: principalSchema,
-              },
-            },
+              }),
+            ),
             ...errorResponses,
             429: errorSchema,
           },
@@ -43,7 +47,11 @@ export function authRoutes(deps: ServerDeps): FastifyPluginAsync {
           requestIp: request.ip,
           channel: 'api',
         });
-        return { token: result.token, expiresAt: result.expiresAt.toISOString(), staff: result.principal };
+        return {
+          token: result.token,
+          expiresAt: result.expiresAt.toISOString(),
+          staff: principalView(result.principal),
+        };
       },
     );
 
@@ -53,13 +61,13 @@ export function authRoutes(deps: ServerDeps): FastifyPluginAsync {
         schema: {
           summary: 'Ends the current session',
           tags: ['auth'],
-          response: { 204: { type: 'null' }, ...errorResponses },
+          response: { 204: Type.Null(), ...errorResponses },
         },
       },
       async (request, reply) => {
         const token = request.headers.authorization?.slice(7).trim() ?? '';
         await logOut(deps, token, requirePrincipal(request));
-        return reply.status(204).send();
+        return reply.status(204).send(null);
       },
     );
 
@@ -72,7 +80,7 @@ export function authRoutes(deps: ServerDeps): FastifyPluginAsync {
           response: { 200: principalSchema, ...errorResponses },
         },
       },
-      async (request) => requirePrincipal(request),
+      async (request) => principalView(requirePrincipal(request)),
     );
   };
 }

@@ -1,5 +1,6 @@
 import os from 'node:os';
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
 import { AppError } from '../../../app/errors.js';
 import { type Principal, requirePermission } from '../../../app/principal.js';
 import { areaBillList, billDocument } from '../../../app/queries/bill-document.js';
@@ -16,19 +17,16 @@ import type { Period } from '../../../domain/local-date.js';
 import { fen, formatYuan, parseYuan } from '../../../domain/money.js';
 import { releaseBills } from '../../../jobs/billing/release-bills.js';
 import { runBilling } from '../../../jobs/billing/run-billing.js';
-import { errorResponses } from '../schemas.js';
+import { AnyObject, Nullable, StringEnum, errorResponses } from '../schemas.js';
 import { type ServerDeps, requirePrincipal } from '../server.js';
 
-const PERIOD = { type: 'string', pattern: '^[0-9]{4}-(0[1-9]|1[0-2])$' } as const;
-const LINE = {
-  type: 'object',
-  properties: {
-    code: { type: 'string' },
-    kwh: { type: ['string', 'null'] },
-    price: { type: ['string', 'null'] },
-    amount: { type: 'string' },
-  },
-} as const;
+const PERIOD = Type.String({ pattern: '^[0-9]{4}-(0[1-9]|1[0-2])$' });
+const LINE = Type.Object({
+  code: Type.Optional(Type.String()),
+  kwh: Type.Optional(Nullable(Type.String())),
+  price: Type.Optional(Nullable(Type.String())),
+  amount: Type.Optional(Type.String()),
+});
 
 /**
  * A station's staff act on their own station; county staff on any station or the whole county.
@@ -48,42 +46,36 @@ export function billingRoutes(
     /** Shares commits between concurrent payments (PostgreSQL); without it each commits alone. */
     readonly batcher?: PaymentBatcher;
   },
-): FastifyPluginAsync {
+): FastifyPluginAsyncTypebox {
   return async (app) => {
-    app.get<{ Params: { customerNo: string }; Querystring: { limit?: number } }>(
+    app.get(
       '/customers/:customerNo/bills',
       {
         schema: {
           summary: 'A customer’s bills with lines, numbers and due dates (newest first)',
           tags: ['billing'],
-          params: {
-            type: 'object',
-            properties: { customerNo: { type: 'string', pattern: '^[0-9]{6,20}$' } },
-          },
-          querystring: {
-            type: 'object',
-            additionalProperties: false,
-            properties: { limit: { type: 'integer', minimum: 1, maximum: 120, default: 24 } },
-          },
+          params: Type.Object({ customerNo: Type.String({ pattern: '^[0-9]{6,20}$' }) }),
+          querystring: Type.Object(
+            { limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 120, default: 24 })) },
+            { additionalProperties: false },
+          ),
           response: {
-            200: {
-              type: 'array',
-              items: {
-                type: 'object',
-                properties: {
-                  billId: { type: 'integer' },
-                  period: { type: 'string' },
-                  revision: { type: 'integer' },
-                  status: { type: 'string', enum: ['draft', 'released'] },
-                  billNo: { type: ['string', 'null'] },
-                  releasedOn: { type: ['string', 'null'] },
-                  dueOn: { type: ['string', 'null'] },
-                  kwh: { type: 'string' },
-                  amount: { type: 'string' },
-                  lines: { type: 'array', items: LINE },
-                },
-              },
-            },
+            200: Type.Immutable(
+              Type.Array(
+                Type.Object({
+                  billId: Type.Optional(Type.Integer()),
+                  period: Type.Optional(Type.String()),
+                  revision: Type.Optional(Type.Integer()),
+                  status: Type.Optional(StringEnum(['draft', 'released'])),
+                  billNo: Type.Optional(Nullable(Type.String())),
+                  releasedOn: Type.Optional(Nullable(Type.String())),
+                  dueOn: Type.Optional(Nullable(Type.String())),
+                  kwh: Type.Optional(Type.String()),
+                  amount: Type.Optional(Type.String()),
+                  lines: Type.Optional(Type.Immutable(Type.Array(LINE))),
+                }),
+              ),
+            ),
             ...errorResponses,
           },
         },
@@ -97,16 +89,13 @@ export function billingRoutes(
         ),
     );
 
-    app.get<{ Params: { customerNo: string; period: string } }>(
+    app.get(
       '/customers/:customerNo/bills/:period/pdf',
       {
         schema: {
           summary: 'A customer’s bill for a period as a PDF (电费通知单)',
           tags: ['billing'],
-          params: {
-            type: 'object',
-            properties: { customerNo: { type: 'string', pattern: '^[0-9]{6,20}$' }, period: PERIOD },
-          },
+          params: Type.Object({ customerNo: Type.String({ pattern: '^[0-9]{6,20}$' }), period: PERIOD }),
           produces: ['application/pdf'],
         },
       },
@@ -128,22 +117,14 @@ export function billingRoutes(
       },
     );
 
-    app.get<{ Params: { areaCode: string }; Querystring: { period: string } }>(
+    app.get(
       '/areas/:areaCode/bill-list.pdf',
       {
         schema: {
           summary: 'A transformer area’s printable bill list for rural electricians (台区电费清单)',
           tags: ['billing'],
-          params: {
-            type: 'object',
-            properties: { areaCode: { type: 'string', pattern: '^[A-Z0-9-]{2,32}$' } },
-          },
-          querystring: {
-            type: 'object',
-            required: ['period'],
-            additionalProperties: false,
-            properties: { period: PERIOD },
-          },
+          params: Type.Object({ areaCode: Type.String({ pattern: '^[A-Z0-9-]{2,32}$' }) }),
+          querystring: Type.Object({ period: PERIOD }, { additionalProperties: false }),
           produces: ['application/pdf'],
         },
       },
@@ -165,42 +146,38 @@ export function billingRoutes(
       },
     );
 
-    app.get<{ Querystring: { period: string; stationId?: number; open?: boolean; limit?: number } }>(
+    app.get(
       '/read-exceptions',
       {
         schema: {
           summary: 'The read exception queue of a period (异常工单): open holds first',
           tags: ['billing'],
-          querystring: {
-            type: 'object',
-            required: ['period'],
-            additionalProperties: false,
-            properties: {
+          querystring: Type.Object(
+            {
               period: PERIOD,
-              stationId: { type: 'integer' },
-              open: { type: 'boolean', description: 'only unresolved holds' },
-              limit: { type: 'integer', minimum: 1, maximum: 1000, default: 200 },
+              stationId: Type.Optional(Type.Integer()),
+              open: Type.Optional(Type.Boolean({ description: 'only unresolved holds' })),
+              limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 200 })),
             },
-          },
+            { additionalProperties: false },
+          ),
           response: {
-            200: {
-              type: 'array',
-              items: {
-                type: 'object',
-                properties: {
-                  customerNo: { type: 'string' },
-                  name: { type: 'string' },
-                  stationName: { type: 'string' },
-                  transformerAreaName: { type: 'string' },
-                  period: { type: 'string' },
-                  code: { type: 'string' },
-                  severity: { type: 'string' },
-                  detail: { type: 'object', additionalProperties: true },
-                  resolution: { type: ['string', 'null'] },
-                  billed: { type: 'boolean' },
-                },
-              },
-            },
+            200: Type.Immutable(
+              Type.Array(
+                Type.Object({
+                  customerNo: Type.Optional(Type.String()),
+                  name: Type.Optional(Type.String()),
+                  stationName: Type.Optional(Type.String()),
+                  transformerAreaName: Type.Optional(Type.String()),
+                  period: Type.Optional(Type.String()),
+                  code: Type.Optional(Type.String()),
+                  severity: Type.Optional(Type.String()),
+                  detail: Type.Optional(AnyObject()),
+                  resolution: Type.Optional(Nullable(Type.String())),
+                  billed: Type.Optional(Type.Boolean()),
+                }),
+              ),
+            ),
             ...errorResponses,
           },
         },
@@ -214,40 +191,33 @@ export function billingRoutes(
         }),
     );
 
-    app.get<{ Querystring: { period: string; by?: 'station' | 'reader' } }>(
+    app.get(
       '/reads/quality',
       {
         schema: {
           summary: 'Actual-read rate (实抄率) and read error rate per station or meter reader',
           tags: ['billing'],
-          querystring: {
-            type: 'object',
-            required: ['period'],
-            additionalProperties: false,
-            properties: {
-              period: PERIOD,
-              by: { type: 'string', enum: ['station', 'reader'], default: 'station' },
-            },
-          },
+          querystring: Type.Object(
+            { period: PERIOD, by: Type.Optional(StringEnum(['station', 'reader'], { default: 'station' })) },
+            { additionalProperties: false },
+          ),
           response: {
-            200: {
-              type: 'array',
-              items: {
-                type: 'object',
-                properties: {
-                  key: { type: 'string' },
-                  name: { type: 'string' },
-                  stationName: { type: 'string' },
-                  due: { type: 'integer' },
-                  actual: { type: 'integer' },
-                  estimated: { type: 'integer' },
-                  missing: { type: 'integer' },
-                  errors: { type: 'integer' },
-                  actualReadRate: { type: 'number' },
-                  errorRate: { type: 'number' },
-                },
-              },
-            },
+            200: Type.Immutable(
+              Type.Array(
+                Type.Object({
+                  key: Type.Optional(Type.String()),
+                  name: Type.Optional(Type.String()),
+                  stationName: Type.Optional(Type.String()),
+                  due: Type.Optional(Type.Integer()),
+                  actual: Type.Optional(Type.Integer()),
+                  estimated: Type.Optional(Type.Integer()),
+                  missing: Type.Optional(Type.Integer()),
+                  errors: Type.Optional(Type.Integer()),
+                  actualReadRate: Type.Optional(Type.Number()),
+                  errorRate: Type.Optional(Type.Number()),
+                }),
+              ),
+            ),
             ...errorResponses,
           },
         },
@@ -261,43 +231,30 @@ export function billingRoutes(
         ),
     );
 
-    app.post<{
-      Body: {
-        customerNo: string;
-        period: string;
-        code: string;
-        resolution: 'confirmed' | 'estimated' | 'corrected';
-        method?: 'average_recent' | 'same_month_last_year';
-        meterNo?: string;
-        values?: Record<string, string>;
-        note?: string;
-      };
-    }>(
+    app.post(
       '/read-exceptions/resolve',
       {
         schema: {
           summary: 'A billing checker confirms, estimates or corrects a held read',
           tags: ['billing'],
-          body: {
-            type: 'object',
-            required: ['customerNo', 'period', 'code', 'resolution'],
-            additionalProperties: false,
-            properties: {
-              customerNo: { type: 'string', pattern: '^[0-9]{6,20}$' },
+          body: Type.Object(
+            {
+              customerNo: Type.String({ pattern: '^[0-9]{6,20}$' }),
               period: PERIOD,
-              code: { type: 'string', minLength: 1, maxLength: 64 },
-              resolution: { type: 'string', enum: ['confirmed', 'estimated', 'corrected'] },
-              method: { type: 'string', enum: ['average_recent', 'same_month_last_year'] },
-              meterNo: { type: 'string' },
-              values: {
+              code: Type.String({ minLength: 1, maxLength: 64 }),
+              resolution: StringEnum(['confirmed', 'estimated', 'corrected']),
+              method: Type.Optional(StringEnum(['average_recent', 'same_month_last_year'])),
+              meterNo: Type.Optional(Type.String()),
+              values: Type.Optional({
                 type: 'object',
                 additionalProperties: { type: 'string', pattern: '^[0-9]{1,12}(\\.[0-9]{1,2})?$' },
-              },
-              note: { type: 'string', maxLength: 500 },
+              } as const),
+              note: Type.Optional(Type.String({ maxLength: 500 })),
             },
-          },
+            { additionalProperties: false },
+          ),
           response: {
-            200: { type: 'object', properties: { readsAdded: { type: 'integer' } } },
+            200: Type.Object({ readsAdded: Type.Optional(Type.Integer()) }),
             ...errorResponses,
           },
         },
@@ -324,54 +281,46 @@ export function billingRoutes(
       },
     );
 
-    app.post<{
-      Body: { customerNo: string; amount: string; receiptKey: string; source?: 'counter' | 'collector' };
-    }>(
+    app.post(
       '/payments',
       {
         schema: {
           summary:
             'A cashier or collector posts a payment (坐收 / 走收): late fees and oldest bills first, the rest prepaid',
           tags: ['payments'],
-          body: {
-            type: 'object',
-            required: ['customerNo', 'amount', 'receiptKey'],
-            additionalProperties: false,
-            properties: {
-              customerNo: { type: 'string', pattern: '^[0-9]{6,20}$' },
-              amount: { type: 'string', pattern: '^[0-9]{1,12}(\\.[0-9]{1,2})?$' },
-              receiptKey: {
-                type: 'string',
+          body: Type.Object(
+            {
+              customerNo: Type.String({ pattern: '^[0-9]{6,20}$' }),
+              amount: Type.String({ pattern: '^[0-9]{1,12}(\\.[0-9]{1,2})?$' }),
+              receiptKey: Type.String({
                 minLength: 1,
                 maxLength: 64,
                 description: 'posting the same key again returns the first result',
-              },
-              source: { type: 'string', enum: ['counter', 'collector'], default: 'counter' },
+              }),
+              source: Type.Optional(StringEnum(['counter', 'collector'], { default: 'counter' })),
             },
-          },
+            { additionalProperties: false },
+          ),
           response: {
-            200: {
-              type: 'object',
-              properties: {
-                receiptNo: { type: 'string' },
-                customerNo: { type: 'string' },
-                amount: { type: 'string' },
-                prepaid: { type: 'string' },
-                replayed: { type: 'boolean' },
-                allocations: {
-                  type: 'array',
-                  items: {
-                    type: 'object',
-                    properties: {
-                      billId: { type: 'integer' },
-                      period: { type: 'string' },
-                      kind: { type: 'string' },
-                      amount: { type: 'string' },
-                    },
-                  },
-                },
-              },
-            },
+            200: Type.Object({
+              receiptNo: Type.Optional(Type.String()),
+              customerNo: Type.Optional(Type.String()),
+              amount: Type.Optional(Type.String()),
+              prepaid: Type.Optional(Type.String()),
+              replayed: Type.Optional(Type.Boolean()),
+              allocations: Type.Optional(
+                Type.Immutable(
+                  Type.Array(
+                    Type.Object({
+                      billId: Type.Optional(Type.Integer()),
+                      period: Type.Optional(Type.String()),
+                      kind: Type.Optional(Type.String()),
+                      amount: Type.Optional(Type.String()),
+                    }),
+                  ),
+                ),
+              ),
+            }),
             ...errorResponses,
           },
         },
@@ -402,30 +351,25 @@ export function billingRoutes(
       },
     );
 
-    app.post<{ Body: { receiptKey: string; reason: string; source?: 'counter' | 'collector' } }>(
+    app.post(
       '/payments/reverse',
       {
         schema: {
           summary: 'Reverse (冲正) one of your own counter or collector payments by new entries',
           tags: ['payments'],
-          body: {
-            type: 'object',
-            required: ['receiptKey', 'reason'],
-            additionalProperties: false,
-            properties: {
-              receiptKey: { type: 'string', minLength: 1, maxLength: 64 },
-              reason: { type: 'string', minLength: 2, maxLength: 500 },
-              source: { type: 'string', enum: ['counter', 'collector'], default: 'counter' },
+          body: Type.Object(
+            {
+              receiptKey: Type.String({ minLength: 1, maxLength: 64 }),
+              reason: Type.String({ minLength: 2, maxLength: 500 }),
+              source: Type.Optional(StringEnum(['counter', 'collector'], { default: 'counter' })),
             },
-          },
+            { additionalProperties: false },
+          ),
           response: {
-            200: {
-              type: 'object',
-              properties: {
-                receiptNo: { type: 'string' },
-                reversedAt: { type: 'string', format: 'date-time' },
-              },
-            },
+            200: Type.Object({
+              receiptNo: Type.Optional(Type.String()),
+              reversedAt: Type.Optional(Type.String({ format: 'date-time' })),
+            }),
             ...errorResponses,
           },
         },
@@ -441,33 +385,35 @@ export function billingRoutes(
       },
     );
 
-    app.post<{ Body: { period: string; stationId?: number; dryRun?: boolean } }>(
+    app.post(
       '/billing/runs',
       {
         schema: {
           summary: 'Run billing (电费核算) for a period: drafts, with held reads queued',
           tags: ['billing'],
-          body: {
-            type: 'object',
-            required: ['period'],
-            additionalProperties: false,
-            properties: { period: PERIOD, stationId: { type: 'integer' }, dryRun: { type: 'boolean' } },
-          },
-          response: {
-            200: {
-              type: 'object',
-              properties: {
-                runKey: { type: 'string' },
-                period: { type: 'string' },
-                stationId: { type: ['integer', 'null'] },
-                dryRun: { type: 'boolean' },
-                billed: { type: 'integer' },
-                held: { type: 'integer' },
-                failed: { type: 'integer' },
-                amount: { type: 'string' },
-                exceptions: { type: 'object', additionalProperties: { type: 'integer' } },
-              },
+          body: Type.Object(
+            {
+              period: PERIOD,
+              stationId: Type.Optional(Type.Integer()),
+              dryRun: Type.Optional(Type.Boolean()),
             },
+            { additionalProperties: false },
+          ),
+          response: {
+            200: Type.Object({
+              runKey: Type.Optional(Type.String()),
+              period: Type.Optional(Type.String()),
+              stationId: Type.Optional(Nullable(Type.Integer())),
+              dryRun: Type.Optional(Type.Boolean()),
+              billed: Type.Optional(Type.Integer()),
+              held: Type.Optional(Type.Integer()),
+              failed: Type.Optional(Type.Integer()),
+              amount: Type.Optional(Type.String()),
+              exceptions: Type.Optional({
+                type: 'object',
+                additionalProperties: { type: 'integer' },
+              } as const),
+            }),
             ...errorResponses,
           },
         },
@@ -487,28 +433,23 @@ export function billingRoutes(
       },
     );
 
-    app.post<{ Body: { period: string; stationId?: number } }>(
+    app.post(
       '/billing/releases',
       {
         schema: {
           summary: 'Release (电费发行) a period’s reviewed drafts: numbers, due dates, receivables',
           tags: ['billing'],
-          body: {
-            type: 'object',
-            required: ['period'],
-            additionalProperties: false,
-            properties: { period: PERIOD, stationId: { type: 'integer' } },
-          },
+          body: Type.Object(
+            { period: PERIOD, stationId: Type.Optional(Type.Integer()) },
+            { additionalProperties: false },
+          ),
           response: {
-            200: {
-              type: 'object',
-              properties: {
-                period: { type: 'string' },
-                stationId: { type: ['integer', 'null'] },
-                released: { type: 'integer' },
-                amount: { type: 'string' },
-              },
-            },
+            200: Type.Object({
+              period: Type.Optional(Type.String()),
+              stationId: Type.Optional(Nullable(Type.Integer())),
+              released: Type.Optional(Type.Integer()),
+              amount: Type.Optional(Type.String()),
+            }),
             ...errorResponses,
           },
         },

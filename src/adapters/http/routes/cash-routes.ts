@@ -1,4 +1,5 @@
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
 import { cashOnHand, closeCounterShift, recordCashDeposit } from '../../../app/cash-deposits.js';
 import { AppError } from '../../../app/errors.js';
 import { parseLocalDate } from '../../../domain/local-date.js';
@@ -7,39 +8,29 @@ import { errorResponses } from '../schemas.js';
 import { type ServerDeps, requirePrincipal } from '../server.js';
 
 /** Cash control (解款): deposits by collectors and cashiers, and who holds how much since when. */
-export function cashRoutes(deps: ServerDeps): FastifyPluginAsync {
+export function cashRoutes(deps: ServerDeps): FastifyPluginAsyncTypebox {
   return async (app) => {
-    app.post<{
-      Body: {
-        staffLogin?: string;
-        slipNo: string;
-        bankAccount: string;
-        amount: string;
-        depositedOn?: string;
-      };
-    }>(
+    app.post(
       '/cash-deposits',
       {
         schema: {
           summary: 'Record a bank deposit slip (解款): clears the depositor’s oldest undeposited cash',
           tags: ['cash'],
-          body: {
-            type: 'object',
-            required: ['slipNo', 'bankAccount', 'amount'],
-            additionalProperties: false,
-            properties: {
-              staffLogin: { type: 'string', minLength: 1, maxLength: 64, description: 'default: yourself' },
-              slipNo: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,40}$' },
-              bankAccount: { type: 'string', minLength: 1, maxLength: 64 },
-              amount: { type: 'string', pattern: '^[0-9]{1,12}(\\.[0-9]{1,2})?$' },
-              depositedOn: {
-                type: 'string',
-                pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}$',
-                description: 'default: today',
-              },
+          body: Type.Object(
+            {
+              staffLogin: Type.Optional(
+                Type.String({ minLength: 1, maxLength: 64, description: 'default: yourself' }),
+              ),
+              slipNo: Type.String({ pattern: '^[A-Za-z0-9_-]{1,40}$' }),
+              bankAccount: Type.String({ minLength: 1, maxLength: 64 }),
+              amount: Type.String({ pattern: '^[0-9]{1,12}(\\.[0-9]{1,2})?$' }),
+              depositedOn: Type.Optional(
+                Type.String({ pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}$', description: 'default: today' }),
+              ),
             },
-          },
-          response: errorResponses,
+            { additionalProperties: false },
+          ),
+          response: { 200: Type.Unknown(), ...errorResponses },
         },
       },
       async (request) => {
@@ -61,28 +52,26 @@ export function cashRoutes(deps: ServerDeps): FastifyPluginAsync {
       },
     );
 
-    app.post<{ Body: { staffLogin?: string; businessDate?: string; counted: string; note?: string } }>(
+    app.post(
       '/shift-closes',
       {
         schema: {
           summary: 'Close a cashier’s day (日清日结): counted cash against the day’s counter payments',
           tags: ['cash'],
-          body: {
-            type: 'object',
-            required: ['counted'],
-            additionalProperties: false,
-            properties: {
-              staffLogin: { type: 'string', minLength: 1, maxLength: 64, description: 'default: yourself' },
-              businessDate: {
-                type: 'string',
-                pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}$',
-                description: 'default: today',
-              },
-              counted: { type: 'string', pattern: '^[0-9]{1,12}(\\.[0-9]{1,2})?$' },
-              note: { type: 'string', maxLength: 500 },
+          body: Type.Object(
+            {
+              staffLogin: Type.Optional(
+                Type.String({ minLength: 1, maxLength: 64, description: 'default: yourself' }),
+              ),
+              businessDate: Type.Optional(
+                Type.String({ pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}$', description: 'default: today' }),
+              ),
+              counted: Type.String({ pattern: '^[0-9]{1,12}(\\.[0-9]{1,2})?$' }),
+              note: Type.Optional(Type.String({ maxLength: 500 })),
             },
-          },
-          response: errorResponses,
+            { additionalProperties: false },
+          ),
+          response: { 200: Type.Unknown(), ...errorResponses },
         },
       },
       async (request) => {
@@ -110,7 +99,7 @@ export function cashRoutes(deps: ServerDeps): FastifyPluginAsync {
           summary:
             'Cash held by each collector and cashier, oldest undeposited day and overdue cash (alerts)',
           tags: ['cash'],
-          response: errorResponses,
+          response: { 200: Type.Unknown(), ...errorResponses },
         },
       },
       async (request) => cashOnHand(deps.db, requirePrincipal(request), deps.clock.today()),

@@ -1,7 +1,7 @@
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
 import {
   CHANNEL_KINDS,
-  type ChannelKind,
   addChannel,
   listChannels,
   rotateChannelSecret,
@@ -11,23 +11,21 @@ import type { ChannelDirectory } from '../../../app/channel-directory.js';
 import { AppError } from '../../../app/errors.js';
 import { channelSettlement } from '../../../app/queries/channel-settlement.js';
 import {
-  type CaseAction,
-  type CaseView,
   approveCaseResolution,
   listReconciliationCases,
   requestCaseResolution,
 } from '../../../app/reconciliation-cases.js';
 import { addDays, parseLocalDate } from '../../../domain/local-date.js';
-import { errorResponses } from '../schemas.js';
+import { StringEnum, errorResponses } from '../schemas.js';
 import { type ServerDeps, requirePrincipal } from '../server.js';
 
-const DATE = { type: 'string', pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}$' } as const;
-const CHANNEL_CODE = { type: 'string', pattern: '^[A-Za-z0-9_-]{2,32}$' } as const;
+const DATE = Type.String({ pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}$' });
+const CHANNEL_CODE = Type.String({ pattern: '^[A-Za-z0-9_-]{2,32}$' });
 
 /** Staff endpoints for the channel registry, reconciliation cases and the settlement report. */
 export function channelAdminRoutes(
   deps: ServerDeps & { readonly channels: ChannelDirectory },
-): FastifyPluginAsync {
+): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.get(
       '/channels',
@@ -35,47 +33,33 @@ export function channelAdminRoutes(
         schema: {
           summary: 'Collection channels (secrets never shown)',
           tags: ['channels'],
-          response: errorResponses,
+          response: { 200: Type.Unknown(), ...errorResponses },
         },
       },
       async (request) => listChannels(deps.db, requirePrincipal(request)),
     );
 
-    app.post<{
-      Body: {
-        id: string;
-        secret?: string;
-        name?: string;
-        kind?: ChannelKind;
-        fileEncoding?: 'utf-8' | 'gbk';
-        feePerTxnFen?: number;
-        feeRate?: string;
-        rateLimitPerSecond?: number;
-        withholdingRetryRounds?: number;
-      };
-    }>(
+    app.post(
       '/channels',
       {
         schema: {
           summary: 'Register a channel or re-enable it with a new secret',
           tags: ['channels'],
-          body: {
-            type: 'object',
-            required: ['id'],
-            additionalProperties: false,
-            properties: {
+          body: Type.Object(
+            {
               id: CHANNEL_CODE,
-              secret: { type: 'string', minLength: 16, maxLength: 256 },
-              name: { type: 'string', minLength: 1, maxLength: 100 },
-              kind: { type: 'string', enum: [...CHANNEL_KINDS] },
-              fileEncoding: { type: 'string', enum: ['utf-8', 'gbk'] },
-              feePerTxnFen: { type: 'integer', minimum: 0 },
-              feeRate: { type: 'string', pattern: '^0(\\.[0-9]{1,6})?$' },
-              rateLimitPerSecond: { type: 'integer', minimum: 1 },
-              withholdingRetryRounds: { type: 'integer', minimum: 0, maximum: 10 },
+              secret: Type.Optional(Type.String({ minLength: 16, maxLength: 256 })),
+              name: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+              kind: Type.Optional(StringEnum([...CHANNEL_KINDS])),
+              fileEncoding: Type.Optional(StringEnum(['utf-8', 'gbk'])),
+              feePerTxnFen: Type.Optional(Type.Integer({ minimum: 0 })),
+              feeRate: Type.Optional(Type.String({ pattern: '^0(\\.[0-9]{1,6})?$' })),
+              rateLimitPerSecond: Type.Optional(Type.Integer({ minimum: 1 })),
+              withholdingRetryRounds: Type.Optional(Type.Integer({ minimum: 0, maximum: 10 })),
             },
-          },
-          response: errorResponses,
+            { additionalProperties: false },
+          ),
+          response: { 200: Type.Unknown(), ...errorResponses },
         },
       },
       async (request) => {
@@ -102,15 +86,15 @@ export function channelAdminRoutes(
       },
     );
 
-    app.post<{ Params: { code: string }; Body: { enabled: boolean } }>(
+    app.post(
       '/channels/:code/enabled',
       {
         schema: {
           summary: 'Enable or disable a channel',
           tags: ['channels'],
-          params: { type: 'object', properties: { code: CHANNEL_CODE } },
-          body: { type: 'object', required: ['enabled'], properties: { enabled: { type: 'boolean' } } },
-          response: errorResponses,
+          params: Type.Object({ code: CHANNEL_CODE }),
+          body: Type.Object({ enabled: Type.Boolean() }),
+          response: { 200: Type.Unknown(), ...errorResponses },
         },
       },
       async (request) => {
@@ -125,22 +109,18 @@ export function channelAdminRoutes(
       },
     );
 
-    app.post<{ Params: { code: string }; Body: { secret: string; overlapHours?: number } }>(
+    app.post(
       '/channels/:code/secret',
       {
         schema: {
           summary: 'Rotate a channel secret; the old one stays valid for the overlap window',
           tags: ['channels'],
-          params: { type: 'object', properties: { code: CHANNEL_CODE } },
-          body: {
-            type: 'object',
-            required: ['secret'],
-            properties: {
-              secret: { type: 'string', minLength: 16, maxLength: 256 },
-              overlapHours: { type: 'number', minimum: 0, maximum: 720 },
-            },
-          },
-          response: errorResponses,
+          params: Type.Object({ code: CHANNEL_CODE }),
+          body: Type.Object({
+            secret: Type.String({ minLength: 16, maxLength: 256 }),
+            overlapHours: Type.Optional(Type.Number({ minimum: 0, maximum: 720 })),
+          }),
+          response: { 200: Type.Unknown(), ...errorResponses },
         },
       },
       async (request) => {
@@ -156,21 +136,18 @@ export function channelAdminRoutes(
       },
     );
 
-    app.get<{ Querystring: { channel?: string; status?: CaseView['status']; limit?: number } }>(
+    app.get(
       '/reconciliation/cases',
       {
         schema: {
           summary: 'Reconciliation discrepancies (对账差错) to resolve',
           tags: ['reconciliation'],
-          querystring: {
-            type: 'object',
-            properties: {
-              channel: CHANNEL_CODE,
-              status: { type: 'string', enum: ['open', 'awaiting_approval', 'resolved', 'superseded'] },
-              limit: { type: 'integer', minimum: 1, maximum: 5000 },
-            },
-          },
-          response: errorResponses,
+          querystring: Type.Object({
+            channel: Type.Optional(CHANNEL_CODE),
+            status: Type.Optional(StringEnum(['open', 'awaiting_approval', 'resolved', 'superseded'])),
+            limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 5000 })),
+          }),
+          response: { 200: Type.Unknown(), ...errorResponses },
         },
       },
       async (request) =>
@@ -181,22 +158,18 @@ export function channelAdminRoutes(
         }),
     );
 
-    app.post<{ Params: { caseId: number }; Body: { action: CaseAction; reason: string } }>(
+    app.post(
       '/reconciliation/cases/:caseId/resolution',
       {
         schema: {
           summary: 'Propose how a case is resolved (post the missing payment, reverse, escalate, no action)',
           tags: ['reconciliation'],
-          params: { type: 'object', properties: { caseId: { type: 'integer' } } },
-          body: {
-            type: 'object',
-            required: ['action', 'reason'],
-            properties: {
-              action: { type: 'string', enum: ['post_missing', 'reverse', 'escalate', 'no_action'] },
-              reason: { type: 'string', minLength: 2, maxLength: 500 },
-            },
-          },
-          response: errorResponses,
+          params: Type.Object({ caseId: Type.Integer() }),
+          body: Type.Object({
+            action: StringEnum(['post_missing', 'reverse', 'escalate', 'no_action']),
+            reason: Type.String({ minLength: 2, maxLength: 500 }),
+          }),
+          response: { 200: Type.Unknown(), ...errorResponses },
         },
       },
       async (request) =>
@@ -207,31 +180,32 @@ export function channelAdminRoutes(
         }),
     );
 
-    app.post<{ Params: { caseId: number } }>(
+    app.post(
       '/reconciliation/cases/:caseId/approval',
       {
         schema: {
           summary: 'A second person approves the proposed resolution, which is then carried out',
           tags: ['reconciliation'],
-          params: { type: 'object', properties: { caseId: { type: 'integer' } } },
-          response: errorResponses,
+          params: Type.Object({ caseId: Type.Integer() }),
+          response: { 200: Type.Unknown(), ...errorResponses },
         },
       },
       async (request) =>
         approveCaseResolution(deps.db, requirePrincipal(request), deps.clock, request.params.caseId),
     );
 
-    app.get<{ Querystring: { channel?: string; from?: string; to?: string } }>(
+    app.get(
       '/reconciliation/settlement',
       {
         schema: {
           summary: 'Settlement per channel and business day, next to the journal’s channel clearing balance',
           tags: ['reconciliation'],
-          querystring: {
-            type: 'object',
-            properties: { channel: CHANNEL_CODE, from: DATE, to: DATE },
-          },
-          response: errorResponses,
+          querystring: Type.Object({
+            channel: Type.Optional(CHANNEL_CODE),
+            from: Type.Optional(DATE),
+            to: Type.Optional(DATE),
+          }),
+          response: { 200: Type.Unknown(), ...errorResponses },
         },
       },
       async (request) => {

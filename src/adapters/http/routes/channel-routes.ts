@@ -1,5 +1,8 @@
 import { Ajv } from 'ajv';
-import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { StringEnum } from '../schemas.js';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import {
   postChannelPayment,
@@ -149,32 +152,32 @@ function bodyTooLarge(request: FastifyRequest): string {
   return `the body is larger than ${limit / 1024 / 1024} MiB; it was not read`;
 }
 
-const AMOUNT = {
-  type: 'string',
+const AMOUNT = Type.String({
   pattern: '^[0-9]{1,13}(\\.[0-9]{1,2})?$',
   description: 'yuan, at most 2 decimals',
-};
+});
 const ISO_WITH_OFFSET =
   '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]{1,9})?)?(Z|[+-][0-9]{2}:?[0-9]{2})$';
-const TXN_ID = { type: 'string', minLength: 1, maxLength: 64, pattern: '^[\\x21-\\x7e]+$' };
-const ERROR = {
-  type: 'object',
-  properties: {
-    error: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' } } },
-  },
-};
-const SIGNED_HEADERS = {
-  type: 'object',
-  properties: {
-    'x-channel-id': { type: 'string' },
-    'x-timestamp': { type: 'string', description: 'Unix seconds' },
-    'x-nonce': { type: 'string', description: '8–64 characters, never reused within 600 s' },
-    'x-signature': {
-      type: 'string',
+const TXN_ID = Type.String({ minLength: 1, maxLength: 64, pattern: '^[\\x21-\\x7e]+$' });
+const ERROR = Type.Partial(
+  Type.Object({ error: Type.Partial(Type.Object({ code: Type.String(), message: Type.String() })) }),
+);
+const SIGNED_HEADERS = Type.Partial(
+  Type.Object({
+    'x-channel-id': Type.String(),
+    'x-timestamp': Type.String({ description: 'Unix seconds' }),
+    'x-nonce': Type.String({ description: '8–64 characters, never reused within 600 s' }),
+    'x-signature': Type.String({
       description: 'hex HMAC-SHA256 of METHOD\\nPATH\\nX-Timestamp\\nX-Nonce\\nhex(SHA256(body))',
-    },
-  },
-};
+    }),
+  }),
+);
+/** A free-form JSON object or null, in the OpenAPI 3.0 form (`nullable`). */
+const NULLABLE_OBJECT = Type.Unsafe<Record<string, unknown> | null>({
+  type: 'object',
+  nullable: true,
+  additionalProperties: true,
+});
 const errors = {
   400: ERROR,
   401: ERROR,
@@ -199,7 +202,7 @@ function positiveAmount(text: string, field: string) {
  * The real-time collection API for banks and payment platforms (docs/channel-api.md), under
  * /channel/v1. Every request is signed; bodies are read raw for the signature and parsed after it.
  */
-export function channelRoutes(deps: ChannelRouteDeps): FastifyPluginAsync {
+export function channelRoutes(deps: ChannelRouteDeps): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.setErrorHandler(handleChannelError);
     // Types are what the contract says: no coercion (an amount sent as a JSON number is refused).
@@ -246,43 +249,33 @@ export function channelRoutes(deps: ChannelRouteDeps): FastifyPluginAsync {
       return request.channel;
     };
 
-    app.post<{ Body: { customerNo: string } }>(
+    app.post(
       '/bills/query',
       {
         schema: {
           summary: '欠费查询: what a customer owes today',
           tags: ['channel'],
           headers: SIGNED_HEADERS,
-          body: {
-            type: 'object',
-            required: ['customerNo'],
-            properties: { customerNo: { type: 'string', minLength: 1, maxLength: 32 } },
-          },
+          body: Type.Object({ customerNo: Type.String({ minLength: 1, maxLength: 32 }) }),
           response: {
-            200: {
-              type: 'object',
-              required: ['customerNo', 'name', 'bills', 'totalDue', 'prepaidBalance'],
-              properties: {
-                customerNo: { type: 'string' },
-                name: { type: 'string' },
-                bills: {
-                  type: 'array',
-                  items: {
-                    type: 'object',
-                    properties: {
-                      billId: { type: 'string' },
-                      period: { type: 'string' },
-                      amount: { type: 'string' },
-                      paid: { type: 'string' },
-                      lateFee: { type: 'string' },
-                      due: { type: 'string' },
-                    },
-                  },
-                },
-                totalDue: { type: 'string' },
-                prepaidBalance: { type: 'string' },
-              },
-            },
+            200: Type.Object({
+              customerNo: Type.String(),
+              name: Type.String(),
+              bills: Type.Immutable(
+                Type.Array(
+                  Type.Object({
+                    billId: Type.Optional(Type.String()),
+                    period: Type.Optional(Type.String()),
+                    amount: Type.Optional(Type.String()),
+                    paid: Type.Optional(Type.String()),
+                    lateFee: Type.Optional(Type.String()),
+                    due: Type.Optional(Type.String()),
+                  }),
+                ),
+              ),
+              totalDue: Type.String(),
+              prepaidBalance: Type.String(),
+            }),
             ...errors,
           },
         },
@@ -297,46 +290,36 @@ export function channelRoutes(deps: ChannelRouteDeps): FastifyPluginAsync {
       },
     );
 
-    app.post<{ Body: { txnId: string; customerNo: string; amount: string; paidAt: string } }>(
+    app.post(
       '/payments',
       {
         schema: {
           summary: '缴费: pay, exactly once per (channel, txnId)',
           tags: ['channel'],
           headers: SIGNED_HEADERS,
-          body: {
-            type: 'object',
-            required: ['txnId', 'customerNo', 'amount', 'paidAt'],
-            properties: {
-              txnId: TXN_ID,
-              customerNo: { type: 'string', minLength: 1, maxLength: 32 },
-              amount: AMOUNT,
-              paidAt: { type: 'string', pattern: ISO_WITH_OFFSET, description: 'ISO-8601 with offset' },
-            },
-          },
+          body: Type.Object({
+            txnId: TXN_ID,
+            customerNo: Type.String({ minLength: 1, maxLength: 32 }),
+            amount: AMOUNT,
+            paidAt: Type.String({ pattern: ISO_WITH_OFFSET, description: 'ISO-8601 with offset' }),
+          }),
           response: {
-            200: {
-              type: 'object',
-              required: ['txnId', 'receiptNo', 'status', 'allocations', 'prepaidBalance'],
-              properties: {
-                txnId: { type: 'string' },
-                receiptNo: { type: 'string' },
-                status: { type: 'string', enum: ['posted', 'reversed'] },
-                allocations: {
-                  type: 'array',
-                  items: {
-                    type: 'object',
-                    properties: {
-                      billId: { type: 'string' },
-                      principal: { type: 'string' },
-                      lateFee: { type: 'string' },
-                    },
-                  },
-                },
-                prepaidBalance: { type: 'string' },
-                businessDate: { type: 'string' },
-              },
-            },
+            200: Type.Object({
+              txnId: Type.String(),
+              receiptNo: Type.String(),
+              status: StringEnum(['posted', 'reversed']),
+              allocations: Type.Immutable(
+                Type.Array(
+                  Type.Object({
+                    billId: Type.Optional(Type.String()),
+                    principal: Type.Optional(Type.String()),
+                    lateFee: Type.Optional(Type.String()),
+                  }),
+                ),
+              ),
+              prepaidBalance: Type.String(),
+              businessDate: Type.Optional(Type.String()),
+            }),
             ...errors,
           },
         },
@@ -374,25 +357,21 @@ export function channelRoutes(deps: ChannelRouteDeps): FastifyPluginAsync {
       },
     );
 
-    app.post<{ Params: { txnId: string }; Body: { reason?: string } }>(
+    app.post(
       '/payments/:txnId/reverse',
       {
         schema: {
           summary: '冲正: reverse a payment until the day is reconciled',
           tags: ['channel'],
           headers: SIGNED_HEADERS,
-          params: { type: 'object', properties: { txnId: TXN_ID } },
-          body: { type: 'object', properties: { reason: { type: 'string', maxLength: 500 } } },
+          params: Type.Object({ txnId: TXN_ID }),
+          body: Type.Object({ reason: Type.Optional(Type.String({ maxLength: 500 })) }),
           response: {
-            200: {
-              type: 'object',
-              required: ['txnId', 'status'],
-              properties: {
-                txnId: { type: 'string' },
-                status: { type: 'string' },
-                receiptNo: { type: 'string' },
-              },
-            },
+            200: Type.Object({
+              txnId: Type.String(),
+              status: Type.String(),
+              receiptNo: Type.Optional(Type.String()),
+            }),
             ...errors,
           },
         },
@@ -412,14 +391,7 @@ export function channelRoutes(deps: ChannelRouteDeps): FastifyPluginAsync {
       },
     );
 
-    app.post<{
-      Body: {
-        businessDate: string;
-        count: number;
-        total: string;
-        lines: { txnId: string; customerNo: string; amount: string; status: 'posted' | 'reversed' }[];
-      };
-    }>(
+    app.post(
       '/reconciliation',
       {
         bodyLimit: RECONCILIATION_BODY_LIMIT,
@@ -427,52 +399,39 @@ export function channelRoutes(deps: ChannelRouteDeps): FastifyPluginAsync {
           summary: '对账: the channel’s lines of one business day',
           tags: ['channel'],
           headers: SIGNED_HEADERS,
-          body: {
-            type: 'object',
-            required: ['businessDate', 'count', 'total', 'lines'],
-            properties: {
-              businessDate: { type: 'string', pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}$' },
-              count: { type: 'integer', minimum: 0 },
-              total: AMOUNT,
-              lines: {
-                type: 'array',
-                items: {
-                  type: 'object',
-                  required: ['txnId', 'customerNo', 'amount', 'status'],
-                  properties: {
-                    txnId: TXN_ID,
-                    customerNo: { type: 'string', minLength: 1, maxLength: 32 },
-                    amount: AMOUNT,
-                    status: { type: 'string', enum: ['posted', 'reversed'] },
-                  },
-                },
-              },
-            },
-          },
+          body: Type.Object({
+            businessDate: Type.String({ pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}$' }),
+            count: Type.Integer({ minimum: 0 }),
+            total: AMOUNT,
+            lines: Type.Immutable(
+              Type.Array(
+                Type.Object({
+                  txnId: TXN_ID,
+                  customerNo: Type.String({ minLength: 1, maxLength: 32 }),
+                  amount: AMOUNT,
+                  status: StringEnum(['posted', 'reversed']),
+                }),
+              ),
+            ),
+          }),
           response: {
-            200: {
-              type: 'object',
-              required: ['businessDate', 'matched', 'total', 'discrepancies'],
-              properties: {
-                businessDate: { type: 'string' },
-                matched: { type: 'integer' },
-                total: { type: 'string' },
-                discrepancies: {
-                  type: 'array',
-                  items: {
-                    type: 'object',
-                    properties: {
-                      txnId: { type: 'string' },
-                      kind: { type: 'string' },
-                      channel: { type: 'object', nullable: true, additionalProperties: true },
-                      utility: { type: 'object', nullable: true, additionalProperties: true },
-                    },
-                  },
-                },
-                submissionNo: { type: 'integer' },
-                accepted: { type: 'boolean' },
-              },
-            },
+            200: Type.Object({
+              businessDate: Type.String(),
+              matched: Type.Integer(),
+              total: Type.String(),
+              discrepancies: Type.Immutable(
+                Type.Array(
+                  Type.Object({
+                    txnId: Type.Optional(Type.String()),
+                    kind: Type.Optional(Type.String()),
+                    channel: Type.Optional(NULLABLE_OBJECT),
+                    utility: Type.Optional(NULLABLE_OBJECT),
+                  }),
+                ),
+              ),
+              submissionNo: Type.Optional(Type.Integer()),
+              accepted: Type.Optional(Type.Boolean()),
+            }),
             ...errors,
           },
         },

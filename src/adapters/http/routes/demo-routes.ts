@@ -1,9 +1,11 @@
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
 import { demoProgress } from '../../../app/queries/demo-progress.js';
+import { Nullable } from '../schemas.js';
 import type { ServerDeps } from '../server.js';
 
 /** The demo county's progress while `npm start` fills in its months behind the running server. */
-export function demoRoutes(deps: ServerDeps): FastifyPluginAsync {
+export function demoRoutes(deps: ServerDeps): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.get(
       '/demo/progress',
@@ -14,17 +16,13 @@ export function demoRoutes(deps: ServerDeps): FastifyPluginAsync {
           tags: ['system'],
           security: [],
           response: {
-            200: {
-              type: 'object',
-              required: ['demo', 'monthsTotal', 'monthsReady', 'latestReady', 'complete'],
-              properties: {
-                demo: { type: 'boolean' },
-                monthsTotal: { type: 'integer' },
-                monthsReady: { type: 'integer' },
-                latestReady: { type: ['string', 'null'] },
-                complete: { type: 'boolean' },
-              },
-            },
+            200: Type.Object({
+              demo: Type.Boolean(),
+              monthsTotal: Type.Integer(),
+              monthsReady: Type.Integer(),
+              latestReady: Nullable(Type.String()),
+              complete: Type.Boolean(),
+            }),
           },
         },
       },

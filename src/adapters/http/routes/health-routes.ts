@@ -1,8 +1,9 @@
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { sql } from 'kysely';
+import { Type } from 'typebox';
 import type { ServerDeps } from '../server.js';
 
-export function healthRoutes(deps: ServerDeps): FastifyPluginAsync {
+export function healthRoutes(deps: ServerDeps): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.get(
       '/health',
@@ -13,14 +14,9 @@ export function healthRoutes(deps: ServerDeps): FastifyPluginAsync {
           tags: ['system'],
           security: [],
           response: {
-            200: {
-              type: 'object',
-              properties: {
-                status: { type: 'string' },
-                database: { type: 'string' },
-                version: { type: 'string' },
-              },
-            },
+            200: Type.Partial(
+              Type.Object({ status: Type.String(), database: Type.String(), version: Type.String() }),
+            ),
           },
         },
       },

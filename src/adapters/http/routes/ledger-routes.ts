@@ -1,4 +1,5 @@
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
 import { applyDeposit, receiveDeposit } from '../../../app/customer-deposits.js';
 import { customerInScope } from '../../../app/customer-in-scope.js';
 import { AppError } from '../../../app/errors.js';
@@ -22,17 +23,15 @@ import { type Fen, formatYuan, parseYuan } from '../../../domain/money.js';
 import { receiptDocument } from '../../../app/queries/receipt-document.js';
 import { renderReceiptPdf } from '../../files/bill-pdf.js';
 import { findPdfFont } from '../../files/pdf-font.js';
-import { errorResponses } from '../schemas.js';
+import { StringEnum, errorResponses } from '../schemas.js';
 import { type ServerDeps, requirePrincipal } from '../server.js';
 
-const DATE = { type: 'string', pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}$' } as const;
-const YUAN = { type: 'string', pattern: '^[0-9]{1,12}(\\.[0-9]{1,2})?$' } as const;
-const REASON = { type: 'string', minLength: 2, maxLength: 500 } as const;
-const REQUEST_PARAMS = {
-  type: 'object',
-  required: ['customerNo', 'requestId'],
-  properties: { customerNo: { type: 'string' }, requestId: { type: 'integer', minimum: 1 } },
-} as const;
+const DATE_PATTERN = '^[0-9]{4}-[0-9]{2}-[0-9]{2}$';
+const DATE = Type.String({ pattern: DATE_PATTERN });
+const YUAN_PATTERN = '^[0-9]{1,12}(\\.[0-9]{1,2})?$';
+const YUAN = Type.String({ pattern: YUAN_PATTERN });
+const REASON = Type.String({ minLength: 2, maxLength: 500 });
+const REQUEST_PARAMS = Type.Object({ customerNo: Type.String(), requestId: Type.Integer({ minimum: 1 }) });
 
 function date(value: string | undefined, field: string, today: LocalDate): LocalDate {
   if (value === undefined) return today;
@@ -62,16 +61,16 @@ function shape(view: LedgerRequestView) {
  * Policy holds, the two-person ledger actions (late-fee waivers, write-offs, refunds), deposits
  * and a customer's queued notices. Approvals are separate requests by a second person.
  */
-export function ledgerRoutes(deps: ServerDeps): FastifyPluginAsync {
+export function ledgerRoutes(deps: ServerDeps): FastifyPluginAsyncTypebox {
   return async (app) => {
-    app.get<{ Querystring: { on?: string } }>(
+    app.get(
       '/policy-holds',
       {
         schema: {
           summary: 'Policy holds (欠费不停供) visible to you, newest first',
           tags: ['ledger'],
-          querystring: { type: 'object', additionalProperties: false, properties: { on: DATE } },
-          response: errorResponses,
+          querystring: Type.Object({ on: Type.Optional(DATE) }, { additionalProperties: false }),
+          response: { 200: Type.Unknown(), ...errorResponses },
         },
       },
       async (request) => {
@@ -82,50 +81,37 @@ export function ledgerRoutes(deps: ServerDeps): FastifyPluginAsync {
       },
     );
 
-    app.post<{
-      Body: {
-        scope: { kind: HoldScope['kind']; value?: string };
-        startsOn: string;
-        endsOn: string;
-        noLateFee: boolean;
-        noDisconnection: boolean;
-        reason: string;
-        source?: string;
-      };
-    }>(
+    app.post(
       '/policy-holds',
       {
         schema: {
           summary: 'Ask for a policy hold: no late fee and/or no disconnection over a scope and dates',
           tags: ['ledger'],
-          body: {
-            type: 'object',
-            required: ['scope', 'startsOn', 'endsOn', 'noLateFee', 'noDisconnection', 'reason'],
-            additionalProperties: false,
-            properties: {
-              scope: {
-                type: 'object',
-                required: ['kind'],
-                additionalProperties: false,
-                properties: {
-                  kind: { type: 'string', enum: ['all', 'category', 'station', 'customer'] },
-                  value: {
-                    type: 'string',
-                    minLength: 1,
-                    maxLength: 64,
-                    description: 'category, station code or customer number',
-                  },
+          body: Type.Object(
+            {
+              scope: Type.Object(
+                {
+                  kind: StringEnum(['all', 'category', 'station', 'customer']),
+                  value: Type.Optional(
+                    Type.String({
+                      minLength: 1,
+                      maxLength: 64,
+                      description: 'category, station code or customer number',
+                    }),
+                  ),
                 },
-              },
+                { additionalProperties: false },
+              ),
               startsOn: DATE,
               endsOn: DATE,
-              noLateFee: { type: 'boolean' },
-              noDisconnection: { type: 'boolean' },
+              noLateFee: Type.Boolean(),
+              noDisconnection: Type.Boolean(),
               reason: REASON,
-              source: { type: 'string', maxLength: 200 },
+              source: Type.Optional(Type.String({ maxLength: 200 })),
             },
-          },
-          response: errorResponses,
+            { additionalProperties: false },
+          ),
+          response: { 201: Type.Unknown(), ...errorResponses },
         },
       },
       async (request, reply) => {
@@ -152,30 +138,27 @@ export function ledgerRoutes(deps: ServerDeps): FastifyPluginAsync {
       },
     );
 
-    app.post<{ Params: { holdId: number } }>(
+    app.post(
       '/policy-holds/:holdId/approval',
       {
         schema: {
           summary: 'Approve a policy hold (a second person)',
           tags: ['ledger'],
-          params: {
-            type: 'object',
-            required: ['holdId'],
-            properties: { holdId: { type: 'integer', minimum: 1 } },
-          },
-          response: errorResponses,
+          params: Type.Object({ holdId: Type.Integer({ minimum: 1 }) }),
+          response: { 200: Type.Unknown(), ...errorResponses },
         },
       },
       async (request) => approvePolicyHold(deps.db, requirePrincipal(request), request.params.holdId),
     );
 
-    app.get<{ Params: { customerNo: string } }>(
+    app.get(
       '/customers/:customerNo/ledger-requests',
       {
         schema: {
           summary: 'A customer’s waiver, write-off and refund requests with their status',
           tags: ['ledger'],
-          response: errorResponses,
+          params: Type.Object({ customerNo: Type.String() }),
+          response: { 200: Type.Unknown(), ...errorResponses },
         },
       },
       async (request) => {
@@ -186,36 +169,30 @@ export function ledgerRoutes(deps: ServerDeps): FastifyPluginAsync {
       },
     );
 
-    app.post<{
-      Params: { customerNo: string };
-      Body: {
-        kind: 'late_fee_waiver' | 'write_off' | 'refund';
-        billNo?: string;
-        amount?: string;
-        refundFrom?: 'prepaid' | 'deposit';
-        reason: string;
-        asOf?: string;
-      };
-    }>(
+    app.post(
       '/customers/:customerNo/ledger-requests',
       {
         schema: {
           summary: 'Ask for a late-fee waiver (违约金减免), a write-off (坏账核销) or a refund (退费)',
           tags: ['ledger'],
-          body: {
-            type: 'object',
-            required: ['kind', 'reason'],
-            additionalProperties: false,
-            properties: {
-              kind: { type: 'string', enum: ['late_fee_waiver', 'write_off', 'refund'] },
-              billNo: { type: 'string', minLength: 1, maxLength: 40 },
-              amount: { ...YUAN, description: 'waiver/write-off default: all that is open on the bill' },
-              refundFrom: { type: 'string', enum: ['prepaid', 'deposit'] },
+          body: Type.Object(
+            {
+              kind: StringEnum(['late_fee_waiver', 'write_off', 'refund']),
+              billNo: Type.Optional(Type.String({ minLength: 1, maxLength: 40 })),
+              amount: Type.Optional(
+                Type.String({
+                  pattern: YUAN_PATTERN,
+                  description: 'waiver/write-off default: all that is open on the bill',
+                }),
+              ),
+              refundFrom: Type.Optional(StringEnum(['prepaid', 'deposit'])),
               reason: REASON,
-              asOf: { ...DATE, description: 'default: today' },
+              asOf: Type.Optional(Type.String({ pattern: DATE_PATTERN, description: 'default: today' })),
             },
-          },
-          response: errorResponses,
+            { additionalProperties: false },
+          ),
+          params: Type.Object({ customerNo: Type.String() }),
+          response: { 201: Type.Unknown(), ...errorResponses },
         },
       },
       async (request, reply) => {
@@ -233,27 +210,22 @@ export function ledgerRoutes(deps: ServerDeps): FastifyPluginAsync {
       },
     );
 
-    app.post<{
-      Params: { customerNo: string; requestId: number };
-      Body: { decision: 'approve' | 'reject'; asOf?: string; note?: string };
-    }>(
+    app.post(
       '/customers/:customerNo/ledger-requests/:requestId/decision',
       {
         schema: {
           summary: 'Approve (posts it) or reject a request; not by its requester',
           tags: ['ledger'],
           params: REQUEST_PARAMS,
-          body: {
-            type: 'object',
-            required: ['decision'],
-            additionalProperties: false,
-            properties: {
-              decision: { type: 'string', enum: ['approve', 'reject'] },
-              asOf: { ...DATE, description: 'default: today' },
-              note: { type: 'string', maxLength: 500 },
+          body: Type.Object(
+            {
+              decision: StringEnum(['approve', 'reject']),
+              asOf: Type.Optional(Type.String({ pattern: DATE_PATTERN, description: 'default: today' })),
+              note: Type.Optional(Type.String({ maxLength: 500 })),
             },
-          },
-          response: errorResponses,
+            { additionalProperties: false },
+          ),
+          response: { 200: Type.Unknown(), ...errorResponses },
         },
       },
       async (request) =>
@@ -268,27 +240,22 @@ export function ledgerRoutes(deps: ServerDeps): FastifyPluginAsync {
         ),
     );
 
-    app.post<{
-      Params: { customerNo: string; requestId: number };
-      Body: { method: 'bank_transfer' | 'cash'; bankAccount?: string; paidOn?: string };
-    }>(
+    app.post(
       '/customers/:customerNo/ledger-requests/:requestId/payout',
       {
         schema: {
           summary: 'Pay out an approved refund (bank transfer or the cashier’s cash)',
           tags: ['ledger'],
           params: REQUEST_PARAMS,
-          body: {
-            type: 'object',
-            required: ['method'],
-            additionalProperties: false,
-            properties: {
-              method: { type: 'string', enum: ['bank_transfer', 'cash'] },
-              bankAccount: { type: 'string', minLength: 1, maxLength: 64 },
-              paidOn: { ...DATE, description: 'default: today' },
+          body: Type.Object(
+            {
+              method: StringEnum(['bank_transfer', 'cash']),
+              bankAccount: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+              paidOn: Type.Optional(Type.String({ pattern: DATE_PATTERN, description: 'default: today' })),
             },
-          },
-          response: errorResponses,
+            { additionalProperties: false },
+          ),
+          response: { 200: Type.Unknown(), ...errorResponses },
         },
       },
       async (request) =>
@@ -303,34 +270,26 @@ export function ledgerRoutes(deps: ServerDeps): FastifyPluginAsync {
         ),
     );
 
-    app.post<{
-      Params: { customerNo: string };
-      Body: {
-        receiptNo: string;
-        amount: string;
-        method: 'cash' | 'bank_transfer';
-        bankAccount?: string;
-        receivedOn?: string;
-      };
-    }>(
+    app.post(
       '/customers/:customerNo/deposits',
       {
         schema: {
           summary: 'Receive a deposit (押金); the receipt number makes it idempotent',
           tags: ['ledger'],
-          body: {
-            type: 'object',
-            required: ['receiptNo', 'amount', 'method'],
-            additionalProperties: false,
-            properties: {
-              receiptNo: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,40}$' },
+          body: Type.Object(
+            {
+              receiptNo: Type.String({ pattern: '^[A-Za-z0-9_-]{1,40}$' }),
               amount: YUAN,
-              method: { type: 'string', enum: ['cash', 'bank_transfer'] },
-              bankAccount: { type: 'string', minLength: 1, maxLength: 64 },
-              receivedOn: { ...DATE, description: 'default: today' },
+              method: StringEnum(['cash', 'bank_transfer']),
+              bankAccount: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+              receivedOn: Type.Optional(
+                Type.String({ pattern: DATE_PATTERN, description: 'default: today' }),
+              ),
             },
-          },
-          response: errorResponses,
+            { additionalProperties: false },
+          ),
+          params: Type.Object({ customerNo: Type.String() }),
+          response: { 200: Type.Unknown(), 201: Type.Unknown(), ...errorResponses },
         },
       },
       async (request, reply) => {
@@ -351,26 +310,29 @@ export function ledgerRoutes(deps: ServerDeps): FastifyPluginAsync {
       },
     );
 
-    app.post<{
-      Params: { customerNo: string };
-      Body: { key: string; amount?: string; businessDate?: string };
-    }>(
+    app.post(
       '/customers/:customerNo/deposit-applications',
       {
         schema: {
           summary: 'Apply the deposit to what the customer owes (through the payment path)',
           tags: ['ledger'],
-          body: {
-            type: 'object',
-            required: ['key'],
-            additionalProperties: false,
-            properties: {
-              key: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,40}$' },
-              amount: { ...YUAN, description: 'default: what is due, up to the deposit' },
-              businessDate: { ...DATE, description: 'default: today' },
+          body: Type.Object(
+            {
+              key: Type.String({ pattern: '^[A-Za-z0-9_-]{1,40}$' }),
+              amount: Type.Optional(
+                Type.String({
+                  pattern: YUAN_PATTERN,
+                  description: 'default: what is due, up to the deposit',
+                }),
+              ),
+              businessDate: Type.Optional(
+                Type.String({ pattern: DATE_PATTERN, description: 'default: today' }),
+              ),
             },
-          },
-          response: errorResponses,
+            { additionalProperties: false },
+          ),
+          params: Type.Object({ customerNo: Type.String() }),
+          response: { 200: Type.Unknown(), ...errorResponses },
         },
       },
       async (request) => {
@@ -384,20 +346,16 @@ export function ledgerRoutes(deps: ServerDeps): FastifyPluginAsync {
       },
     );
 
-    app.get<{ Params: { customerNo: string; receiptNo: string } }>(
+    app.get(
       '/customers/:customerNo/payments/:receiptNo/receipt.pdf',
       {
         schema: {
           summary: 'A payment’s electronic receipt as a PDF (电子收费凭证); a reversed payment says so',
           tags: ['ledger'],
-          params: {
-            type: 'object',
-            required: ['customerNo', 'receiptNo'],
-            properties: {
-              customerNo: { type: 'string', pattern: '^[0-9]{6,20}$' },
-              receiptNo: { type: 'string', pattern: '^[A-Z0-9]{4,40}$' },
-            },
-          },
+          params: Type.Object({
+            customerNo: Type.String({ pattern: '^[0-9]{6,20}$' }),
+            receiptNo: Type.String({ pattern: '^[A-Z0-9]{4,40}$' }),
+          }),
           produces: ['application/pdf'],
         },
       },
@@ -420,13 +378,14 @@ export function ledgerRoutes(deps: ServerDeps): FastifyPluginAsync {
       },
     );
 
-    app.get<{ Params: { customerNo: string } }>(
+    app.get(
       '/customers/:customerNo/notifications',
       {
         schema: {
           summary: 'Notices queued for the customer (payment receipts, refunds, waivers), newest first',
           tags: ['ledger'],
-          response: errorResponses,
+          params: Type.Object({ customerNo: Type.String() }),
+          response: { 200: Type.Unknown(), ...errorResponses },
         },
       },
       async (request) => {

@@ -1,10 +1,11 @@
 import { type Kysely, sql } from 'kysely';
 import type { DB } from '../db/schema.js';
 import { PASSWORD_PROBLEM_TEXT, passwordProblem } from '../domain/password-policy.js';
-import { type StaffRole, STAFF_ROLES, isStaffRole, isWithinScope } from '../domain/staff-role.js';
+import { type StaffRole, STAFF_ROLES, isStaffRole } from '../domain/staff-role.js';
 import { AppError } from './errors.js';
 import { inTransaction } from './in-transaction.js';
 import { isDemoDatabase } from './installation-settings.js';
+import { inScopeSql, isInScope } from './ledger/scope.js';
 import { hashToken, throttleKeys } from './log-in.js';
 import type { Clock, Passwords } from './ports.js';
 import { type Principal, requirePermission } from './principal.js';
@@ -71,7 +72,7 @@ async function managedStaff(db: Kysely<DB>, principal: Principal, login: string)
     .where('staff.login', '=', login)
     .executeTakeFirst();
   if (!row) throw new AppError('not_found', `staff: no staff member ${login}`);
-  if (!isWithinScope(principal.scopePath, row.path))
+  if (!isInScope(principal, row.path))
     throw new AppError('out_of_scope', `staff: ${login} belongs to an org unit outside your scope`);
   return row;
 }
@@ -120,7 +121,7 @@ export async function addStaff(
     .where('code', '=', input.orgCode)
     .executeTakeFirst();
   if (!org) throw new AppError('not_found', `org: no org unit with code ${input.orgCode}`);
-  if (!isWithinScope(principal.scopePath, org.path))
+  if (!isInScope(principal, org.path))
     throw new AppError('out_of_scope', `org: ${input.orgCode} is outside your scope`);
   const passwordHash = await deps.passwords.hash(input.password);
   const now = deps.clock.now();
@@ -197,7 +198,7 @@ export async function listStaff(db: Kysely<DB>, principal: Principal): Promise<S
       'org_unit.code',
       'org_unit.name as org_name',
     ])
-    .where('org_unit.path', 'like', `${principal.scopePath}%`)
+    .where(inScopeSql(principal, 'org_unit.path'))
     .orderBy('staff.login')
     .execute();
   return rows.map((row) => ({

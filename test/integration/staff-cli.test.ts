@@ -7,6 +7,7 @@ import { parseConfig } from '../../src/config/config.js';
 import { createAppContext } from '../../src/main/app-context.js';
 import type { TestDatabase } from '../support/databases.js';
 import { createTestDatabase, describeEachDatabase } from '../support/databases.js';
+import { TEST_KEY_HEX } from '../support/demo.js';
 
 /** Runs the real CLI in-process with the given environment and standard input. */
 async function cli(env: Record<string, string>, stdin: string, ...argv: string[]) {
@@ -37,6 +38,8 @@ describeEachDatabase('Staff CLI', (kind) => {
       GRIDCOLLECT_DATA_DIR: path.join(dir, 'data'),
       GRIDCOLLECT_LANG: 'en',
       XDG_CONFIG_HOME: path.join(dir, 'config'),
+      // PostgreSQL requires an explicit key; the embedded database makes one under XDG_CONFIG_HOME.
+      GRIDCOLLECT_ENCRYPTION_KEY: TEST_KEY_HEX,
     };
     if (kind === 'postgres') {
       database = await createTestDatabase(kind);

@@ -1,7 +1,8 @@
 import os from 'node:os';
 import type { Command } from 'commander';
 import type { AppContext } from '../../app/app-context.js';
-import { type Period, addMonths, parsePeriod, periodOf } from '../../domain/local-date.js';
+import type { Clock } from '../../app/ports.js';
+import { type LocalDate, type Period, addMonths, parsePeriod, periodOf } from '../../domain/local-date.js';
 import { billDemoHistory } from '../../jobs/demo/bill-demo-history.js';
 import {
   DEMO_PLATFORM,
@@ -110,10 +111,19 @@ async function withDemoPlatform<T>(
   work: (gateway: PlatformGateway) => Promise<T>,
 ): Promise<T> {
   const { buildServer } = await import('../http/server.js');
+  // The platform replays past business days: while it pays a day, that day is the server's
+  // business day (so the channel's open-day window admits it), and instants stay real (request
+  // timestamps and nonces are checked against the real time).
+  let replayedDay: LocalDate | undefined;
+  const replayClock: Clock = {
+    now: () => context.clock.now(),
+    today: () => replayedDay ?? context.clock.today(),
+    dateOf: (at) => context.clock.dateOf(at),
+  };
   const app = await buildServer({
     db: context.database.db,
     databaseKind: context.database.kind,
-    clock: context.clock,
+    clock: replayClock,
     tokens: context.tokens,
     passwords: context.passwords,
     sessionHours: context.config.sessionHours,
@@ -130,6 +140,7 @@ async function withDemoPlatform<T>(
   let secret: string | null = null;
   try {
     return await work(async (businessDate, payments) => {
+      replayedDay = businessDate;
       secret ??= await demoPlatformSecret(context.database.db, context.cipher.decrypt);
       if (secret === null) throw new Error(`the demo channel ${DEMO_PLATFORM.code} is not registered`);
       const target = { baseUrl: `http://127.0.0.1:${port}`, channelId: DEMO_PLATFORM.code, secret };

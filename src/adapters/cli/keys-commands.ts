@@ -3,7 +3,6 @@ import path from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
 import { rotateFieldKey } from '../../app/field-keys.js';
 import { type Config, loadConfig } from '../../config/config.js';
-import { openConfiguredDatabase } from '../../main/app-context.js';
 import {
   createFieldCipher,
   isCompromisedKey,
@@ -56,7 +55,9 @@ export function registerKeysCommands(program: Command, cliIo: CliIo): void {
       const created = !existsSync(newKeyFile);
       const newKey = created ? await writeNewKeyFile(newKeyFile) : await readKeyFile(newKeyFile);
       if (isCompromisedKey(newKey)) throw new UsageError(`${newKeyFile}: this key is public; use a new one`);
-      const database = await openConfiguredDatabase(settings);
+      // Opened without the key check: the rotation brings its own two keys.
+      const context = await io.openContext(settings, { fieldKey: false });
+      const database = context.database;
       try {
         const summary = await rotateFieldKey(
           database.db,
@@ -81,7 +82,7 @@ export function registerKeysCommands(program: Command, cliIo: CliIo): void {
             })}\n`,
           );
       } finally {
-        await database.close();
+        await context.close();
       }
     });
 }

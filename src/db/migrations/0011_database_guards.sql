@@ -47,7 +47,9 @@ create trigger meter_read_no_truncate before truncate on meter_read for each sta
 -- Every journal entry's postings sum to zero, checked at commit, once per entry: the entry row's
 -- deferred constraint trigger sums its postings by the primary key (the postings are written after
 -- the entry, in the same transaction). Per entry rather than per posting, so that a bill release
--- or a bank file that COPYs thousands of postings pays one index probe per entry.
+-- or a bank file that COPYs thousands of postings pays one index probe per entry. An entry without
+-- postings moves no money and is balanced (a rebill's transfer of settlements between revisions
+-- with nothing left over: its allocations name the entry).
 create function check_entry_balances() returns trigger language plpgsql as $$
 declare
   total bigint;
@@ -55,7 +57,7 @@ declare
 begin
   select coalesce(sum(amount_fen), 0), count(*) into total, lines
     from posting where customer_id = new.customer_id and journal_entry_id = new.journal_entry_id;
-  if lines = 0 or total <> 0 then
+  if total <> 0 then
     raise exception 'journal entry % (customer %) does not balance: % posting(s) summing to % fen',
       new.journal_entry_id, new.customer_id, lines, total
       using errcode = '23514';

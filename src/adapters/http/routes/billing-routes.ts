@@ -266,7 +266,7 @@ export function billingRoutes(
         customerNo: string;
         period: string;
         code: string;
-        resolution: 'confirmed' | 'estimated' | 'corrected';
+        resolution: 'confirmed' | 'estimated' | 'corrected' | 'rejected';
         method?: 'average_recent' | 'same_month_last_year';
         meterNo?: string;
         values?: Record<string, string>;
@@ -276,7 +276,8 @@ export function billingRoutes(
       '/read-exceptions/resolve',
       {
         schema: {
-          summary: 'A billing checker confirms, estimates or corrects a held read',
+          summary:
+            'A billing checker confirms, estimates or corrects a held read; a conflicting read is confirmed or rejected',
           tags: ['billing'],
           body: {
             type: 'object',
@@ -286,7 +287,7 @@ export function billingRoutes(
               customerNo: { type: 'string', pattern: '^[0-9]{6,20}$' },
               period: PERIOD,
               code: { type: 'string', minLength: 1, maxLength: 64 },
-              resolution: { type: 'string', enum: ['confirmed', 'estimated', 'corrected'] },
+              resolution: { type: 'string', enum: ['confirmed', 'estimated', 'corrected', 'rejected'] },
               method: { type: 'string', enum: ['average_recent', 'same_month_last_year'] },
               meterNo: { type: 'string' },
               values: {
@@ -307,6 +308,7 @@ export function billingRoutes(
         const note = body.note ? { note: body.note } : {};
         let resolution: Resolution;
         if (body.resolution === 'confirmed') resolution = { kind: 'confirmed', ...note };
+        else if (body.resolution === 'rejected') resolution = { kind: 'rejected', ...note };
         else if (body.resolution === 'estimated')
           resolution = { kind: 'estimated', method: body.method ?? 'average_recent', ...note };
         else {

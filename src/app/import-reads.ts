@@ -200,7 +200,10 @@ export async function importReads(
     // A line that disagrees with the accepted read becomes a pending correction under this
     // file's conflict exception for the customer's period; one decided by no checker yet holds
     // later files back (decide it first).
-    const opened = new Map<string, { code: string; lines: ReadCorrectionLine[]; customerId: number; period: string }>();
+    const opened = new Map<
+      string,
+      { code: string; lines: ReadCorrectionLine[]; customerId: number; period: string }
+    >();
     const refused: ReadFileProblem[] = [];
     const plain: typeof keyed = [];
     const pending: { entry: (typeof keyed)[number]; code: string; conflictsWith: number }[] = [];
@@ -227,7 +230,12 @@ export async function importReads(
           });
           continue;
         }
-        open = { code: conflictCode(earlier.length + 1), lines: [], customerId: entry.customerId, period: entry.read.period };
+        open = {
+          code: conflictCode(earlier.length + 1),
+          lines: [],
+          customerId: entry.customerId,
+          period: entry.read.period,
+        };
         opened.set(periodKey, open);
       }
       open.lines.push({
@@ -371,15 +379,7 @@ interface AcceptedRead {
 function contentKey(format: ReadFileFormat, read: ParsedRead): string {
   return createHash('sha256')
     .update(
-      JSON.stringify([
-        format,
-        read.meterNo,
-        read.period,
-        read.readOn,
-        read.kind,
-        read.values,
-        read.demand,
-      ]),
+      JSON.stringify([format, read.meterNo, read.period, read.readOn, read.kind, read.values, read.demand]),
     )
     .digest('hex')
     .slice(0, 32);
@@ -392,7 +392,9 @@ function readSource(format: ReadFileFormat, read: ParsedRead): 'ami' | 'handheld
 /** A file refused whole: each problem with its line (the first 20 in the message). */
 function fileProblems(fileName: string, problems: ReadFileProblem[]): AppError {
   const found = [...problems].sort((a, b) => a.line - b.line);
-  const shown = found.slice(0, 20).map((problem) => `line ${problem.line}, ${problem.field}: ${problem.reason}`);
+  const shown = found
+    .slice(0, 20)
+    .map((problem) => `line ${problem.line}, ${problem.field}: ${problem.reason}`);
   return new AppError(
     'validation_failed',
     `${fileName}: ${found.length} problem(s), nothing imported. ${shown.join('; ')}`,

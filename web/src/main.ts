@@ -486,32 +486,32 @@ async function renderExceptions(main: HTMLElement, period: string): Promise<void
               button(t('reject'), () => resolve(row.customerNo, row.code, 'rejected')),
             )
           : row.severity === 'hold' && !row.resolution && !row.billed
-          ? h(
-              'span',
-              {},
-              confirmable.has(row.code)
-                ? h(
-                    'button',
-                    {
-                      type: 'button',
-                      class: 'link',
-                      onclick: () => resolve(row.customerNo, row.code, 'confirmed'),
-                    },
-                    t('confirm'),
-                  )
-                : null,
-              ' ',
-              h(
-                'button',
-                {
-                  type: 'button',
-                  class: 'link',
-                  onclick: () => resolve(row.customerNo, row.code, 'estimated'),
-                },
-                t('estimate'),
-              ),
-            )
-          : '',
+            ? h(
+                'span',
+                {},
+                confirmable.has(row.code)
+                  ? h(
+                      'button',
+                      {
+                        type: 'button',
+                        class: 'link',
+                        onclick: () => resolve(row.customerNo, row.code, 'confirmed'),
+                      },
+                      t('confirm'),
+                    )
+                  : null,
+                ' ',
+                h(
+                  'button',
+                  {
+                    type: 'button',
+                    class: 'link',
+                    onclick: () => resolve(row.customerNo, row.code, 'estimated'),
+                  },
+                  t('estimate'),
+                ),
+              )
+            : '',
       ]),
       t('exceptions'),
     ),

@@ -469,8 +469,11 @@ export function billCustomer(
       },
     },
     context.rules,
-  ).map((found): ReadException =>
-    found.severity === 'hold' && confirmed?.has(found.code) ? { ...found, severity: 'warn' as const } : found,
+  ).map(
+    (found): ReadException =>
+      found.severity === 'hold' && confirmed?.has(found.code)
+        ? { ...found, severity: 'warn' as const }
+        : found,
   );
   // A conflicting read from a later file waits for the checker: neither value is billed until then.
   for (const code of facts.undecidedConflicts.get(customer.customer_id) ?? [])

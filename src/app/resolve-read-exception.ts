@@ -1,10 +1,11 @@
-import { type Kysely, sql } from 'kysely';
+import { type Kysely, type Transaction, sql } from 'kysely';
 import type { DB } from '../db/schema.js';
 import { periodEnd, periodStart } from '../domain/billing/bill-identity.js';
 import { REGISTERS, type Register } from '../domain/billing/consumption.js';
 import { type EstimateMethod, estimateRead } from '../domain/billing/estimate-read.js';
 import { Decimal, parseDecimal } from '../domain/decimal.js';
 import { type Period, addMonths } from '../domain/local-date.js';
+import { isConflictCode } from '../domain/reads/conflicting-read.js';
 import { customerInScope } from './customer-in-scope.js';
 import { AppError } from './errors.js';
 import { type Principal, requirePermission } from './principal.js';
@@ -12,6 +13,8 @@ import { recordAudit } from './record-audit.js';
 
 export type Resolution =
   | { readonly kind: 'confirmed'; readonly note?: string }
+  /** Only for a conflicting read: the later file's value is discarded, the accepted read stays. */
+  | { readonly kind: 'rejected'; readonly note?: string }
   | { readonly kind: 'estimated'; readonly method: EstimateMethod; readonly note?: string }
   | {
       readonly kind: 'corrected';
@@ -33,7 +36,8 @@ const CONFIRMABLE = new Set(['consumption_jump', 'consumption_drop', 'zero_consu
 
 /**
  * A billing checker resolves a held read: confirms it, estimates it by a stated method, or
- * corrects it. Corrections and estimates are new reads that supersede the old ones, never edits.
+ * corrects it. A conflicting read (a later file disagreeing with the accepted read) is confirmed
+ * (the file's value becomes the read, superseding the accepted one) or rejected (nothing changes). Corrections and estimates are new reads that supersede the old ones, never edits.
  * The next billing run bills the customer. Errors: forbidden, not_found, validation_failed,
  * exception_already_resolved, resolution_not_allowed.
  */
@@ -65,7 +69,15 @@ export async function resolveReadException(
       .where('code', '=', input.code)
       .executeTakeFirst();
     if (resolved) throw new AppError('exception_already_resolved', `already ${resolved.resolution}`);
-    if (input.resolution.kind === 'confirmed' && !CONFIRMABLE.has(input.code)) {
+    const conflict = isConflictCode(input.code);
+    if (conflict && input.resolution.kind !== 'confirmed' && input.resolution.kind !== 'rejected')
+      throw new AppError(
+        'resolution_not_allowed',
+        `${input.code}: confirm the file's new value or reject it (the accepted read stays)`,
+      );
+    if (!conflict && input.resolution.kind === 'rejected')
+      throw new AppError('resolution_not_allowed', `${input.code}: only a conflicting read can be rejected`);
+    if (input.resolution.kind === 'confirmed' && !conflict && !CONFIRMABLE.has(input.code)) {
       throw new AppError(
         'resolution_not_allowed',
         `${input.code} cannot be confirmed: estimate or correct the read`,
@@ -73,7 +85,9 @@ export async function resolveReadException(
     }
 
     let readsAdded = 0;
-    if (input.resolution.kind !== 'confirmed') {
+    if (conflict && input.resolution.kind === 'confirmed')
+      readsAdded = await confirmCorrections(trx, principal, customerId, input.period, input.code);
+    if (input.resolution.kind === 'estimated' || input.resolution.kind === 'corrected') {
       const meters = await trx
         .selectFrom('meter')
         .selectAll()
@@ -210,4 +224,61 @@ export async function resolveReadException(
     });
     return { readsAdded };
   });
+}
+
+/**
+ * A confirmed conflicting read: each pending correction held by the exception becomes a meter
+ * read that supersedes the read its meter's period has now (never an edit of it).
+ */
+async function confirmCorrections(
+  trx: Transaction<DB>,
+  principal: Principal,
+  customerId: number,
+  period: Period,
+  code: string,
+): Promise<number> {
+  const corrections = await trx
+    .selectFrom('read_correction')
+    .selectAll()
+    .where('customer_id', '=', customerId)
+    .where('period', '=', period)
+    .where('exception_code', '=', code)
+    .orderBy('read_correction_id')
+    .execute();
+  const next = await sql<{
+    next: number;
+  }>`select coalesce(max(meter_read_id), ${customerId * 1000}) + 1 as next from meter_read where customer_id = ${customerId}`.execute(
+    trx,
+  );
+  let readId = Number(next.rows[0]!.next);
+  for (const correction of corrections) {
+    const current = await sql<{ meter_read_id: number }>`
+      select r.meter_read_id from meter_read r
+      where r.customer_id = ${customerId} and r.meter_id = ${correction.meter_id} and r.period = ${period}
+        and not exists (select 1 from meter_read s where s.customer_id = r.customer_id and s.supersedes_read_id = r.meter_read_id)
+      order by r.read_on desc, r.meter_read_id desc limit 1`.execute(trx);
+    await trx
+      .insertInto('meter_read')
+      .values({
+        customer_id: customerId,
+        meter_read_id: readId++,
+        meter_id: correction.meter_id,
+        period,
+        read_on: correction.read_on,
+        kind: correction.kind,
+        source: 'correction',
+        total: correction.total,
+        sharp: correction.sharp,
+        peak: correction.peak,
+        flat: correction.flat,
+        valley: correction.valley,
+        reactive: correction.reactive,
+        demand: correction.demand,
+        read_by: correction.read_by ?? principal.staffId,
+        supersedes_read_id: current.rows[0]?.meter_read_id ?? correction.conflicts_with_read_id,
+        import_key: correction.import_key,
+      })
+      .execute();
+  }
+  return corrections.length;
 }

@@ -500,6 +500,30 @@ export interface JournalEntryTable {
   created_by: number | null;
 }
 
+export interface ReadCorrectionTable {
+  customer_id: number;
+  read_correction_id: number;
+  meter_id: number;
+  period: string;
+  exception_code: string;
+  read_on: string;
+  kind: 'actual' | 'estimated';
+  source: 'manual' | 'handheld' | 'ami';
+  total: Numeric | null;
+  sharp: Numeric | null;
+  peak: Numeric | null;
+  flat: Numeric | null;
+  valley: Numeric | null;
+  reactive: Numeric | null;
+  demand: Numeric | null;
+  read_by: number | null;
+  conflicts_with_read_id: number;
+  file_name: string;
+  line: number;
+  import_key: string;
+  created_at: Timestamp;
+}
+
 export interface ReadExceptionTable {
   customer_id: number;
   period: string;
@@ -514,7 +538,7 @@ export interface ReadExceptionResolutionTable {
   customer_id: number;
   period: string;
   code: string;
-  resolution: 'confirmed' | 'corrected' | 'estimated';
+  resolution: 'confirmed' | 'corrected' | 'estimated' | 'rejected';
   method: string | null;
   note: string | null;
   resolved_by: number | null;
@@ -712,6 +736,7 @@ export interface DB {
   bill_line: BillLineTable;
   bill_release: BillReleaseTable;
   journal_entry: JournalEntryTable;
+  read_correction: ReadCorrectionTable;
   read_exception: ReadExceptionTable;
   read_exception_resolution: ReadExceptionResolutionTable;
   customer_number: CustomerNumberTable;

@@ -8,6 +8,7 @@ import { decideLedgerRequest, requestLedgerAction } from '../../src/app/ledger-r
 import { type PostedPayment, openBills, postPayment, prepaidBalance } from '../../src/app/post-payment.js';
 import { CLI_PRINCIPAL, type Principal } from '../../src/app/principal.js';
 import { verifyLedger } from '../../src/app/queries/verify-ledger.js';
+import { resolveReadException } from '../../src/app/resolve-read-exception.js';
 import { reversePayment } from '../../src/app/reverse-payment.js';
 import type { LocalDate, Period } from '../../src/domain/local-date.js';
 import { fen } from '../../src/domain/money.js';
@@ -86,7 +87,7 @@ describeEachDatabase('payment sequences (property)', (kind) => {
       select r.total from meter_read r join meter m on m.customer_id = r.customer_id and m.meter_id = r.meter_id
       where m.meter_no = ${customer.meter_no} and r.period = '2026-10'
       order by r.read_on desc, r.meter_read_id desc limit 1`.execute(database.db);
-    await importReads(database.db, CLI_PRINCIPAL, {
+    const imported = await importReads(database.db, CLI_PRINCIPAL, {
       format: 'manual',
       records: [
         ['meter_no', 'period', 'read_on', 'total'],
@@ -94,6 +95,15 @@ describeEachDatabase('payment sequences (property)', (kind) => {
       ],
       fileName: `correction-${corrections}.csv`,
     });
+    // A read that disagrees with the billed one takes effect once a checker confirms it.
+    for (const held of imported.corrections)
+      await resolveReadException(database.db, checker, {
+        customerNo: customer.customer_no,
+        period: '2026-10' as Period,
+        code: held.code,
+        readOn: LATE as LocalDate,
+        resolution: { kind: 'confirmed' },
+      });
     const request = await requestRebill(database.db, checker, {
       customerNo: customer.customer_no,
       period: '2026-10' as Period,

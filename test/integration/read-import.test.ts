@@ -40,13 +40,13 @@ describeEachDatabase('meter read import', (kind) => {
       records,
       fileName: 'round.csv',
     });
-    expect(first).toEqual({ rows: 1, imported: 1, alreadyImported: 0 });
+    expect(first).toEqual({ rows: 1, imported: 1, alreadyImported: 0, corrections: [] });
     const again = await importReads(database.db, CLI_PRINCIPAL, {
       format: 'manual',
       records,
       fileName: 'round.csv',
     });
-    expect(again).toEqual({ rows: 1, imported: 0, alreadyImported: 1 });
+    expect(again).toEqual({ rows: 1, imported: 0, alreadyImported: 1, corrections: [] });
     expect(await count()).toBe(1);
     const read = await database.db
       .selectFrom('meter_read')

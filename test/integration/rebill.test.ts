@@ -4,6 +4,7 @@ import { AppError } from '../../src/app/errors.js';
 import { importReads } from '../../src/app/import-reads.js';
 import { principalForLogin } from '../../src/app/log-in.js';
 import { openBills, postPayment, prepaidBalance } from '../../src/app/post-payment.js';
+import { resolveReadException } from '../../src/app/resolve-read-exception.js';
 import { verifyLedger } from '../../src/app/queries/verify-ledger.js';
 import { fen } from '../../src/domain/money.js';
 import { CLI_PRINCIPAL, type Principal } from '../../src/app/principal.js';
@@ -73,9 +74,9 @@ describeEachDatabase('rebill (退补)', (kind) => {
       actor: CLI_PRINCIPAL,
     });
     expect(await receivable(customer.customer_id)).toBe(customer.amount_fen);
-    // The meter reader finds the October read was 100 kWh too high: a later read of the month replaces it.
+    // The meter reader finds the October read was 100 kWh too high and sends a second reads file.
     const corrected = (Number(customer.total) - 100).toFixed(2);
-    await importReads(database.db, CLI_PRINCIPAL, {
+    const imported = await importReads(database.db, CLI_PRINCIPAL, {
       format: 'manual',
       records: [
         ['meter_no', 'period', 'read_on', 'total'],
@@ -83,6 +84,8 @@ describeEachDatabase('rebill (退补)', (kind) => {
       ],
       fileName: 'correction.csv',
     });
+    // The second file disagrees with the billed read: it waits for a checker and changes nothing yet.
+    expect(imported.corrections).toMatchObject([{ line: 2, meterNo: customer.meter_no, billed: true }]);
     const request = await requestRebill(database.db, checker, {
       customerNo: customer.customer_no,
       period: PERIOD,
@@ -104,6 +107,22 @@ describeEachDatabase('rebill (退补)', (kind) => {
       },
     ).catch((e) => e);
     expect(codeOf(selfApproval)).toBe('same_person_approval');
+    // Until a checker confirms the corrected read, the bill cannot be recomputed.
+    const held = await approveRebill(database.db, head, {
+      customerNo: customer.customer_no,
+      rebillRequestId: request.rebillRequestId,
+      releasedOn: '2026-11-20' as LocalDate,
+    }).catch((e) => e);
+    expect(codeOf(held)).toBe('rebill_reads_held');
+    expect(await receivable(customer.customer_id)).toBe(customer.amount_fen);
+    // The checker confirms the corrected read: it supersedes the billed one.
+    await resolveReadException(database.db, checker, {
+      customerNo: customer.customer_no,
+      period: PERIOD,
+      code: imported.corrections[0]!.code,
+      readOn: '2026-11-10',
+      resolution: { kind: 'confirmed', note: '复核属实' },
+    });
 
     const result = await approveRebill(database.db, head, {
       customerNo: customer.customer_no,
@@ -166,13 +185,20 @@ describeEachDatabase('rebill (退补)', (kind) => {
       source: { kind: 'counter', staffId: cashier.staffId! },
     });
     expect(await receivable(payer.customer_id)).toBe(0);
-    await importReads(database.db, CLI_PRINCIPAL, {
+    const imported = await importReads(database.db, CLI_PRINCIPAL, {
       format: 'manual',
       records: [
         ['meter_no', 'period', 'read_on', 'total'],
         [payer.meter_no, PERIOD, '2026-10-31', (Number(payer.total) - 50).toFixed(2)],
       ],
       fileName: 'correction-2.csv',
+    });
+    await resolveReadException(database.db, checker, {
+      customerNo: payer.customer_no,
+      period: PERIOD,
+      code: imported.corrections[0]!.code,
+      readOn: '2026-11-10',
+      resolution: { kind: 'confirmed' },
     });
     const request = await requestRebill(database.db, checker, {
       customerNo: payer.customer_no,

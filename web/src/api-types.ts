@@ -2377,7 +2377,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** A billing checker confirms, estimates or corrects a held read */
+        /** A billing checker confirms, estimates or corrects a held read; a conflicting read is confirmed or rejected */
         post: {
             parameters: {
                 query?: never;
@@ -2392,7 +2392,7 @@ export interface paths {
                         period: string;
                         code: string;
                         /** @enum {string} */
-                        resolution: "confirmed" | "estimated" | "corrected";
+                        resolution: "confirmed" | "estimated" | "corrected" | "rejected";
                         /** @enum {string} */
                         method?: "average_recent" | "same_month_last_year";
                         meterNo?: string;

@@ -374,7 +374,11 @@ async function renderExceptions(main: HTMLElement, period: string): Promise<void
     `/api/v1/read-exceptions?period=${period}&limit=200`,
   );
   const message = h('p', { role: 'status' });
-  const resolve = async (customerNo: string, code: string, resolution: 'confirmed' | 'estimated') => {
+  const resolve = async (
+    customerNo: string,
+    code: string,
+    resolution: 'confirmed' | 'estimated' | 'rejected',
+  ) => {
     try {
       await api('/api/v1/read-exceptions/resolve', {
         method: 'POST',
@@ -386,6 +390,11 @@ async function renderExceptions(main: HTMLElement, period: string): Promise<void
     }
   };
   const confirmable = new Set(['consumption_jump', 'consumption_drop', 'zero_consumption', 'estimated_read']);
+  // A later reads file disagreeing with the accepted read: confirm its value or reject it, even
+  // for a billed period (a rebill follows a confirmation).
+  const isConflict = (code: string) => /^conflicting_read(-[1-9][0-9]*)?$/.test(code);
+  const button = (label: string, onclick: () => void) =>
+    h('button', { type: 'button', class: 'link', onclick }, label);
   main.replaceChildren(
     h('h2', {}, `${t('exceptions')} ${period}`),
     message,
@@ -395,36 +404,44 @@ async function renderExceptions(main: HTMLElement, period: string): Promise<void
         row.customerNo,
         row.name,
         row.stationName,
-        tc(row.code),
+        tc(isConflict(row.code) ? 'conflicting_read' : row.code),
         tc(row.severity),
         row.resolution ? tc(row.resolution) : row.billed ? tc('billed') : '',
-        row.severity === 'hold' && !row.resolution && !row.billed
+        isConflict(row.code) && !row.resolution
           ? h(
               'span',
               {},
-              confirmable.has(row.code)
-                ? h(
-                    'button',
-                    {
-                      type: 'button',
-                      class: 'link',
-                      onclick: () => resolve(row.customerNo, row.code, 'confirmed'),
-                    },
-                    t('confirm'),
-                  )
-                : null,
+              button(t('confirm'), () => resolve(row.customerNo, row.code, 'confirmed')),
               ' ',
-              h(
-                'button',
-                {
-                  type: 'button',
-                  class: 'link',
-                  onclick: () => resolve(row.customerNo, row.code, 'estimated'),
-                },
-                t('estimate'),
-              ),
+              button(t('reject'), () => resolve(row.customerNo, row.code, 'rejected')),
             )
-          : '',
+          : row.severity === 'hold' && !row.resolution && !row.billed
+            ? h(
+                'span',
+                {},
+                confirmable.has(row.code)
+                  ? h(
+                      'button',
+                      {
+                        type: 'button',
+                        class: 'link',
+                        onclick: () => resolve(row.customerNo, row.code, 'confirmed'),
+                      },
+                      t('confirm'),
+                    )
+                  : null,
+                ' ',
+                h(
+                  'button',
+                  {
+                    type: 'button',
+                    class: 'link',
+                    onclick: () => resolve(row.customerNo, row.code, 'estimated'),
+                  },
+                  t('estimate'),
+                ),
+              )
+            : '',
       ]),
       t('exceptions'),
     ),

@@ -28,6 +28,9 @@ const MESSAGES = {
     rebilled: '退补完成: {old} ({oldAmount} 元) 已冲销, 新账单 {new} ({newAmount} 元)',
     tariffsImported: '电价导入: {tariffs} 个电价, 新增版本 {added} 个, 未变 {unchanged} 个',
     readsImported: '{file}: {rows} 条示数, 新导入 {imported} 条, 已导入过 {already} 条',
+    readsCorrectionHeld:
+      '{file} 第 {line} 行: 表 {meter} ({customer}) {period} 示数与已接受的不一致 ({old} → {new}), 作为待复核更正挂起 ({code}), 未计费; 由电费审核员确认或驳回{billed}',
+    readsCorrectionBilled: '; 该期已出账, 确认后须走退补',
     demoBilling: '示范县逐月核算发行',
     demoBilled:
       '已逐月核算并发行 {periods} 个月: {bills} 张电费单, 审核处理异常 {resolved} 条; 收费 {payments} 笔 (其中银行代扣 {withheld} 笔)',
@@ -95,6 +98,9 @@ const MESSAGES = {
     rebilled: 'Rebilled: {old} ({oldAmount} yuan) reversed, new bill {new} ({newAmount} yuan)',
     tariffsImported: 'Tariffs imported: {tariffs} tariffs, {added} versions added, {unchanged} unchanged',
     readsImported: '{file}: {rows} reads, {imported} imported, {already} already imported',
+    readsCorrectionHeld:
+      '{file} line {line}: meter {meter} ({customer}) {period} disagrees with the accepted read ({old} → {new}); held as a correction for a checker ({code}), not billed until confirmed or rejected{billed}',
+    readsCorrectionBilled: '; the period is billed: after confirmation, rebill it',
     demoBilling: 'Billing the demo months',
     demoBilled:
       'Billed and released {periods} months: {bills} bills, {resolved} read exceptions resolved by checkers; {payments} payments collected ({withheld} by bank withholding)',

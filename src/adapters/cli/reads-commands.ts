@@ -42,10 +42,29 @@ export function registerReadsCommands(program: Command, io: CliIo): void {
             fileName: path.basename(file),
           });
           if (global.json) emitJson({ file, ...result });
-          else
+          else {
             io.out(
               `${message(lang(global), 'readsImported', { file, rows: result.rows, imported: result.imported, already: result.alreadyImported })}\n`,
             );
+            const shown = (values: Readonly<Record<string, string>>) =>
+              Object.entries(values)
+                .map(([register, value]) => `${register} ${value}`)
+                .join(', ');
+            for (const held of result.corrections)
+              io.out(
+                `${message(lang(global), 'readsCorrectionHeld', {
+                  file,
+                  line: held.line,
+                  meter: held.meterNo,
+                  customer: held.customerNo,
+                  period: held.period,
+                  old: shown(held.oldValues),
+                  new: shown(held.newValues),
+                  code: held.code,
+                  billed: held.billed ? message(lang(global), 'readsCorrectionBilled', {}) : '',
+                })}\n`,
+              );
+          }
         } catch (error) {
           if (error instanceof AppError && error.code === 'validation_failed')
             throw new InputError(error.message);

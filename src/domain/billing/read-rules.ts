@@ -1,3 +1,4 @@
+import type { ConflictCode } from '../reads/conflicting-read.js';
 import { Decimal } from '../decimal.js';
 import type { Consumption } from './consumption.js';
 
@@ -49,7 +50,7 @@ export type ReadExceptionCode =
   | 'rollover';
 
 export interface ReadException {
-  readonly code: ReadExceptionCode;
+  readonly code: ReadExceptionCode | ConflictCode;
   readonly severity: 'hold' | 'warn';
   readonly detail: Readonly<Record<string, string | number>>;
 }

@@ -1,6 +1,7 @@
 import { type Transaction, sql } from 'kysely';
 import type { DB } from '../../db/schema.js';
 import { type Period, addMonths } from '../../domain/local-date.js';
+import { CONFLICTING_READ, type ConflictCode } from '../../domain/reads/conflicting-read.js';
 
 /** Months searched for a meter's opening read before falling back to an unbounded lookup. */
 const OPENING_LOOKBACK_MONTHS = 3;
@@ -16,6 +17,8 @@ export interface BillingFacts {
   readonly capacityChanges: ReadonlyMap<number, { from: string; to: string | null; capacityKva: string }[]>;
   /** Exception codes a checker confirmed for this period, per customer: those no longer hold. */
   readonly confirmed: ReadonlyMap<number, ReadonlySet<string>>;
+  /** Conflicting-read exceptions no checker has decided yet, per customer: those hold. */
+  readonly undecidedConflicts: ReadonlyMap<number, readonly ConflictCode[]>;
 }
 
 export interface CustomerFact {
@@ -152,6 +155,7 @@ export async function loadBillingFacts(
       changes: new PerMeter(),
       history: new Map(),
       confirmed: new Map(),
+      undecidedConflicts: new Map(),
       capacityChanges: new Map(),
     };
   }
@@ -165,7 +169,7 @@ export async function loadBillingFacts(
       : sql`${column} between ${range.low} and ${range.high}`;
   // A meter's opening and closing reads come with the meter, in one row: one query and one row
   // per meter instead of three (the run reads a million of these; rows cost more than columns).
-  const [meterRows, changeRows, historyRows, confirmedRows, capacityRows] = await Promise.all([
+  const [meterRows, changeRows, historyRows, confirmedRows, capacityRows, conflictRows] = await Promise.all([
     sql<MeterRow>`
       select m.customer_id, m.meter_id, m.meter_no, m.multiplier, m.register_digits, m.installed_on,
              m.removed_on,
@@ -230,6 +234,15 @@ export async function loadBillingFacts(
       where ${within(sql.ref('customer_id'))} and from_date <= ${periodEnd}
         and (to_date is null or to_date > ${periodStart}::date - 62)
       order by customer_id, from_date`.execute(trx),
+    // A read import's pending corrections: the customer waits for the checker's decision.
+    sql<{ customer_id: number; code: ConflictCode }>`
+      select e.customer_id, e.code from read_exception e
+      where ${within(sql.ref('e.customer_id'))} and e.period = ${period}
+        and (e.code = ${CONFLICTING_READ} or e.code like ${`${CONFLICTING_READ}-%`})
+        and not exists (select 1 from read_exception_resolution x
+                        where x.customer_id = e.customer_id and x.period = e.period and x.code = e.code)`.execute(
+      trx,
+    ),
   ]);
   const meters = new Map<number, MeterFact[]>();
   const unopened: { customerId: number; meter: MeterFact }[] = [];
@@ -310,6 +323,12 @@ export async function loadBillingFacts(
     codes.add(row.code);
     confirmed.set(row.customer_id, codes);
   }
+  const undecidedConflicts = new Map<number, ConflictCode[]>();
+  for (const row of conflictRows.rows) {
+    const codes = undecidedConflicts.get(row.customer_id) ?? [];
+    codes.push(row.code);
+    undecidedConflicts.set(row.customer_id, codes);
+  }
   const history = new Map<number, { period: string; kwh: string }[]>();
   for (const row of historyRows.rows) {
     const kwh = row.kwh.split(',');
@@ -328,6 +347,7 @@ export async function loadBillingFacts(
     ),
     history,
     confirmed,
+    undecidedConflicts,
     capacityChanges,
   };
 }

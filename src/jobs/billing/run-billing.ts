@@ -469,9 +469,15 @@ export function billCustomer(
       },
     },
     context.rules,
-  ).map((found) =>
-    found.severity === 'hold' && confirmed?.has(found.code) ? { ...found, severity: 'warn' as const } : found,
+  ).map(
+    (found): ReadException =>
+      found.severity === 'hold' && confirmed?.has(found.code)
+        ? { ...found, severity: 'warn' as const }
+        : found,
   );
+  // A conflicting read from a later file waits for the checker: neither value is billed until then.
+  for (const code of facts.undecidedConflicts.get(customer.customer_id) ?? [])
+    exceptions.push({ code, severity: 'hold', detail: {} });
   if (exceptions.some((found) => found.severity === 'hold')) return { kind: 'held', exceptions };
 
   const versions = context.versions.get(customer.tariff_code) ?? [];

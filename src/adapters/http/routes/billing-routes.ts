@@ -235,14 +235,15 @@ export function billingRoutes(
       '/read-exceptions/resolve',
       {
         schema: {
-          summary: 'A billing checker confirms, estimates or corrects a held read',
+          summary:
+            'A billing checker confirms, estimates or corrects a held read; a conflicting read is confirmed or rejected',
           tags: ['billing'],
           body: Type.Object(
             {
               customerNo: Type.String({ pattern: '^[0-9]{6,20}$' }),
               period: PERIOD,
               code: Type.String({ minLength: 1, maxLength: 64 }),
-              resolution: StringEnum(['confirmed', 'estimated', 'corrected']),
+              resolution: StringEnum(['confirmed', 'estimated', 'corrected', 'rejected']),
               method: Type.Optional(StringEnum(['average_recent', 'same_month_last_year'])),
               meterNo: Type.Optional(Type.String()),
               values: Type.Optional({
@@ -264,6 +265,7 @@ export function billingRoutes(
         const note = body.note ? { note: body.note } : {};
         let resolution: Resolution;
         if (body.resolution === 'confirmed') resolution = { kind: 'confirmed', ...note };
+        else if (body.resolution === 'rejected') resolution = { kind: 'rejected', ...note };
         else if (body.resolution === 'estimated')
           resolution = { kind: 'estimated', method: body.method ?? 'average_recent', ...note };
         else {

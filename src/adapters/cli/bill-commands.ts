@@ -10,7 +10,15 @@ import { approveRebill, requestRebill } from '../../jobs/billing/rebill-bill.js'
 import { releaseBills } from '../../jobs/billing/release-bills.js';
 import { runBilling } from '../../jobs/billing/run-billing.js';
 import { ItemsFailed, UsageError } from './cli-errors.js';
-import { type CliIo, commandKit, pdfRendering, periodArg, positiveInt } from './command-kit.js';
+import {
+  type CliIo,
+  commandKit,
+  pdfRendering,
+  periodArg,
+  positiveInt,
+  stationFilter,
+  stationOption,
+} from './command-kit.js';
 import { message } from './messages.js';
 import { progressBar } from './output.js';
 
@@ -24,7 +32,7 @@ export function registerBillCommands(program: Command, io: CliIo): void {
       'bill every customer due in the period (drafts); customers with held reads go to the exception queue',
     )
     .requiredOption('--period <period>', 'billing period YYYY-MM', periodArg)
-    .option('--station <id>', 'only this supply station (org unit id)', positiveInt('--station'))
+    .addOption(stationOption())
     .option('--dry-run', 'run the real path and roll it back')
     .option('--concurrency <n>', 'partitions at once (PostgreSQL)', positiveInt('--concurrency'))
     .option(
@@ -40,7 +48,7 @@ export function registerBillCommands(program: Command, io: CliIo): void {
         const summary = await runBilling(context.database.db, {
           period: options.period,
           ...(options.partitionSize ? { partitionSize: options.partitionSize } : {}),
-          ...(options.station ? { stationId: options.station } : {}),
+          ...(await stationFilter(context, options.station)),
           dryRun: Boolean(options.dryRun),
           concurrency: options.concurrency ?? (context.database.kind === 'postgres' ? 2 : 1),
           worker: `${os.hostname()}:${process.pid}`,
@@ -59,7 +67,7 @@ export function registerBillCommands(program: Command, io: CliIo): void {
     .command('release')
     .description('release the period’s reviewed drafts: bill numbers, due dates, receivables')
     .requiredOption('--period <period>', 'billing period YYYY-MM', periodArg)
-    .option('--station <id>', 'only this supply station (org unit id)', positiveInt('--station'))
+    .addOption(stationOption())
     .option('--on <date>', 'release date (default: today)')
     .option('--json', 'print one JSON document')
     .action(async (options, command: Command) => {
@@ -69,7 +77,7 @@ export function registerBillCommands(program: Command, io: CliIo): void {
         if (!releasedOn) throw new UsageError('--on must be a date YYYY-MM-DD');
         const summary = await releaseBills(context.database.db, {
           period: options.period,
-          ...(options.station ? { stationId: options.station } : {}),
+          ...(await stationFilter(context, options.station)),
           releasedOn,
           actor: CLI_PRINCIPAL,
         });

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
-import { type Command, InvalidArgumentError } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { AppContext, OpenAppContext } from '../../app/app-context.js';
+import { stationIdByCode } from '../../app/org-units.js';
 import { type Config, loadConfig } from '../../config/config.js';
 import { parsePeriod } from '../../domain/local-date.js';
 import { InputError } from './cli-errors.js';
@@ -80,6 +81,19 @@ export function positiveInt(name: string) {
       throw new InvalidArgumentError(`${name} must be a positive integer`);
     return parsed;
   };
+}
+
+/** `--station CODE`: a supply station by the org unit code people use (QH01), never an internal id. */
+export function stationOption(): Option {
+  return new Option('--station <code>', 'only this supply station (org unit code, e.g. QH01)');
+}
+
+/** The `stationId` filter of a `--station CODE` (nothing without one); an unknown code is not_found. */
+export async function stationFilter(
+  context: AppContext,
+  code: string | undefined,
+): Promise<{ stationId?: number }> {
+  return code === undefined ? {} : { stationId: await stationIdByCode(context.database.db, code) };
 }
 
 export function anyInt(value: string) {

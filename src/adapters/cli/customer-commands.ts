@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { CLI_PRINCIPAL } from '../../app/principal.js';
 import { listCustomers } from '../../app/queries/list-customers.js';
-import { type CliIo, commandKit, positiveInt } from './command-kit.js';
+import { type CliIo, commandKit, positiveInt, stationFilter, stationOption } from './command-kit.js';
 import { message } from './messages.js';
 import { formatTable } from './output.js';
 
@@ -14,7 +14,7 @@ export function registerCustomerCommands(program: Command, io: CliIo): void {
     .description('list customers with the amount due')
     .option('--owing', 'only customers with totalDue > 0')
     .option('--limit <n>', 'at most this many (default: all)', positiveInt('--limit'))
-    .option('--station <id>', 'only this supply station (org unit id)', positiveInt('--station'))
+    .addOption(stationOption())
     .option('--json', 'print one JSON document')
     .action(async (options, command: Command) => {
       const global = globals(command);
@@ -39,7 +39,7 @@ export function registerCustomerCommands(program: Command, io: CliIo): void {
             limit: Math.min(5000, limit - printed),
             ...(after !== undefined ? { afterCustomerId: after } : {}),
             ...(options.owing ? { owing: true } : {}),
-            ...(options.station ? { stationId: options.station } : {}),
+            ...(await stationFilter(context, options.station)),
           });
           if (page.length === 0) break;
           const shaped = page.map((row) => ({

@@ -1,18 +1,23 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { SingleBar } from 'cli-progress';
 import stringWidth from 'string-width';
+import { cellText, columnHeader } from './localize.js';
 
-/** Prints rows as an aligned text table (CJK-aware widths). */
+/**
+ * Prints rows as an aligned text table (CJK-aware widths), headers and enum cells in the
+ * invocation's language (localize.ts); `columns` are the rows' keys.
+ */
 export function formatTable(rows: readonly object[], columns: readonly string[]): string {
   const cells = rows.map((row) =>
-    columns.map((column) => String((row as Record<string, unknown>)[column] ?? '')),
+    columns.map((column) => cellText(column, (row as Record<string, unknown>)[column])),
   );
-  const widths = columns.map((column, k) =>
-    Math.max(stringWidth(column), ...cells.map((cell) => stringWidth(cell[k]!))),
+  const headers = columns.map(columnHeader);
+  const widths = headers.map((header, k) =>
+    Math.max(stringWidth(header), ...cells.map((cell) => stringWidth(cell[k]!))),
   );
   const pad = (text: string, width: number) => text + ' '.repeat(width - stringWidth(text));
   const lines = [
-    columns.map((column, k) => pad(column, widths[k]!)).join('  '),
+    headers.map((header, k) => pad(header, widths[k]!)).join('  '),
     widths.map((width) => '-'.repeat(width)).join('  '),
   ];
   for (const row of cells)

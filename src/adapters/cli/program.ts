@@ -15,6 +15,8 @@ import { cliLang, forwardIfServerHolds, lockedMessage } from './forward.js';
 import { registerLedgerCommands } from './ledger-commands.js';
 import { registerKeysCommands } from './keys-commands.js';
 import { registerLedgerVerifyCommands } from './ledger-verify-commands.js';
+import { appErrorText, cliErrorText, localizeProgram, runInLang } from './localize.js';
+import type { Lang } from './messages.js';
 import { registerPaymentCommands } from './payment-commands.js';
 import { registerReadsCommands } from './reads-commands.js';
 import { registerServiceCommands } from './service-commands.js';
@@ -28,9 +30,10 @@ export { EXIT } from './command-kit.js';
 
 /**
  * Builds the `gridcollect` command tree. Output goes through `out`/`err` so tests can capture it.
- * Groups are listed in `--help` in the order they are registered here.
+ * Groups are listed in `--help` in the order they are registered here; in zh-CN the help and
+ * commander's errors are translated once the tree is complete (localize.ts).
  */
-export function buildProgram(io: CliIo): Command {
+export function buildProgram(io: CliIo, lang: Lang = 'en'): Command {
   const program = new Command('gridcollect');
   program
     .description('GridCollect 电费回收系统: electricity billing and fee recovery')
@@ -54,16 +57,19 @@ export function buildProgram(io: CliIo): Command {
   registerKeysCommands(program, io);
   registerAuditCommands(program, io);
   registerServiceCommands(program, io);
+  localizeProgram(program, lang);
   return program;
 }
 
 /** Runs the CLI and returns the exit code; errors go to standard error. */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
-  const program = buildProgram(io);
+  // --lang is read from argv before parsing: the help and commander's own errors need it.
+  const lang = cliLang(argv, io.config ?? loadConfig);
+  const program = buildProgram(io, lang);
   try {
     const forwarded = await forwardIfServerHolds(argv, io);
     if (forwarded !== undefined) return forwarded;
-    await program.parseAsync(argv as string[], { from: 'user' });
+    await runInLang(lang, () => program.parseAsync(argv as string[], { from: 'user' }));
     return EXIT.ok;
   } catch (error) {
     if (error instanceof CommanderError) {
@@ -74,26 +80,27 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         : EXIT.usage;
     }
     if (error instanceof DataDirLockedError) {
-      io.err(lockedMessage(error, argv, cliLang(argv, io.config ?? loadConfig)));
+      io.err(lockedMessage(error, argv, lang));
       return EXIT.usage;
     }
     if (error instanceof ItemsFailed) {
-      io.err(`gridcollect: ${error.message}\n`);
+      io.err(`gridcollect: ${cliErrorText('itemsFailed', error.message, lang)}\n`);
       return EXIT.itemsFailed;
     }
     if (error instanceof InputError) {
-      io.err(`gridcollect: ${error.message.replaceAll('\n', ' ')}\n`);
+      io.err(`gridcollect: ${cliErrorText('input', error.message.replaceAll('\n', ' '), lang)}\n`);
       return EXIT.itemsFailed;
     }
     if (error instanceof ConfigError || error instanceof UsageError) {
-      io.err(`gridcollect: ${error.message}\n`);
+      const kind = error instanceof ConfigError ? 'config' : 'usage';
+      io.err(`gridcollect: ${cliErrorText(kind, error.message, lang)}\n`);
       return EXIT.usage;
     }
     if (error instanceof AppError) {
-      io.err(`gridcollect: ${error.code}: ${error.message}\n`);
+      io.err(`gridcollect: ${appErrorText(error, lang)}\n`);
       return error.code === 'validation_failed' ? EXIT.usage : EXIT.itemsFailed;
     }
-    io.err(`gridcollect: ${(error as Error).stack ?? String(error)}\n`);
+    io.err(`gridcollect: ${cliErrorText('internal', (error as Error).stack ?? String(error), lang)}\n`);
     return EXIT.itemsFailed;
   }
 }

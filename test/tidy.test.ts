@@ -154,6 +154,8 @@ describe('architecture boundaries', () => {
 // tried first on lines it must catch, so a guard that matches nothing cannot pass unnoticed.
 const JOURNAL_WRITE =
   /insertInto\(\s*['"](journal_entry|posting)['"]|insert\s+into\s+(journal_entry|posting)\b|(copyRows|copyText|CopyRows)\b.*['"](journal_entry|posting)['"]|\b(journal_entry|posting)\.push\(|^\s*(journal_entry|posting):\s*\{/i;
+const CUSTOMER_STATE_READ =
+  /\bkind\s*=\s*'principal'|\breplaces_bill_id\s*=\s*\w+\.bill_id|ledger_account_code\s*(=|in)\s*\(?\s*'(customer_prepaid|customer_deposit|customer_receivable|late_fee_receivable)'|['"](\w+\.)?ledger_account_code['"]\s*,\s*['"](=|in)['"]\s*,\s*\[?\s*['"](customer_prepaid|customer_deposit|customer_receivable|late_fee_receivable)/;
 const HAND_WRITTEN_SCOPE =
   /scopePath\}?%|scopePath\s*\+\s*['"`]%|startsWith\([^)]*scopePath|starts_with\(|like\s*\$\{\s*scope\b|(?<!function )isWithinScope\(/;
 
@@ -172,6 +174,27 @@ describe('ledger core', () => {
       (file) => file !== path.join('src', 'app', 'ledger', 'journal-writer.ts'),
     );
     expect(await offenders(files, JOURNAL_WRITE)).toEqual([]);
+  });
+
+  it('reads what a customer owes (open bills, settled principal, latest revision, held balances) only in src/app/ledger/customer-state.ts', async () => {
+    for (const line of [
+      "        where al.customer_id = b.customer_id and al.bill_id = b.bill_id and al.kind = 'principal'), 0)",
+      '      and not exists (select 1 from bill n where n.customer_id = b.customer_id and n.replaces_bill_id = b.bill_id)',
+      "    where p.customer_id = any($1) and p.ledger_account_code = 'customer_prepaid'",
+      "          .where('posting.ledger_account_code', 'in', ['customer_receivable', 'late_fee_receivable'])",
+    ])
+      expect(CUSTOMER_STATE_READ.test(line), line).toBe(true);
+    expect(CUSTOMER_STATE_READ.test("  postings.push({ account: 'customer_prepaid', amountFen })")).toBe(
+      false,
+    );
+    expect(CUSTOMER_STATE_READ.test("  if (allocation.kind === 'principal') total += 1;")).toBe(false);
+    // verify-ledger re-derives the balances from the raw rows on purpose: it checks this module.
+    const allowed = [
+      path.join('src', 'app', 'ledger', 'customer-state.ts'),
+      path.join('src', 'app', 'queries', 'verify-ledger.ts'),
+    ];
+    const files = (await sourceFiles('src')).filter((file) => !allowed.includes(file));
+    expect(await offenders(files, CUSTOMER_STATE_READ)).toEqual([]);
   });
 
   it('writes the org-scope condition only in src/app/ledger/scope.ts', async () => {

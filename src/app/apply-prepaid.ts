@@ -2,11 +2,12 @@ import { type Kysely, sql } from 'kysely';
 import type { DB } from '../db/schema.js';
 import { allocatePayment } from '../domain/ledger/allocate-payment.js';
 import type { Posting } from '../domain/ledger/accounts.js';
+import { openBillsOf, openItemsOf } from '../domain/ledger/customer-state.js';
 import type { LocalDate } from '../domain/local-date.js';
 import { fen } from '../domain/money.js';
+import { loadCustomerStates, prepaidHolders } from './ledger/customer-state.js';
 import { nextAllocationIds, nextEntryIds } from './ledger/ids.js';
 import { writeJournalEntries } from './ledger/journal-writer.js';
-import { loadCustomerStates, openBillsOf, openItemsOf } from './post-payment.js';
 
 /**
  * Each payment's prepaid money still unused, per customer, oldest payment first: where prepaid
@@ -50,13 +51,9 @@ export async function applyPrepaidBalances(
   staffId: number | null,
 ): Promise<PrepaidApplied> {
   if (customerIds.length === 0) return { customers: 0, amountFen: 0 };
-  const holders = await sql<{ customer_id: number; category: string }>`
-    select p.customer_id, c.category from posting p join customer c on c.customer_id = p.customer_id
-    where p.customer_id = any(${customerIds}::bigint[]) and p.ledger_account_code = 'customer_prepaid'
-    group by p.customer_id, c.category having sum(p.amount_fen) < 0
-    order by p.customer_id`.execute(trx);
-  if (holders.rows.length === 0) return { customers: 0, amountFen: 0 };
-  const ids = holders.rows.map((row) => Number(row.customer_id));
+  const holders = await prepaidHolders(trx, customerIds);
+  if (holders.length === 0) return { customers: 0, amountFen: 0 };
+  const ids = holders.map((row) => Number(row.customer_id));
   await sql`select pg_advisory_xact_lock(id) from unnest(${ids}::bigint[]) as t(id) order by id`.execute(trx);
   const states = await loadCustomerStates(trx, ids);
   const sourcesOf = await prepaidSources(trx, ids);
@@ -72,7 +69,7 @@ export async function applyPrepaidBalances(
     }[];
     total: number;
   }[] = [];
-  for (const holder of holders.rows) {
+  for (const holder of holders) {
     const customerId = Number(holder.customer_id);
     const state = states.get(customerId)!;
     const bills = openBillsOf(state, holder.category, appliedOn);

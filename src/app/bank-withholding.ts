@@ -13,8 +13,8 @@ import {
 import { type LocalDate, parseLocalDate } from '../domain/local-date.js';
 import { type Fen, fen, formatYuan } from '../domain/money.js';
 import { AppError } from './errors.js';
+import { latestRevisionSql, principalSettledSql } from './ledger/customer-state.js';
 import type { Clock, Decrypt } from './ports.js';
-import { principalSettledSql } from './post-payment.js';
 import { postPaymentsInBulk } from './post-payments-in-bulk.js';
 import { type Principal, requirePermission } from './principal.js';
 import { recordAudit } from './record-audit.js';
@@ -117,7 +117,7 @@ export async function exportWithholdingBatch(
         and a.withholding_signed_on <= ${input.date}::date
         and r.released_on <= ${input.date}::date
         and r.due_on >= ${input.date}::date
-        and not exists (select 1 from bill n where n.customer_id = b.customer_id and n.replaces_bill_id = b.bill_id)
+        and ${latestRevisionSql()}
         and b.amount_fen - coalesce(p.paid, 0) > 0
         and not exists (
           select 1 from withholding_line_bill lb

@@ -1,6 +1,7 @@
 import { type Kysely, sql } from 'kysely';
 import type { DB } from '../db/schema.js';
 import { channelFee } from '../domain/channel/channel-fee.js';
+import { owedFen } from '../domain/ledger/customer-state.js';
 import { type LocalDate, addDays } from '../domain/local-date.js';
 import { type Fen, fen, formatYuan } from '../domain/money.js';
 import type { ChannelRecord, RequestNonce } from './channel-directory.js';
@@ -11,10 +12,9 @@ import {
   type PostPaymentInput,
   type PostedPayment,
   channelDayClosedSql,
-  openBills,
   postPayment,
-  prepaidBalance,
 } from './post-payment.js';
+import { openBills, prepaidBalance } from './ledger/customer-state.js';
 import { type Principal, requirePermission } from './principal.js';
 import { reversePayment } from './reverse-payment.js';
 
@@ -81,24 +81,19 @@ export async function queryCustomerDue(
     openBills(db, found.customerId, found.category, clock.today()),
     prepaidBalance(db, found.customerId),
   ]);
-  let total = 0;
-  const rows = bills.map((bill) => {
-    const due = bill.openPrincipalFen + bill.lateFeeFen;
-    total += due;
-    return {
-      billId: bill.billNo,
-      period: bill.period,
-      amount: formatYuan(bill.amountFen),
-      paid: formatYuan(bill.principalPaidFen),
-      lateFee: formatYuan(bill.lateFeeFen),
-      due: formatYuan(fen(due)),
-    };
-  });
+  const rows = bills.map((bill) => ({
+    billId: bill.billNo,
+    period: bill.period,
+    amount: formatYuan(bill.amountFen),
+    paid: formatYuan(bill.principalPaidFen),
+    lateFee: formatYuan(bill.lateFeeFen),
+    due: formatYuan(owedFen([bill])),
+  }));
   return {
     customerNo: found.customerNo,
     name: maskName(customer.name),
     bills: rows,
-    totalDue: formatYuan(fen(total)),
+    totalDue: formatYuan(owedFen(bills)),
     prepaidBalance: formatYuan(prepaid),
   };
 }

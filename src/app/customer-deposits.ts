@@ -1,13 +1,15 @@
 import { type Kysely, sql } from 'kysely';
 import type { DB } from '../db/schema.js';
+import { owedFen } from '../domain/ledger/customer-state.js';
 import type { LocalDate } from '../domain/local-date.js';
 import { type Fen, fen } from '../domain/money.js';
 import { customerInScope } from './customer-in-scope.js';
 import { AppError } from './errors.js';
 import { inTransaction } from './in-transaction.js';
+import { heldBalance, openBills } from './ledger/customer-state.js';
 import { nextEntryIds } from './ledger/ids.js';
 import { writeEntry } from './ledger-requests.js';
-import { type PostedPayment, heldBalance, openBills, postPayment } from './post-payment.js';
+import { type PostedPayment, postPayment } from './post-payment.js';
 import { type Principal, requirePermission } from './principal.js';
 import { recordAudit } from './record-audit.js';
 
@@ -147,10 +149,7 @@ export async function applyDeposit(
     // A repeated call returns the first result (postPayment replays the key).
     let amount = prior ? fen(prior.amount_fen) : input.amountFen;
     if (amount === undefined) {
-      const due = (await openBills(trx, customer.customerId, customer.category, input.businessDate)).reduce(
-        (sum, bill) => sum + bill.openPrincipalFen + bill.lateFeeFen,
-        0,
-      );
+      const due = owedFen(await openBills(trx, customer.customerId, customer.category, input.businessDate));
       amount = fen(Math.min(due, held));
       if (amount <= 0) throw new AppError('nothing_to_settle', 'nothing is due, or no deposit is held');
     }

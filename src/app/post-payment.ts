@@ -2,19 +2,15 @@ import { createHash } from 'node:crypto';
 import { CompiledQuery, type Kysely, type Transaction, sql } from 'kysely';
 import { copyRows } from '../db/raw-commands.js';
 import type { DB } from '../db/schema.js';
-import { type OpenItem, allocatePayment } from '../domain/ledger/allocate-payment.js';
-import {
-  type LedgerAccountCode,
-  type Posting,
-  assertBalanced,
-  lateFeeClass,
-} from '../domain/ledger/accounts.js';
-import { type HoldRange, accruedLateFeeOnBill, lateFeeToCharge } from '../domain/late-fee.js';
+import { type LedgerAccountCode, type Posting, assertBalanced } from '../domain/ledger/accounts.js';
+import { allocatePayment } from '../domain/ledger/allocate-payment.js';
+import { type CustomerState, openBillsOf, openItemsOf } from '../domain/ledger/customer-state.js';
 import type { LocalDate } from '../domain/local-date.js';
 import { type Fen, fen } from '../domain/money.js';
 import { AppError } from './errors.js';
 import { GENERIC_PLANS_SQL, inTransaction } from './in-transaction.js';
 import { paymentAllocationId, paymentEntryId } from './ledger/ids.js';
+import { loadCustomerStates, prepaidBalance } from './ledger/customer-state.js';
 import { JOURNAL_TABLES, type JournalPosting, addJournalRows } from './ledger/journal-writer.js';
 import { type Principal, requirePermission } from './principal.js';
 import { inScopeSql } from './ledger/scope.js';
@@ -480,26 +476,6 @@ export async function writePaymentRows(trx: Kysely<DB>, rows: PaymentRows): Prom
   }
 }
 
-/** What the posting path reads about a customer, in one statement. */
-export interface CustomerState {
-  readonly bills: readonly {
-    bill_id: number;
-    bill_no: string;
-    period: string;
-    due_on: string;
-    amount_fen: number;
-    /** The day the bill's period was first released (a rebill keeps the first revision's day). */
-    released_on: string;
-  }[];
-  readonly paid: readonly { bill_id: number; kind: string; amount_fen: number; business_date: string }[];
-  /** Written-off principal and waived late fees (bill_credit). */
-  readonly credits: readonly { bill_id: number; kind: string; amount_fen: number; effective_on: string }[];
-  /** Approved policy holds with no late fee that cover the customer. */
-  readonly holds: readonly HoldRange[];
-  readonly prepaidFen: Fen;
-  readonly dayClosed: boolean;
-}
-
 /**
  * The state of one customer (see loadCustomerStates); with a channel day, the day's lock is taken
  * shared and its acceptance read in the same statement.
@@ -514,93 +490,6 @@ async function loadCustomerState(
     : sql<boolean>`false`;
   const states = await loadCustomerStates(trx, [customerId], dayClosed);
   return states.get(customerId)!;
-}
-
-/**
- * Released bills (latest revision) that can still owe something, what was allocated to them, and
- * the prepaid balance, for many customers in one statement. A bill whose principal was paid in
- * full with every principal allocation dated on or before its due date owes neither principal
- * nor late fee, so it is left out (its history is not needed to allocate).
- */
-export async function loadCustomerStates(
-  trx: Kysely<DB>,
-  customerIds: readonly number[],
-  dayClosed: ReturnType<typeof sql<boolean>> = sql<boolean>`false`,
-): Promise<Map<number, CustomerState>> {
-  // Scalar subqueries per customer: each reads that customer's rows by index, for one customer
-  // (a payment) as for thousands (a bank file).
-  const result = await sql<{
-    customer_id: number;
-    bills: CustomerState['bills'] | null;
-    paid: CustomerState['paid'] | null;
-    credits: CustomerState['credits'] | null;
-    holds: CustomerState['holds'] | null;
-    prepaid: number | null;
-    day_closed: boolean;
-  }>`
-    select ids.id as customer_id,
-      (select json_agg(json_build_object('bill_id', b.bill_id, 'bill_no', r.bill_no, 'period', b.period,
-                'due_on', r.due_on, 'amount_fen', b.amount_fen,
-                -- the period's first release: a rebill (same bill_id / 100) owes since then
-                'released_on', (select min(f.released_on) from bill_release f
-                                where f.customer_id = b.customer_id and f.bill_id / 100 = b.bill_id / 100))
-                order by r.due_on, b.bill_id)
-       from bill b
-       join bill_release r on r.customer_id = b.customer_id and r.bill_id = b.bill_id
-       left join lateral ${principalSettledSql()} x on true
-       where b.customer_id = ids.id
-         and not exists (select 1 from bill n where n.customer_id = b.customer_id and n.replaces_bill_id = b.bill_id)
-         and not (coalesce(x.paid, 0) >= b.amount_fen and coalesce(x.last_on, r.due_on) <= r.due_on)) as bills,
-      (select json_agg(json_build_object('bill_id', a.bill_id, 'kind', a.kind, 'amount_fen', a.amount_fen,
-                'business_date', coalesce(a.applied_on, p.business_date)))
-       from allocation a
-       join payment p on p.customer_id = a.customer_id and p.payment_id = a.payment_id
-       where a.customer_id = ids.id and a.bill_id is not null
-         and not exists (select 1 from payment_reversal v where v.customer_id = a.customer_id and v.payment_id = a.payment_id)) as paid,
-      (select json_agg(json_build_object('bill_id', k.bill_id, 'kind', k.kind, 'amount_fen', k.amount_fen,
-                'effective_on', k.effective_on))
-       from bill_credit k where k.customer_id = ids.id) as credits,
-      (select json_agg(json_build_object('from', h.starts_on, 'to', h.ends_on))
-       from policy_hold h join policy_hold_approval ha on ha.hold_id = h.hold_id
-       where h.no_late_fee and (h.scope_kind = 'all'
-         or (h.scope_kind = 'category' and h.scope_value = c.category)
-         or (h.scope_kind = 'station' and h.scope_value = c.station_id::text)
-         or (h.scope_kind = 'customer' and h.scope_value = c.customer_id::text))) as holds,
-      (select -coalesce(sum(amount_fen), 0) from posting
-       where customer_id = ids.id and ledger_account_code = 'customer_prepaid')::bigint as prepaid,
-      ${dayClosed} as day_closed
-    from unnest(${customerIds}::bigint[]) as ids(id)
-    join customer c on c.customer_id = ids.id`.execute(trx);
-  return new Map(
-    result.rows.map((row) => [
-      Number(row.customer_id),
-      {
-        bills: row.bills ?? [],
-        paid: row.paid ?? [],
-        credits: row.credits ?? [],
-        holds: row.holds ?? [],
-        prepaidFen: fen(Number(row.prepaid ?? 0)),
-        dayClosed: Boolean(row.day_closed),
-      },
-    ]),
-  );
-}
-
-/**
- * What settled a bill's principal (b, a bill row in the enclosing query): its principal
- * allocations of payments not reversed, and its written-off amounts — their sum (paid) and the
- * last day (last_on). A bill with paid ≥ amount and last_on ≤ its due date owes nothing more.
- */
-export function principalSettledSql() {
-  return sql`(
-    select sum(y.amount_fen) as paid, max(y.on_date) as last_on from (
-      select a.amount_fen, coalesce(a.applied_on, p.business_date) as on_date from allocation a
-      join payment p on p.customer_id = a.customer_id and p.payment_id = a.payment_id
-      where a.customer_id = b.customer_id and a.bill_id = b.bill_id and a.kind = 'principal'
-        and not exists (select 1 from payment_reversal v where v.customer_id = a.customer_id and v.payment_id = a.payment_id)
-      union all
-      select k.amount_fen, k.effective_on from bill_credit k
-      where k.customer_id = b.customer_id and k.bill_id = b.bill_id and k.kind = 'write_off') y)`;
 }
 
 /** The lock of a channel's business day (two-key advisory lock: its own key space). */
@@ -619,128 +508,6 @@ export function channelDayClosedSql(channelCode: string, businessDate: string, m
   return sql<boolean>`(case when ${lockChannelDaySql(channelCode, businessDate, mode)} is null then null
     else exists (select 1 from channel_day_accepted
                  where channel_code = ${channelCode} and business_date = ${businessDate}::date) end)`;
-}
-
-/** A released bill with what is still open on it on a date. */
-export interface OpenBill {
-  readonly billId: number;
-  readonly billNo: string;
-  readonly period: string;
-  readonly dueOn: string;
-  readonly amountFen: Fen;
-  readonly principalPaidFen: Fen;
-  /** Late fee accrued up to the date and not yet paid. */
-  readonly lateFeeFen: Fen;
-  readonly openPrincipalFen: Fen;
-}
-
-/**
- * What a customer owes on a date: each released bill (latest revision) with its open principal
- * and the late fee it has accrued but not yet been charged, oldest first. Bills settled in full
- * are left out.
- */
-export async function openBills(
-  trx: Transaction<DB> | Kysely<DB>,
-  customerId: number,
-  /** The customer's category (its late-fee class is taken from it). */
-  category: string,
-  asOf: LocalDate,
-): Promise<OpenBill[]> {
-  return openBillsOf(await loadCustomerState(trx, customerId), category, asOf);
-}
-
-export function openBillsOf(
-  state: CustomerState,
-  /** The customer's category (its late-fee class is taken from it). */
-  category: string,
-  asOf: LocalDate,
-): OpenBill[] {
-  const result: OpenBill[] = [];
-  const paidByBill = new Map<number, CustomerState['paid'][number][]>();
-  for (const row of state.paid) {
-    const list = paidByBill.get(Number(row.bill_id));
-    if (list) list.push(row);
-    else paidByBill.set(Number(row.bill_id), [row]);
-  }
-  for (const row of state.credits) {
-    const asPaid = {
-      bill_id: row.bill_id,
-      kind: row.kind === 'write_off' ? 'principal' : 'late_fee',
-      amount_fen: row.amount_fen,
-      business_date: row.effective_on,
-    };
-    const list = paidByBill.get(Number(row.bill_id));
-    if (list) list.push(asPaid);
-    else paidByBill.set(Number(row.bill_id), [asPaid]);
-  }
-  for (const bill of state.bills) {
-    // Payments and credits alike: a written-off principal stops accruing from its date, a waived
-    // late fee counts as settled.
-    const mine = paidByBill.get(Number(bill.bill_id)) ?? [];
-    const principalPaid = mine
-      .filter((row) => row.kind === 'principal')
-      .reduce((sum, row) => sum + Number(row.amount_fen), 0);
-    const lateFeePaid = mine
-      .filter((row) => row.kind === 'late_fee')
-      .reduce((sum, row) => sum + Number(row.amount_fen), 0);
-    const open = Number(bill.amount_fen) - principalPaid;
-    let lateFee = 0;
-    if (bill.due_on < asOf) {
-      const accrued = accruedLateFeeOnBill(
-        {
-          amountFen: fen(Number(bill.amount_fen)),
-          dueDate: bill.due_on as LocalDate,
-          principalPayments: mine
-            .filter((row) => row.kind === 'principal')
-            .map((row) => ({ date: row.business_date as LocalDate, amountFen: fen(Number(row.amount_fen)) })),
-        },
-        asOf,
-        { category: lateFeeClass(category), holds: state.holds, interpretation: 'A' },
-      );
-      lateFee = lateFeeToCharge(accrued, fen(lateFeePaid), asOf);
-    }
-    if (open <= 0 && lateFee <= 0) continue;
-    result.push({
-      billId: Number(bill.bill_id),
-      billNo: bill.bill_no,
-      period: bill.period,
-      dueOn: bill.due_on,
-      amountFen: fen(Number(bill.amount_fen)),
-      principalPaidFen: fen(principalPaid),
-      lateFeeFen: fen(Math.max(0, lateFee)),
-      openPrincipalFen: fen(Math.max(0, open)),
-    });
-  }
-  return result;
-}
-
-/** The open bills as the items a payment settles: each bill's late fee and its principal. */
-export function openItemsOf(bills: readonly OpenBill[]): OpenItem[] {
-  const items: OpenItem[] = [];
-  for (const bill of bills) {
-    const base = { billId: bill.billId, period: bill.period, dueOn: bill.dueOn };
-    if (bill.lateFeeFen > 0) items.push({ ...base, kind: 'late_fee', openFen: bill.lateFeeFen });
-    if (bill.openPrincipalFen > 0) items.push({ ...base, kind: 'principal', openFen: bill.openPrincipalFen });
-  }
-  return items;
-}
-
-/** What a customer's liability account holds for them (its credit): prepaid (预收) or deposit (押金). */
-export async function heldBalance(
-  trx: Transaction<DB> | Kysely<DB>,
-  customerId: number,
-  of: 'prepaid' | 'deposit',
-): Promise<Fen> {
-  const account = of === 'prepaid' ? 'customer_prepaid' : 'customer_deposit';
-  const row = await sql<{ balance: number | null }>`
-    select -coalesce(sum(amount_fen), 0)::bigint as balance from posting
-    where customer_id = ${customerId} and ledger_account_code = ${account}`.execute(trx);
-  return fen(Number(row.rows[0]?.balance ?? 0));
-}
-
-/** A customer's prepaid balance (预收): the credit on the customer_prepaid account. */
-export function prepaidBalance(trx: Transaction<DB> | Kysely<DB>, customerId: number): Promise<Fen> {
-  return heldBalance(trx, customerId, 'prepaid');
 }
 
 async function loadPayment(

@@ -8,12 +8,12 @@ import {
   type PostedPayment,
   addPaymentRows,
   emptyPaymentRows,
-  loadCustomerStates,
   paymentInputHash,
   planPayment,
   writePaymentRows,
 } from './post-payment.js';
 import { type Principal, requirePermission } from './principal.js';
+import { loadCustomerStates } from './ledger/customer-state.js';
 import { inScopeOfColumnSql, isInScope } from './ledger/scope.js';
 
 export interface BulkPostResult {

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { fixedClock } from '../../src/adapters/clock/system-clock.js';
 import { signedHeaders } from '../../src/app/request-signature.js';
 import { addChannel } from '../../src/app/add-channel.js';
-import { openBills } from '../../src/app/post-payment.js';
+import { openBills } from '../../src/app/ledger/customer-state.js';
 import { postPaymentsInBulk } from '../../src/app/post-payments-in-bulk.js';
 import { CLI_PRINCIPAL } from '../../src/app/principal.js';
 import { channelSettlement } from '../../src/app/queries/channel-settlement.js';

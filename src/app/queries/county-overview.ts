@@ -2,6 +2,7 @@ import { type Kysely, sql } from 'kysely';
 import type { DB } from '../../db/schema.js';
 import { formatYuan } from '../../domain/money.js';
 import { type Principal, requirePermission } from '../principal.js';
+import { latestRevisionSql } from '../ledger/customer-state.js';
 import { inScopeSql } from '../ledger/scope.js';
 
 export interface StationOverview {
@@ -85,7 +86,7 @@ export async function countyOverview(db: Kysely<DB>, principal: Principal): Prom
         join org_unit s on s.org_unit_id = c.station_id
         where b.period > to_char(to_date(${latestPeriod}, 'YYYY-MM') - interval '24 months', 'YYYY-MM')
           and ${inScopeSql(principal, 's.path')}
-          and not exists (select 1 from bill n where n.customer_id = b.customer_id and n.replaces_bill_id = b.bill_id)
+          and ${latestRevisionSql()}
         group by b.period order by b.period`.execute(db)
     : { rows: [] };
   const reads = latestPeriod

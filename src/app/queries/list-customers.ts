@@ -2,6 +2,7 @@ import { type Kysely, sql } from 'kysely';
 import type { DB } from '../../db/schema.js';
 import { type Fen, fen, formatYuan } from '../../domain/money.js';
 import { type Principal, requirePermission } from '../principal.js';
+import { RECEIVABLE_ACCOUNTS } from '../ledger/customer-state.js';
 import { inScopeSql } from '../ledger/scope.js';
 
 export interface CustomerSummary {
@@ -33,9 +34,6 @@ export interface ListCustomersFilter {
   readonly afterCustomerId?: number;
 }
 
-/** Receivable accounts whose balance a customer owes. */
-const OWED_ACCOUNTS = ['customer_receivable', 'late_fee_receivable'];
-
 /** Customers in the principal's scope, with what each owes according to the journal. Errors: forbidden. */
 export async function listCustomers(
   db: Kysely<DB>,
@@ -55,7 +53,7 @@ export async function listCustomers(
           .selectFrom('posting')
           .select((inner) => inner.fn.sum<number>('posting.amount_fen').as('due_fen'))
           .whereRef('posting.customer_id', '=', 'customer.customer_id')
-          .where('posting.ledger_account_code', 'in', OWED_ACCOUNTS)
+          .where('posting.ledger_account_code', 'in', RECEIVABLE_ACCOUNTS)
           .as('due'),
       (join) => join.onTrue(),
     )

@@ -7,6 +7,7 @@ import {
   exportWithholdingBatch,
   importWithholdingResult,
 } from '../../app/bank-withholding.js';
+import { latestRevisionSql, principalSettledSql } from '../../app/ledger/customer-state.js';
 import type { Clock, Decrypt, Encrypt } from '../../app/ports.js';
 import type { PostPaymentInput } from '../../app/post-payment.js';
 import { postPaymentsInBulk } from '../../app/post-payments-in-bulk.js';
@@ -242,12 +243,12 @@ export async function collectDemoMonth(
     join customer c on c.customer_id = b.customer_id
     join demo_customer_behaviour h on h.customer_id = b.customer_id
     left join customer_account a on a.customer_id = b.customer_id and a.withholding_bank_code is not null
+    left join lateral ${principalSettledSql()} x on true
     where r.released_on >= ${addDays(window.from, -430)}::date and r.released_on <= ${window.from}::date
       and r.released_on + h.pay_delay_days + 10 >= ${window.from}::date
       and r.released_on + h.pay_delay_days <= ${to}::date
-      and b.amount_fen > coalesce((select sum(al.amount_fen) from allocation al
-        where al.customer_id = b.customer_id and al.bill_id = b.bill_id and al.kind = 'principal'), 0)
-      and not exists (select 1 from bill n where n.customer_id = b.customer_id and n.replaces_bill_id = b.bill_id)
+      and b.amount_fen > coalesce(x.paid, 0)
+      and ${latestRevisionSql()}
     order by b.customer_id, b.period`.execute(db);
   const staff = await demoCollectors(db);
   const platform = await db

@@ -1,7 +1,13 @@
 import { type Kysely, type Transaction, sql } from 'kysely';
 import { copyRows } from '../../db/raw-commands.js';
 import type { DB } from '../../db/schema.js';
-import { loadCustomerStates, openBillsOf, principalSettledSql } from '../../app/post-payment.js';
+import {
+  billCanStillOweSql,
+  latestRevisionSql,
+  loadCustomerStates,
+  principalSettledSql,
+} from '../../app/ledger/customer-state.js';
+import { openBillsOf, stateAsOf } from '../../domain/ledger/customer-state.js';
 import { type LocalDate, type Period, addDays, addMonths } from '../../domain/local-date.js';
 import { createRun, pendingPartitions, runPartitions } from '../partitioned-run.js';
 
@@ -131,8 +137,8 @@ async function snapshotPartition(
         join bill_release r on r.customer_id = b.customer_id and r.bill_id = b.bill_id
         left join lateral ${principalSettledSql()} x on true
         where b.customer_id = c.customer_id and r.due_on < ${asOf}::date
-          and not exists (select 1 from bill n where n.customer_id = b.customer_id and n.replaces_bill_id = b.bill_id)
-          and not (coalesce(x.paid, 0) >= b.amount_fen and coalesce(x.last_on, r.due_on) <= r.due_on))
+          and ${latestRevisionSql()}
+          and ${billCanStillOweSql()})
     order by c.customer_id`.execute(trx);
   const summary: PartSummary = {
     examined: candidates.rows.length,
@@ -149,12 +155,7 @@ async function snapshotPartition(
   for (const candidate of candidates.rows) {
     const customerId = Number(candidate.customer_id);
     // As the books stood at the month end: later payments and credits are left out.
-    const state = states.get(customerId)!;
-    const atMonthEnd = {
-      ...state,
-      paid: state.paid.filter((row) => row.business_date <= asOf),
-      credits: state.credits.filter((row) => row.effective_on <= asOf),
-    };
+    const atMonthEnd = stateAsOf(states.get(customerId)!, asOf);
     const bills = openBillsOf(atMonthEnd, candidate.category, asOf).filter((bill) => bill.dueOn < asOf);
     const principal = bills.reduce((sum, bill) => sum + bill.openPrincipalFen, 0);
     const fee = bills.reduce((sum, bill) => sum + bill.lateFeeFen, 0);

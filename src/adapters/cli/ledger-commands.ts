@@ -121,7 +121,7 @@ export function registerLedgerCommands(program: Command, ledger: Command, io: Cl
     .description('approve a hold (not by the person who asked for it)')
     .argument('<holdId>', 'the hold', idArg)
     .option('--json', 'print one JSON document')
-    .action(async (holdId: number, options, command: Command) => {
+    .action(async (holdId: number, _options, command: Command) => {
       const global = globals(command);
       await withContext(async (context) => {
         const staff = await actor(context, global);

@@ -19,7 +19,6 @@ import {
   databaseLabel,
   readCliSession,
   removeCliSession,
-  requireCliPrincipal,
   saveCliSession,
 } from './cli-session.js';
 import { UsageError } from './cli-errors.js';

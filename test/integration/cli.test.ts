@@ -241,7 +241,17 @@ describeEachDatabase('CLI', (kind) => {
     const other = owing.find((row) => row.stationId !== 11)!;
     const paid = await cli(
       cashier,
-      ...['payment', 'post', '--customer', own.customerNo, '--amount', '1.00', '--key', 'SESSION-1', '--json'],
+      ...[
+        'payment',
+        'post',
+        '--customer',
+        own.customerNo,
+        '--amount',
+        '1.00',
+        '--key',
+        'SESSION-1',
+        '--json',
+      ],
     );
     expect(paid.stderr).toBe('');
     expect(paid.code).toBe(0);
@@ -308,7 +318,15 @@ describeEachDatabase('CLI', (kind) => {
     );
     expect(first.code).toBe(0);
     expect(JSON.parse(first.stdout)).toEqual({ channelCode: 'BANK01', created: true });
-    const second = await cli(admin, 'channel', 'add', '--id', 'BANK01', '--secret', 'another-secret-of-length');
+    const second = await cli(
+      admin,
+      'channel',
+      'add',
+      '--id',
+      'BANK01',
+      '--secret',
+      'another-secret-of-length',
+    );
     expect(second.code).toBe(0);
     expect(second.stdout).toMatch(/BANK01/);
     const short = await cli(admin, 'channel', 'add', '--id', 'BANK02', '--secret', 'short');

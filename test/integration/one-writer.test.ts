@@ -249,7 +249,9 @@ describe('gridcollect processes on one embedded data directory', () => {
       expect(paid.code).toBe(0);
       const receipt = JSON.parse(paid.stdout);
       expect(receipt).toMatchObject({ customerNo: customer.customerNo, amount: customer.totalDue });
-      const audit = JSON.parse((await gridcollect(env, ['audit', 'list', '--limit', '20', '--json'])).stdout) as {
+      const audit = JSON.parse(
+        (await gridcollect(env, ['audit', 'list', '--limit', '20', '--json'])).stdout,
+      ) as {
         action: string;
         objectId: string;
       }[];

@@ -11,6 +11,7 @@ import type { Period } from '../../src/domain/local-date.js';
 import { runBilling } from '../../src/jobs/billing/run-billing.js';
 import { parseConfig } from '../../src/config/config.js';
 import type { TestDatabase } from '../support/databases.js';
+import { loggedInEnv } from '../support/cli-login.js';
 import { createTestDatabase, describeEachDatabase } from '../support/databases.js';
 
 /** Whether the system has a font for Chinese PDFs, found as the CLI finds it. */
@@ -44,11 +45,16 @@ describeEachDatabase('CLI', (kind) => {
   let dir: string;
   let database: TestDatabase | undefined;
   let env: Record<string, string>;
+  /** The CLI of the demo's administrator, logged in (`gridcollect login admin`). */
+  let admin: Record<string, string>;
+  const osUser = os.userInfo().username;
   beforeAll(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'gridcollect-cli-'));
     env = {
       GRIDCOLLECT_DATA_DIR: path.join(dir, 'data'),
       GRIDCOLLECT_LANG: 'en',
+      // No session here: each person logs in with their own configuration directory.
+      XDG_CONFIG_HOME: path.join(dir, 'config'),
       GRIDCOLLECT_ENCRYPTION_KEY: randomBytes(32).toString('hex'),
     };
     if (kind === 'postgres') {
@@ -97,6 +103,7 @@ describeEachDatabase('CLI', (kind) => {
       '2026-10',
       '--json',
     );
+    expect(result.stderr.split('\n').filter((line) => line.startsWith('gridcollect:'))).toEqual([]);
     expect(result.code).toBe(0);
     // The demo payment platform's secret is drawn at random for this installation and shown once.
     const shown = /Secret of the demo payment platform channel WXPAY [^:]*: ([A-Za-z0-9_-]{32})\n/.exec(
@@ -140,6 +147,7 @@ describeEachDatabase('CLI', (kind) => {
     );
     expect(other.code).toBe(1);
     expect(other.stderr).toMatch(/demo_parameters_differ/);
+    admin = await loggedInEnv(env, dir, 'admin');
   });
 
   it('sends the demo platform’s payments and daily files through the channel API', async () => {
@@ -191,9 +199,111 @@ describeEachDatabase('CLI', (kind) => {
     expect(table.stdout.split('\n').filter(Boolean)).toHaveLength(5);
   });
 
+  it('refuses a command that changes money without a session, and posts nothing', async () => {
+    const [customer] = JSON.parse(
+      (await cli(env, 'customer', 'list', '--owing', '--limit', '1', '--json')).stdout,
+    ) as { customerNo: string; totalDue: string }[];
+    const refused = await cli(
+      env,
+      ...['payment', 'post', '--customer', customer!.customerNo, '--amount', '1.00', '--key', 'NOSESSION-1'],
+    );
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/not logged in: run gridcollect login/);
+    const zh = await cli({ ...env, GRIDCOLLECT_LANG: 'zh-CN' }, 'hold', 'approve', '1');
+    expect(zh.stderr).toMatch(/未登录/);
+    // --by no longer names an actor.
+    const by = await cli(
+      admin,
+      ...['payment', 'post', '--customer', customer!.customerNo, '--amount', '1.00', '--key', 'BY-1'],
+      ...['--by', 's01.cashier1'],
+    );
+    expect(by.code).toBe(2);
+    expect(by.stderr).toMatch(/unknown option '--by'/);
+    const after = JSON.parse((await cli(env, 'customer', 'list', '--owing', '--json')).stdout) as {
+      customerNo: string;
+      totalDue: string;
+    }[];
+    expect(after.find((row) => row.customerNo === customer!.customerNo)?.totalDue).toBe(customer!.totalDue);
+  });
+
+  it('posts a payment as the signed-in cashier, within their station only', async () => {
+    const cashier = await loggedInEnv(env, dir, 's01.cashier1');
+    const me = JSON.parse((await cli(cashier, 'whoami', '--json')).stdout) as { staffId: number };
+    // s01.cashier1 works at the first station (QH01); QH02 is another station.
+    const owingAt = async (station: string) =>
+      JSON.parse((await cli(env, 'customer', 'list', '--owing', '--station', station, '--json')).stdout) as {
+        customerNo: string;
+        totalDue: string;
+      }[];
+    const own = (await owingAt('QH01'))[0]!;
+    const other = (await owingAt('QH02'))[0]!;
+    const paid = await cli(
+      cashier,
+      ...[
+        'payment',
+        'post',
+        '--customer',
+        own.customerNo,
+        '--amount',
+        '1.00',
+        '--key',
+        'SESSION-1',
+        '--json',
+      ],
+    );
+    expect(paid.stderr).toBe('');
+    expect(paid.code).toBe(0);
+    const receipt = JSON.parse(paid.stdout).receiptNo as string;
+    const audit = JSON.parse((await cli(env, 'audit', 'list', '--limit', '50', '--json')).stdout) as {
+      action: string;
+      objectId: string;
+    }[];
+    expect(audit.find((row) => row.action === 'payment.post' && row.objectId === receipt)).toMatchObject({
+      actorKind: 'staff',
+      actorId: String(me.staffId),
+      channel: 'cli',
+      osUser,
+    });
+    // Another station's customer is outside the cashier's scope, as in the API.
+    const outside = await cli(
+      cashier,
+      ...['payment', 'post', '--customer', other.customerNo, '--amount', '1.00', '--key', 'SESSION-2'],
+    );
+    expect(outside.code).toBe(1);
+    expect(outside.stderr).toMatch(/not_found|forbidden/);
+    const after = JSON.parse((await cli(env, 'customer', 'list', '--owing', '--json')).stdout) as {
+      customerNo: string;
+      totalDue: string;
+    }[];
+    expect(after.find((row) => row.customerNo === other.customerNo)?.totalDue).toBe(other.totalDue);
+    // A cashier may not approve anything.
+    const approve = await cli(cashier, 'hold', 'approve', '1');
+    expect(approve.code).toBe(1);
+    expect(approve.stderr).toMatch(/forbidden|not_found/);
+  });
+
+  it('needs a second person’s own session to approve a request', async () => {
+    const head = await loggedInEnv(env, dir, 's01.head');
+    const asked = await cli(
+      head,
+      ...['hold', 'request', '--scope', 'station:QH01', '--from', '2026-12-01', '--to', '2026-12-31'],
+      ...['--no-late-fee', '--reason', '冰冻灾害期间暂缓', '--json'],
+    );
+    expect(asked.stderr).toBe('');
+    expect(asked.code).toBe(0);
+    const holdId = String(JSON.parse(asked.stdout).holdId);
+    const self = await cli(head, 'hold', 'approve', holdId);
+    expect(self.code).toBe(1);
+    expect(self.stderr).toMatch(/same_person_approval/);
+    const second = await cli(admin, 'hold', 'approve', holdId, '--json');
+    expect(second.stderr).toBe('');
+    expect(second.code).toBe(0);
+    expect(JSON.parse(second.stdout).holdId).toBe(Number(holdId));
+  });
+
   it('registers a channel, re-enables it, and records both in the audit trail', async () => {
     const first = await cli(
-      env,
+      admin,
       'channel',
       'add',
       '--id',
@@ -206,10 +316,18 @@ describeEachDatabase('CLI', (kind) => {
     );
     expect(first.code).toBe(0);
     expect(JSON.parse(first.stdout)).toEqual({ channelCode: 'BANK01', created: true });
-    const second = await cli(env, 'channel', 'add', '--id', 'BANK01', '--secret', 'another-secret-of-length');
+    const second = await cli(
+      admin,
+      'channel',
+      'add',
+      '--id',
+      'BANK01',
+      '--secret',
+      'another-secret-of-length',
+    );
     expect(second.code).toBe(0);
     expect(second.stdout).toMatch(/BANK01/);
-    const short = await cli(env, 'channel', 'add', '--id', 'BANK02', '--secret', 'short');
+    const short = await cli(admin, 'channel', 'add', '--id', 'BANK02', '--secret', 'short');
     expect(short.code).toBe(2);
     expect(short.stderr).toMatch(/secret/);
     const audit = JSON.parse((await cli(env, 'audit', 'list', '--json')).stdout) as {
@@ -227,7 +345,7 @@ describeEachDatabase('CLI', (kind) => {
   it('imports a read file whole or not at all, exiting 1 with the line at fault', async () => {
     const bad = path.join(dir, 'bad-reads.csv');
     await writeFile(bad, 'meter_no,period,read_on,total\n999999999999,2026-11,2026-11-25,10\n');
-    const refused = await cli(env, 'reads', 'import', bad);
+    const refused = await cli(admin, 'reads', 'import', bad);
     expect(refused.code).toBe(1);
     expect(refused.stdout).toBe('');
     expect(refused.stderr).toMatch(/line 2, meter_no/);
@@ -241,7 +359,7 @@ describeEachDatabase('CLI', (kind) => {
     expect(summary).toMatchObject({ period: '2026-11', billed: 0, failed: 0 });
     expect(summary.held).toBeGreaterThan(300);
     expect(summary.exceptions.missing_read).toBe(summary.held);
-    const release = await cli(env, 'bill', 'release', '--period', '2026-10', '--json');
+    const release = await cli(admin, 'bill', 'release', '--period', '2026-10', '--json');
     expect(release.code).toBe(0);
     expect(JSON.parse(release.stdout)).toMatchObject({ period: '2026-10', released: 0 });
     const badPeriod = await cli(env, 'bill', 'run', '--period', '2026-13');

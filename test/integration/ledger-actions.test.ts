@@ -1,3 +1,6 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { sql } from 'kysely';
 import { runCli } from '../../src/adapters/cli/program.js';
 import { createAppContext } from '../../src/main/app-context.js';
@@ -17,6 +20,7 @@ import type { LocalDate, Period } from '../../src/domain/local-date.js';
 import { fen } from '../../src/domain/money.js';
 import { releaseBills } from '../../src/jobs/billing/release-bills.js';
 import { runBilling } from '../../src/jobs/billing/run-billing.js';
+import { loggedInEnv } from '../support/cli-login.js';
 import type { TestDatabase } from '../support/databases.js';
 import { createTestDatabase, describeEachDatabase } from '../support/databases.js';
 import { TEST_KEY_HEX, createSmallDemo } from '../support/demo.js';
@@ -459,15 +463,20 @@ describeEachDatabase(
     it.runIf(kind === 'postgres')(
       'runs the same actions from the CLI under staff logins, and the month-end late fees',
       async () => {
+        const dir = await mkdtemp(path.join(os.tmpdir(), 'gridcollect-ledger-cli-'));
         const env = {
           DATABASE_URL: database.url!,
           GRIDCOLLECT_LANG: 'en',
           GRIDCOLLECT_ENCRYPTION_KEY: TEST_KEY_HEX,
+          XDG_CONFIG_HOME: path.join(dir, 'config'),
         };
+        // Each person acts through their own CLI session.
+        const asChecker = await loggedInEnv(env, dir, checker.login);
+        const asHead = await loggedInEnv(env, dir, head.login);
         const a = customers[0]!;
         const october = (await open(a.customer_id, '2026-12-20')).find((bill) => bill.period === '2026-10');
         const asked = await cli(
-          env,
+          asChecker,
           'ledger',
           'request',
           '--kind',
@@ -480,28 +489,25 @@ describeEachDatabase(
           '系统停机期间无法缴费',
           '--as-of',
           '2026-12-20',
-          '--by',
-          checker.login,
           '--json',
         );
         expect(asked.stderr).toBe('');
         expect(asked.code).toBe(0);
         const requestId = JSON.parse(asked.stdout).requestId as number;
         const self = await cli(
-          env,
+          asChecker,
           'ledger',
           'approve',
           '--customer',
           a.customer_no,
           '--request',
           String(requestId),
-          '--by',
-          checker.login,
           '--json',
         );
-        expect(self.code).not.toBe(0);
+        expect(self.code).toBe(1);
+        expect(self.stderr).toMatch(/forbidden/); // a billing checker does not approve at all
         const approved = await cli(
-          env,
+          asHead,
           'ledger',
           'approve',
           '--customer',
@@ -510,8 +516,6 @@ describeEachDatabase(
           String(requestId),
           '--as-of',
           '2026-12-20',
-          '--by',
-          head.login,
           '--json',
         );
         expect(approved.code).toBe(0);
@@ -540,6 +544,7 @@ describeEachDatabase(
           partitionsDoneHere: 0,
         });
         expect((await verifyLedger(database.db)).problems).toEqual([]);
+        await rm(dir, { recursive: true, force: true });
       },
     );
   },

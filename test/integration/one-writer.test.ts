@@ -179,6 +179,7 @@ describe('gridcollect processes on one embedded data directory', () => {
       GRIDCOLLECT_LANG: 'en',
       DATABASE_URL: '',
       GRIDCOLLECT_LOG_LEVEL: 'silent',
+      XDG_CONFIG_HOME: path.join(dir, 'config'),
     };
   });
   afterAll(async () => {
@@ -206,6 +207,10 @@ describe('gridcollect processes on one embedded data directory', () => {
     ) as { customerNo: string; totalDue: string }[];
     expect(owing).toHaveLength(1);
     const customer = owing[0]!;
+    // The cashier logs in (the session is kept for this OS user) before the server starts.
+    const login = await gridcollect(env, ['login', 's01.cashier1', '--password-stdin'], 'gridcollect\n');
+    expect(login.stderr).toBe('');
+    expect(login.code).toBe(0);
 
     const { child: server } = await startServer(env);
     try {
@@ -213,7 +218,22 @@ describe('gridcollect processes on one embedded data directory', () => {
       expect(owner).toMatchObject({ pid: server.pid, command: 'gridcollect serve' });
       expect((await stat(owner.forward.socket)).mode & 0o777).toBe(0o600);
 
-      // A payment posted from the CLI while the server runs.
+      // Without a session, a forwarded payment is refused as a local one is (the server's own
+      // user's session is not used for it).
+      const anonymous = await gridcollect({ ...env, XDG_CONFIG_HOME: path.join(dir, 'nobody') }, [
+        'payment',
+        'post',
+        '--customer',
+        customer.customerNo,
+        '--amount',
+        customer.totalDue,
+        '--key',
+        'ONE-WRITER-0',
+      ]);
+      expect(anonymous.code).toBe(1);
+      expect(anonymous.stderr).toMatch(/not logged in: run gridcollect login/);
+
+      // A payment posted from the CLI while the server runs, as the caller's signed-in cashier.
       const paid = await gridcollect(env, [
         'payment',
         'post',
@@ -223,14 +243,21 @@ describe('gridcollect processes on one embedded data directory', () => {
         customer.totalDue,
         '--key',
         'ONE-WRITER-1',
-        '--by',
-        's01.cashier1',
         '--json',
       ]);
       expect(paid.stderr).toBe('');
       expect(paid.code).toBe(0);
       const receipt = JSON.parse(paid.stdout);
       expect(receipt).toMatchObject({ customerNo: customer.customerNo, amount: customer.totalDue });
+      const audit = JSON.parse(
+        (await gridcollect(env, ['audit', 'list', '--limit', '20', '--json'])).stdout,
+      ) as {
+        action: string;
+        objectId: string;
+      }[];
+      expect(
+        audit.find((row) => row.action === 'payment.post' && row.objectId === receipt.receiptNo),
+      ).toMatchObject({ actorKind: 'staff', channel: 'cli', osUser: os.userInfo().username });
 
       // Standard input travels too, and a refusal from the command comes back with its exit code.
       const tariffs = await gridcollect(env, ['tariff', 'import', '-'], '{"tariffs": "none"}');

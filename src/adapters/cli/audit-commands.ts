@@ -1,12 +1,11 @@
 import type { Command } from 'commander';
-import { CLI_PRINCIPAL } from '../../app/principal.js';
 import { listAuditLog } from '../../app/queries/list-audit-log.js';
 import { type CliIo, commandKit, positiveInt } from './command-kit.js';
 import { formatTable } from './output.js';
 
 /** `audit …`: the audit trail. */
 export function registerAuditCommands(program: Command, io: CliIo): void {
-  const { emitJson, withContext, globals } = commandKit(io);
+  const { emitJson, withContext, globals, system } = commandKit(io);
   program
     .command('audit')
     .description('audit trail')
@@ -17,7 +16,7 @@ export function registerAuditCommands(program: Command, io: CliIo): void {
     .action(async (options, command: Command) => {
       const global = globals(command);
       await withContext(async (context) => {
-        const rows = await listAuditLog(context.database.db, CLI_PRINCIPAL, options.limit);
+        const rows = await listAuditLog(context.database.db, system(), options.limit);
         if (global.json) emitJson(rows);
         else
           io.out(

@@ -1,8 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import type { Command } from 'commander';
-import { principalForLogin } from '../../app/log-in.js';
-import { CLI_PRINCIPAL } from '../../app/principal.js';
 import { areaBillList, billDocument } from '../../app/queries/bill-document.js';
 import { parseLocalDate } from '../../domain/local-date.js';
 import { fen, formatYuan } from '../../domain/money.js';
@@ -24,7 +22,7 @@ import { progressBar } from './output.js';
 
 /** `bill …`: the billing run, release, rebill and the bill PDFs. */
 export function registerBillCommands(program: Command, io: CliIo): void {
-  const { emitJson, withContext, globals, lang } = commandKit(io);
+  const { emitJson, withContext, globals, lang, actor, system } = commandKit(io);
   const bill = program.command('bill').description('billing run (电费核算) and release (电费发行)');
   bill
     .command('run')
@@ -79,7 +77,7 @@ export function registerBillCommands(program: Command, io: CliIo): void {
           period: options.period,
           ...(await stationFilter(context, options.station)),
           releasedOn,
-          actor: CLI_PRINCIPAL,
+          actor: await actor(context, global),
         });
         const result = { ...summary, amount: formatYuan(fen(summary.amountFen)) };
         if (global.json) emitJson(result);
@@ -92,13 +90,34 @@ export function registerBillCommands(program: Command, io: CliIo): void {
   bill
     .command('rebill')
     .description(
-      'rebill (退补) a released bill: reverse it and issue the next revision, with reason and a second person’s approval',
+      'ask for a rebill (退补) of a released bill, with the reason; a second person approves it (bill rebill-approve)',
     )
     .requiredOption('--customer <no>', 'customer number (户号)')
     .requiredOption('--period <period>', 'billing period YYYY-MM', periodArg)
     .requiredOption('--reason <text>', 'why the bill is wrong')
-    .requiredOption('--requested-by <login>', 'staff member asking for the rebill')
-    .requiredOption('--approved-by <login>', 'a second staff member who approves it')
+    .option('--json', 'print one JSON document')
+    .action(async (options, command: Command) => {
+      const global = globals(command);
+      await withContext(async (context) => {
+        const request = await requestRebill(context.database.db, await actor(context, global), {
+          customerNo: options.customer,
+          period: options.period,
+          reason: options.reason,
+        });
+        if (global.json) emitJson({ customerNo: options.customer, ...request });
+        else
+          io.out(
+            `${message(lang(global), 'rebillRequested', { request: request.rebillRequestId, customer: options.customer })}\n`,
+          );
+      });
+    });
+  bill
+    .command('rebill-approve')
+    .description(
+      'approve a rebill request (not by its requester): reverse the bill and issue the next revision',
+    )
+    .requiredOption('--customer <no>', 'customer number (户号)')
+    .requiredOption('--request <id>', 'the rebill request number', positiveInt('--request'))
     .option('--on <date>', 'date of the corrected bill (default: today)')
     .option('--json', 'print one JSON document')
     .action(async (options, command: Command) => {
@@ -106,16 +125,9 @@ export function registerBillCommands(program: Command, io: CliIo): void {
       await withContext(async (context) => {
         const on = options.on ? parseLocalDate(options.on) : context.clock.today();
         if (!on) throw new UsageError('--on must be a date YYYY-MM-DD');
-        const requester = await principalForLogin(context.database.db, options.requestedBy);
-        const approver = await principalForLogin(context.database.db, options.approvedBy);
-        const request = await requestRebill(context.database.db, requester, {
+        const result = await approveRebill(context.database.db, await actor(context, global), {
           customerNo: options.customer,
-          period: options.period,
-          reason: options.reason,
-        });
-        const result = await approveRebill(context.database.db, approver, {
-          customerNo: options.customer,
-          rebillRequestId: request.rebillRequestId,
+          rebillRequestId: options.request,
           releasedOn: on,
         });
         const shaped = {
@@ -139,12 +151,7 @@ export function registerBillCommands(program: Command, io: CliIo): void {
     .requiredOption('--out <file>', 'PDF file to write')
     .action(async (options) => {
       await withContext(async (context) => {
-        const document = await billDocument(
-          context.database.db,
-          CLI_PRINCIPAL,
-          options.customer,
-          options.period,
-        );
+        const document = await billDocument(context.database.db, system(), options.customer, options.period);
         const { renderBillPdf, findPdfFont } = await pdfRendering();
         await writeFile(options.out, await renderBillPdf(document, findPdfFont(context.config.pdfFontPath)));
         io.out(`${options.out}\n`);
@@ -158,7 +165,7 @@ export function registerBillCommands(program: Command, io: CliIo): void {
     .requiredOption('--out <file>', 'PDF file to write')
     .action(async (options) => {
       await withContext(async (context) => {
-        const list = await areaBillList(context.database.db, CLI_PRINCIPAL, options.area, options.period);
+        const list = await areaBillList(context.database.db, system(), options.area, options.period);
         const { renderAreaBillListPdf, findPdfFont } = await pdfRendering();
         await writeFile(
           options.out,

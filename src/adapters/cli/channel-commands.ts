@@ -11,7 +11,6 @@ import {
 } from '../../app/add-channel.js';
 import { exportWithholdingBatch, importWithholdingResult } from '../../app/bank-withholding.js';
 import { cashOnHand, closeCounterShift, recordCashDeposit } from '../../app/cash-deposits.js';
-import { CLI_PRINCIPAL } from '../../app/principal.js';
 import { channelSettlement } from '../../app/queries/channel-settlement.js';
 import { listCustomers } from '../../app/queries/list-customers.js';
 import { listReconciliationCases } from '../../app/reconciliation-cases.js';
@@ -59,7 +58,7 @@ function yuanArg(value: string) {
 /** `channel …` and `bank …`: the channel registry, reconciliation, the simulator, withholding files. */
 export function registerChannelCommands(program: Command, io: CliIo): void {
   const kit = commandKit(io);
-  const { emitJson, withContext, globals } = kit;
+  const { emitJson, withContext, globals, actor, system } = kit;
   const channel = program.command('channel').description('collection channels (代收渠道)');
 
   channel
@@ -89,7 +88,7 @@ export function registerChannelCommands(program: Command, io: CliIo): void {
       await withContext(async (context) => {
         const result = await addChannel(
           context.database.db,
-          CLI_PRINCIPAL,
+          await actor(context, global),
           context.cipher.encrypt,
           {
             channelCode: options.id,
@@ -118,7 +117,7 @@ export function registerChannelCommands(program: Command, io: CliIo): void {
     .action(async (_options, command: Command) => {
       const global = globals(command);
       await withContext(async (context) => {
-        const rows = await listChannels(context.database.db, CLI_PRINCIPAL);
+        const rows = await listChannels(context.database.db, system());
         if (global.json) emitJson(rows);
         else
           io.out(
@@ -151,7 +150,7 @@ export function registerChannelCommands(program: Command, io: CliIo): void {
         await withContext(async (context) => {
           const result = await setChannelEnabled(
             context.database.db,
-            CLI_PRINCIPAL,
+            await actor(context, global),
             { channelCode: options.id, enabled },
             context.clock.now(),
           );
@@ -173,7 +172,7 @@ export function registerChannelCommands(program: Command, io: CliIo): void {
       await withContext(async (context) => {
         const result = await rotateChannelSecret(
           context.database.db,
-          CLI_PRINCIPAL,
+          await actor(context, global),
           context.cipher.encrypt,
           { channelCode: options.id, secret: options.secret, overlapHours: options.overlapHours },
           context.clock.now(),
@@ -199,7 +198,7 @@ export function registerChannelCommands(program: Command, io: CliIo): void {
     .action(async (options, command: Command) => {
       const global = globals(command);
       await withContext(async (context) => {
-        const rows = await listReconciliationCases(context.database.db, CLI_PRINCIPAL, {
+        const rows = await listReconciliationCases(context.database.db, system(), {
           channelCode: options.channel,
           status: options.status,
         });
@@ -219,7 +218,7 @@ export function registerChannelCommands(program: Command, io: CliIo): void {
       const global = globals(command);
       await withContext(async (context) => {
         const to = options.to ?? context.clock.today();
-        const rows = await channelSettlement(context.database.db, CLI_PRINCIPAL, {
+        const rows = await channelSettlement(context.database.db, system(), {
           channelCode: options.channel,
           from: options.from ?? addDays(to, -30),
           to,
@@ -279,7 +278,7 @@ export function registerChannelCommands(program: Command, io: CliIo): void {
             channelSecretField(options.channel, row.secret_no),
           );
         }
-        const customers = await listCustomers(context.database.db, CLI_PRINCIPAL, {
+        const customers = await listCustomers(context.database.db, system(), {
           owing: true,
           limit: options.customers,
         });
@@ -324,7 +323,7 @@ export function registerChannelCommands(program: Command, io: CliIo): void {
       await withContext(async (context) => {
         const batch = await exportWithholdingBatch(
           context.database.db,
-          CLI_PRINCIPAL,
+          await actor(context, global),
           fileCodec,
           context.cipher.decrypt,
           {
@@ -364,7 +363,7 @@ export function registerChannelCommands(program: Command, io: CliIo): void {
         const bar = progressBar('posting', !global.json);
         const result = await importWithholdingResult(
           context.database.db,
-          CLI_PRINCIPAL,
+          await actor(context, global),
           fileCodec,
           context.clock,
           {
@@ -400,7 +399,7 @@ export function registerChannelCommands(program: Command, io: CliIo): void {
       if (amountFen === null || amountFen <= 0)
         throw new UsageError('--amount: yuan with at most 2 decimals, more than 0');
       await withContext(async (context) => {
-        const result = await recordCashDeposit(context.database.db, CLI_PRINCIPAL, {
+        const result = await recordCashDeposit(context.database.db, await actor(context, global), {
           staffLogin: options.staff,
           slipNo: options.slip,
           bankAccount: options.account,
@@ -428,7 +427,7 @@ export function registerChannelCommands(program: Command, io: CliIo): void {
       if (countedFen === null || countedFen < 0)
         throw new UsageError('--counted: yuan with at most 2 decimals');
       await withContext(async (context) => {
-        const result = await closeCounterShift(context.database.db, CLI_PRINCIPAL, {
+        const result = await closeCounterShift(context.database.db, await actor(context, global), {
           staffLogin: options.staff,
           businessDate: options.date ?? context.clock.today(),
           countedFen,
@@ -450,7 +449,7 @@ export function registerChannelCommands(program: Command, io: CliIo): void {
     .action(async (_options, command: Command) => {
       const global = globals(command);
       await withContext(async (context) => {
-        const rows = await cashOnHand(context.database.db, CLI_PRINCIPAL, context.clock.today());
+        const rows = await cashOnHand(context.database.db, system(), context.clock.today());
         const held = rows.filter((row) => row.cashOnHand !== '0.00');
         if (global.json) emitJson(rows);
         else

@@ -84,7 +84,19 @@ export async function removeCliSession(config: Config): Promise<void> {
  * approve something call this. Errors: unauthenticated ("not logged in: run gridcollect login").
  */
 export async function requireCliPrincipal(context: AppContext, lang: Lang): Promise<Principal> {
-  const session = await readCliSession(context.config);
+  return principalOfSession(context, lang, await readCliSession(context.config));
+}
+
+/**
+ * The staff member of a CLI session token (the session file's, or the one a forwarded command's
+ * caller sent), authenticated as the API does, on channel "cli" with the OS user recorded.
+ * No token: "not logged in"; an ended or revoked session: "session ended, log in again".
+ */
+export async function principalOfSession(
+  context: AppContext,
+  lang: Lang,
+  session: Pick<CliSession, 'token' | 'login'> | null | undefined,
+): Promise<Principal> {
   if (!session?.token) throw new AppError('unauthenticated', message(lang, 'notLoggedIn'));
   try {
     return await authenticate({ db: context.database.db, clock: context.clock }, session.token, {

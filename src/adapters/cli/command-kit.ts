@@ -2,9 +2,11 @@ import { readFile } from 'node:fs/promises';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { AppContext, OpenAppContext } from '../../app/app-context.js';
 import { stationIdByCode } from '../../app/org-units.js';
+import { type Principal, systemCliPrincipal } from '../../app/principal.js';
 import { type Config, loadConfig } from '../../config/config.js';
 import { parsePeriod } from '../../domain/local-date.js';
 import { InputError } from './cli-errors.js';
+import { currentOsUser, requireCliPrincipal } from './cli-session.js';
 import type { Lang } from './messages.js';
 
 // What every command group shares: the streams, the context, option parsers and input readers.
@@ -26,6 +28,11 @@ export interface CliIo {
   readonly readStdin?: () => Promise<string>;
   /** A context to run against instead of opening one (a command forwarded to the server). */
   readonly context?: () => AppContext;
+  /**
+   * A forwarded command's actor: the caller's own session, authenticated by the server that runs
+   * the command (forward-host.ts). When set, the session file of the server's user is never read.
+   */
+  readonly sessionPrincipal?: () => Promise<Principal>;
 }
 
 export interface GlobalOptions {
@@ -45,6 +52,16 @@ export interface CommandKit {
     options?: { migrate?: boolean; fieldKey?: boolean },
   ) => Promise<T>;
   readonly globals: (command: Command) => GlobalOptions;
+  /**
+   * Who a command that changes money or approves something acts as: the staff member of the
+   * session `gridcollect login` keeps for this OS user (forwarded: the caller's session), with the
+   * permissions and scope the API gives them. No session: refused ("not logged in").
+   */
+  readonly actor: (context: AppContext, options: GlobalOptions) => Promise<Principal>;
+  /** Read-only commands: the system, with the OS user recorded (audit channel `cli`). */
+  readonly system: () => Principal;
+  /** Batch commands (billing run, month-end jobs): the system, audit channel `job`, OS user recorded. */
+  readonly batch: () => Principal;
 }
 
 export function commandKit(io: CliIo): CommandKit {
@@ -63,6 +80,12 @@ export function commandKit(io: CliIo): CommandKit {
       }
     },
     globals: (command) => command.optsWithGlobals() as GlobalOptions,
+    actor: (context, options) =>
+      io.sessionPrincipal
+        ? io.sessionPrincipal()
+        : requireCliPrincipal(context, options.lang ?? context.config.lang),
+    system: () => systemCliPrincipal(currentOsUser()),
+    batch: () => ({ ...systemCliPrincipal(currentOsUser()), channel: 'job' }),
   };
 }
 

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { CLI_PRINCIPAL } from '../../app/principal.js';
 import { listCustomers } from '../../app/queries/list-customers.js';
 import { type CliIo, commandKit, positiveInt, stationFilter, stationOption } from './command-kit.js';
 import { message } from './messages.js';
@@ -7,7 +6,7 @@ import { formatTable } from './output.js';
 
 /** `customer …`: the customer registry. */
 export function registerCustomerCommands(program: Command, io: CliIo): void {
-  const { withContext, globals, lang } = commandKit(io);
+  const { withContext, globals, lang, system } = commandKit(io);
   const customer = program.command('customer').description('customers');
   customer
     .command('list')
@@ -35,7 +34,7 @@ export function registerCustomerCommands(program: Command, io: CliIo): void {
         let printed = 0;
         if (global.json) io.out('[');
         while (printed < limit) {
-          const page = await listCustomers(context.database.db, CLI_PRINCIPAL, {
+          const page = await listCustomers(context.database.db, system(), {
             limit: Math.min(5000, limit - printed),
             ...(after !== undefined ? { afterCustomerId: after } : {}),
             ...(options.owing ? { owing: true } : {}),

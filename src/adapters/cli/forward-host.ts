@@ -3,10 +3,11 @@ import { chmod, lstat, mkdir, unlink } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import Fastify from 'fastify';
-import { CLI_PRINCIPAL, type Principal } from '../../app/principal.js';
+import type { Principal } from '../../app/principal.js';
 import type { AppContext } from '../../app/app-context.js';
 import { cliForwardRoutes } from '../http/routes/cli-forward-routes.js';
-import type { ForwardRequest } from './forward.js';
+import { principalOfSession } from './cli-session.js';
+import { type ForwardRequest, cliLang } from './forward.js';
 import { runWithoutProgress } from './output.js';
 import type { CliIo } from './program.js';
 
@@ -14,14 +15,18 @@ import type { CliIo } from './program.js';
 const SOCKET_PATH_MAX = 100;
 
 /**
- * Who a forwarded command acts as. The CLI acts as CLI_PRINCIPAL today, and so does its forwarded
- * copy, since it runs the very same commands: the socket admits only the OS user who runs the
- * server, the same trust the CLI itself has. This is the seam for CLI logins: the client will send
- * its session token, and this function resolves it (authenticate()) and the run acts as that
- * staff member instead.
+ * Who a forwarded command that changes money or approves something acts as: the caller's own CLI
+ * session, which the client sends with the request, authenticated here like the API's (channel
+ * "cli"). The socket admits only the OS user who runs the server, so that is the OS user recorded.
+ * Without a session the command is refused ("not logged in") as it would be run locally; the
+ * session of the server's own user is never used for it.
  */
-export function forwardedActor(_request: ForwardRequest): Principal {
-  return CLI_PRINCIPAL;
+export function forwardedActor(context: AppContext, request: ForwardRequest): Promise<Principal> {
+  return principalOfSession(
+    context,
+    cliLang(request.argv, () => context.config),
+    request.session,
+  );
 }
 
 /**
@@ -43,8 +48,6 @@ export async function listenForCli(
     cliForwardRoutes({
       token,
       run: (request, io) => {
-        // Today always the CLI principal, which the commands use themselves (see forwardedActor).
-        forwardedActor(request);
         // The server's own context, not closed after the command; its configuration, the
         // client's language (the client always sends --lang).
         return runWithoutProgress(() =>
@@ -53,6 +56,7 @@ export async function listenForCli(
             config: () => context.config,
             context: () => context,
             openContext: async () => context,
+            sessionPrincipal: () => forwardedActor(context, request),
           }),
         );
       },

@@ -136,7 +136,7 @@ export async function forwardIfServerHolds(
   const scratch = { dir: undefined as string | undefined };
   try {
     const sent = await absolutePaths(argv, forwardable.spec, scratch);
-    return await sendToServer(holder, ['--lang', lang, ...sent], io);
+    return await sendToServer(holder, ['--lang', lang, ...sent], await callerSession(config), io);
   } catch (error) {
     // The server stopped between reading the owner record and connecting: run here instead.
     const code = (error as NodeJS.ErrnoException).code;
@@ -190,6 +190,11 @@ export interface ForwardRequest {
   readonly argv: readonly string[];
   /** The client's PID, for the server's log. */
   readonly pid: number;
+  /**
+   * The caller's CLI session (`gridcollect login`), so the command acts as the same signed-in
+   * person on the server; absent when the caller is not logged in.
+   */
+  readonly session?: { readonly login: string; readonly token: string };
 }
 
 /** One line of the streamed answer: a piece of standard output or error, then the exit code. */
@@ -198,9 +203,28 @@ export type ForwardEvent = { out: string } | { err: string } | { exit: number };
 export const FORWARD_PATH = '/cli/v1/run';
 export const FORWARD_TOKEN_HEADER = 'x-gridcollect-token';
 
-function sendToServer(holder: LockOwner, argv: readonly string[], io: ForwardIo): Promise<number> {
+/**
+ * The caller's session for this database, if any; a session file others may read is not sent (the
+ * command then runs as not logged in, and one that changes money is refused).
+ */
+async function callerSession(config: Config): Promise<ForwardRequest['session']> {
+  const { readCliSession } = await import('./cli-session.js');
+  const session = await readCliSession(config).catch(() => null);
+  return session?.token ? { login: session.login, token: session.token } : undefined;
+}
+
+function sendToServer(
+  holder: LockOwner,
+  argv: readonly string[],
+  session: ForwardRequest['session'],
+  io: ForwardIo,
+): Promise<number> {
   const forward = holder.forward!;
-  const body = JSON.stringify({ argv, pid: process.pid } satisfies ForwardRequest);
+  const body = JSON.stringify({
+    argv,
+    pid: process.pid,
+    ...(session ? { session } : {}),
+  } satisfies ForwardRequest);
   return new Promise<number>((resolve, reject) => {
     const call = request(
       {

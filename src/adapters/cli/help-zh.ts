@@ -34,12 +34,13 @@ export const HELP_ZH: Readonly<Record<string, string>> = {
   'release the period’s reviewed drafts: bill numbers, due dates, receivables':
     '发行本期已审核的草稿: 生成账单号、缴费期限和应收',
   'release date (default: today)': '发行日期 (默认: 今天)',
-  'rebill (退补) a released bill: reverse it and issue the next revision, with reason and a second person’s approval':
-    '对已发行的电费单退补: 冲销原单并出具新版本, 需注明原因并由另一人审批',
+  'ask for a rebill (退补) of a released bill, with the reason; a second person approves it (bill rebill-approve)':
+    '申请对已发行的电费单退补, 注明原因; 由另一人审批 (bill rebill-approve)',
+  'approve a rebill request (not by its requester): reverse the bill and issue the next revision':
+    '审批退补申请 (不得由申请人本人审批): 冲销原单并出具新版本',
+  'the rebill request number': '退补申请编号',
   'customer number (户号)': '户号',
   'why the bill is wrong': '电费单错误的原因',
-  'staff member asking for the rebill': '申请退补的员工',
-  'a second staff member who approves it': '审批的另一名员工',
   'date of the corrected bill (default: today)': '更正后电费单的日期 (默认: 今天)',
   'write a customer’s bill for a period as a PDF (电费通知单)': '将用户某月的电费通知单写成 PDF',
   'PDF file to write': '要写入的 PDF 文件',

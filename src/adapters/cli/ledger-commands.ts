@@ -8,14 +8,12 @@ import {
   payOutRefund,
   requestLedgerAction,
 } from '../../app/ledger-requests.js';
-import { principalForLogin } from '../../app/log-in.js';
 import {
   type HoldScope,
   approvePolicyHold,
   listPolicyHolds,
   requestPolicyHold,
 } from '../../app/policy-holds.js';
-import { CLI_PRINCIPAL } from '../../app/principal.js';
 import { parseLocalDate, parsePeriod } from '../../domain/local-date.js';
 import { fen, formatYuan, parseYuan } from '../../domain/money.js';
 import { computeMonthEndLateFees } from '../../jobs/late-fees/month-end-late-fees.js';
@@ -74,11 +72,12 @@ const REQUEST_COLUMNS = [
 
 /**
  * Policy holds, two-person ledger actions (waivers, write-offs, refunds), deposits and the
- * month-end late-fee job. Staff act under their own login (--by), so the two-person rule holds on
- * the command line as in the API.
+ * month-end late-fee job. A request, decision, payout or deposit acts as the staff member of the
+ * CLI session (`gridcollect login`), so the two-person rule and scope hold on the command line as
+ * in the API; a second person approves from their own session.
  */
 export function registerLedgerCommands(program: Command, ledger: Command, io: CliIo): void {
-  const { emitJson, withContext, globals } = commandKit(io);
+  const { emitJson, withContext, globals, actor, system } = commandKit(io);
 
   const hold = program
     .command('hold')
@@ -93,7 +92,6 @@ export function registerLedgerCommands(program: Command, ledger: Command, io: Cl
     .option('--no-disconnection', 'no disconnection for arrears on these days')
     .requiredOption('--reason <text>', 'why')
     .option('--source <text>', 'the policy document')
-    .requiredOption('--by <login>', 'the staff member asking')
     .option('--json', 'print one JSON document')
     .action(async (options, command: Command) => {
       const global = globals(command);
@@ -101,7 +99,7 @@ export function registerLedgerCommands(program: Command, ledger: Command, io: Cl
       const noLateFee = options.lateFee === false;
       const noDisconnection = options.disconnection === false;
       await withContext(async (context) => {
-        const staff = await principalForLogin(context.database.db, options.by);
+        const staff = await actor(context, global);
         const view = await requestPolicyHold(context.database.db, staff, {
           scope: options.scope,
           startsOn: options.from,
@@ -122,12 +120,11 @@ export function registerLedgerCommands(program: Command, ledger: Command, io: Cl
     .command('approve')
     .description('approve a hold (not by the person who asked for it)')
     .argument('<holdId>', 'the hold', idArg)
-    .requiredOption('--by <login>', 'the approver')
     .option('--json', 'print one JSON document')
-    .action(async (holdId: number, options, command: Command) => {
+    .action(async (holdId: number, _options, command: Command) => {
       const global = globals(command);
       await withContext(async (context) => {
-        const staff = await principalForLogin(context.database.db, options.by);
+        const staff = await actor(context, global);
         const view = await approvePolicyHold(context.database.db, staff, holdId);
         if (global.json) emitJson(view);
         else io.out(`hold ${view.holdId} approved\n`);
@@ -141,7 +138,7 @@ export function registerLedgerCommands(program: Command, ledger: Command, io: Cl
     .action(async (options, command: Command) => {
       const global = globals(command);
       await withContext(async (context) => {
-        const rows = await listPolicyHolds(context.database.db, CLI_PRINCIPAL, { activeOn: options.on });
+        const rows = await listPolicyHolds(context.database.db, system(), { activeOn: options.on });
         if (global.json) emitJson(rows);
         else
           io.out(
@@ -177,12 +174,11 @@ export function registerLedgerCommands(program: Command, ledger: Command, io: Cl
     .addOption(new Option('--from <balance>', 'refund from').choices(['prepaid', 'deposit']))
     .requiredOption('--reason <text>', 'why')
     .option('--as-of <date>', 'day the open amounts are judged on (default: today)', dateArg)
-    .requiredOption('--by <login>', 'the staff member asking')
     .option('--json', 'print one JSON document')
     .action(async (options, command: Command) => {
       const global = globals(command);
       await withContext(async (context) => {
-        const staff = await principalForLogin(context.database.db, options.by);
+        const staff = await actor(context, global);
         const view = await requestLedgerAction(context.database.db, staff, {
           kind: options.kind.replaceAll('-', '_'),
           customerNo: options.customer,
@@ -204,12 +200,11 @@ export function registerLedgerCommands(program: Command, ledger: Command, io: Cl
       .requiredOption('--request <id>', 'request number', idArg)
       .option('--as-of <date>', 'day it takes effect (default: today)', dateArg)
       .option('--note <text>', 'note')
-      .requiredOption('--by <login>', 'the approver')
       .option('--json', 'print one JSON document')
       .action(async (options, command: Command) => {
         const global = globals(command);
         await withContext(async (context) => {
-          const staff = await principalForLogin(context.database.db, options.by);
+          const staff = await actor(context, global);
           const view = await decideLedgerRequest(context.database.db, staff, {
             customerNo: options.customer,
             requestId: options.request,
@@ -232,12 +227,11 @@ export function registerLedgerCommands(program: Command, ledger: Command, io: Cl
     )
     .option('--bank-account <account>', 'the utility account paying (bank transfer)')
     .option('--date <date>', 'day paid (default: today)', dateArg)
-    .requiredOption('--by <login>', 'the staff member paying out')
     .option('--json', 'print one JSON document')
     .action(async (options, command: Command) => {
       const global = globals(command);
       await withContext(async (context) => {
-        const staff = await principalForLogin(context.database.db, options.by);
+        const staff = await actor(context, global);
         const view = await payOutRefund(context.database.db, staff, {
           customerNo: options.customer,
           requestId: options.request,
@@ -257,7 +251,7 @@ export function registerLedgerCommands(program: Command, ledger: Command, io: Cl
     .action(async (options, command: Command) => {
       const global = globals(command);
       await withContext(async (context) => {
-        const customer = await customerInScope(context.database.db, CLI_PRINCIPAL, options.customer);
+        const customer = await customerInScope(context.database.db, system(), options.customer);
         const rows = (
           await listLedgerRequests(context.database.db, customer.customerId, customer.customerNo)
         ).map(shapeRequest);
@@ -276,12 +270,11 @@ export function registerLedgerCommands(program: Command, ledger: Command, io: Cl
     .addOption(new Option('--method <method>', 'how').choices(['cash', 'bank_transfer']).default('cash'))
     .option('--bank-account <account>', 'the utility account credited (bank transfer)')
     .option('--date <date>', 'day received (default: today)', dateArg)
-    .requiredOption('--by <login>', 'the cashier')
     .option('--json', 'print one JSON document')
     .action(async (options, command: Command) => {
       const global = globals(command);
       await withContext(async (context) => {
-        const staff = await principalForLogin(context.database.db, options.by);
+        const staff = await actor(context, global);
         const result = await receiveDeposit(context.database.db, staff, {
           customerNo: options.customer,
           receiptKey: options.receipt,
@@ -306,12 +299,11 @@ export function registerLedgerCommands(program: Command, ledger: Command, io: Cl
     .requiredOption('--key <key>', 'unique key of this application (rerun returns the first result)')
     .option('--amount <yuan>', 'amount (default: what is due, up to the deposit)', yuanArg)
     .option('--date <date>', 'business day (default: today)', dateArg)
-    .requiredOption('--by <login>', 'the cashier')
     .option('--json', 'print one JSON document')
     .action(async (options, command: Command) => {
       const global = globals(command);
       await withContext(async (context) => {
-        const staff = await principalForLogin(context.database.db, options.by);
+        const staff = await actor(context, global);
         const result = await applyDeposit(context.database.db, staff, {
           customerNo: options.customer,
           key: options.key,

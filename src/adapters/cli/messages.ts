@@ -25,6 +25,8 @@ const MESSAGES = {
     paymentReversed: '已冲正: 收据 {receipt}',
     ledgerVerified: '账务核对: {entries} 笔分录, {postings} 条明细, 问题 {problems} 个',
     paymentPosted: '收费成功: 收据 {receipt}, 户号 {customer}, 金额 {amount} 元, 转预收 {prepaid} 元',
+    rebillRequested:
+      '退补申请 {request} 已提交 ({customer}), 待另一人审批: gridcollect bill rebill-approve --customer {customer} --request {request}',
     rebilled: '退补完成: {old} ({oldAmount} 元) 已冲销, 新账单 {new} ({newAmount} 元)',
     tariffsImported: '电价导入: {tariffs} 个电价, 新增版本 {added} 个, 未变 {unchanged} 个',
     readsImported: '{file}: {rows} 条示数, 新导入 {imported} 条, 已导入过 {already} 条',
@@ -95,6 +97,8 @@ const MESSAGES = {
     ledgerVerified: 'Ledger check: {entries} entries, {postings} postings, {problems} problem(s)',
     paymentPosted:
       'Payment posted: receipt {receipt}, customer {customer}, {amount} yuan, {prepaid} yuan to prepaid balance',
+    rebillRequested:
+      'Rebill request {request} for {customer} is waiting for a second person: gridcollect bill rebill-approve --customer {customer} --request {request}',
     rebilled: 'Rebilled: {old} ({oldAmount} yuan) reversed, new bill {new} ({newAmount} yuan)',
     tariffsImported: 'Tariffs imported: {tariffs} tariffs, {added} versions added, {unchanged} unchanged',
     readsImported: '{file}: {rows} reads, {imported} imported, {already} already imported',

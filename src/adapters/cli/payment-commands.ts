@@ -1,8 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { type Command, Option } from 'commander';
-import { principalForLogin } from '../../app/log-in.js';
 import { postPayment } from '../../app/post-payment.js';
-import { CLI_PRINCIPAL } from '../../app/principal.js';
 import { receiptDocument } from '../../app/queries/receipt-document.js';
 import { reversePayment } from '../../app/reverse-payment.js';
 import { parseLocalDate } from '../../domain/local-date.js';
@@ -13,7 +11,7 @@ import { message } from './messages.js';
 
 /** `payment …`: counter and collector payments, their reversal and receipts. */
 export function registerPaymentCommands(program: Command, io: CliIo): void {
-  const { emitJson, withContext, globals, lang } = commandKit(io);
+  const { emitJson, withContext, globals, lang, actor, system } = commandKit(io);
   const payment = program.command('payment').description('payments (缴费)');
   payment
     .command('receipt')
@@ -25,7 +23,7 @@ export function registerPaymentCommands(program: Command, io: CliIo): void {
       await withContext(async (context) => {
         const document = await receiptDocument(
           context.database.db,
-          CLI_PRINCIPAL,
+          system(),
           options.customer,
           options.receipt,
         );
@@ -48,7 +46,6 @@ export function registerPaymentCommands(program: Command, io: CliIo): void {
       '--key <key>',
       'receipt number or other unique key: posting it again returns the first result',
     )
-    .requiredOption('--by <login>', 'the cashier or collector who took the money')
     .addOption(
       new Option('--source <source>', 'where the money is')
         .choices(['counter', 'collector'])
@@ -62,7 +59,7 @@ export function registerPaymentCommands(program: Command, io: CliIo): void {
       if (amountFen === null || amountFen <= 0)
         throw new UsageError('--amount must be a positive yuan amount with at most 2 decimals');
       await withContext(async (context) => {
-        const staff = await principalForLogin(context.database.db, options.by);
+        const staff = await actor(context, global);
         const businessDate = options.date ? parseLocalDate(options.date) : context.clock.today();
         if (!businessDate) throw new UsageError('--date must be a date YYYY-MM-DD');
         const result = await postPayment(context.database.db, staff, {
@@ -92,7 +89,6 @@ export function registerPaymentCommands(program: Command, io: CliIo): void {
     .description('reverse (冲正) a counter or collector payment by new entries; reversing twice is refused')
     .requiredOption('--key <key>', 'the key the payment was posted with')
     .requiredOption('--reason <text>', 'why it is reversed')
-    .requiredOption('--by <login>', 'the staff member reversing it')
     .addOption(
       new Option('--source <source>', 'where the money was taken')
         .choices(['counter', 'collector'])
@@ -102,7 +98,7 @@ export function registerPaymentCommands(program: Command, io: CliIo): void {
     .action(async (options, command: Command) => {
       const global = globals(command);
       await withContext(async (context) => {
-        const staff = await principalForLogin(context.database.db, options.by);
+        const staff = await actor(context, global);
         const result = await reversePayment(context.database.db, staff, {
           idempotencyKey: `${options.source}:${options.key}`,
           reason: options.reason,

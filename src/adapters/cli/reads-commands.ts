@@ -4,7 +4,6 @@ import { type Command, Option } from 'commander';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { AppError } from '../../app/errors.js';
 import { importReads } from '../../app/import-reads.js';
-import { CLI_PRINCIPAL } from '../../app/principal.js';
 import { readQuality } from '../../app/queries/read-quality.js';
 import { InputError } from './cli-errors.js';
 import { type CliIo, commandKit, periodArg } from './command-kit.js';
@@ -13,7 +12,7 @@ import { formatTable } from './output.js';
 
 /** `reads …`: importing meter reads and the read quality report. */
 export function registerReadsCommands(program: Command, io: CliIo): void {
-  const { emitJson, withContext, globals, lang } = commandKit(io);
+  const { emitJson, withContext, globals, lang, actor, system } = commandKit(io);
   const reads = program.command('reads').description('meter reads');
   reads
     .command('import')
@@ -36,7 +35,7 @@ export function registerReadsCommands(program: Command, io: CliIo): void {
       }
       await withContext(async (context) => {
         try {
-          const result = await importReads(context.database.db, CLI_PRINCIPAL, {
+          const result = await importReads(context.database.db, await actor(context, global), {
             format: options.format,
             records,
             fileName: path.basename(file),
@@ -82,7 +81,7 @@ export function registerReadsCommands(program: Command, io: CliIo): void {
     .action(async (options, command: Command) => {
       const global = globals(command);
       await withContext(async (context) => {
-        const rows = await readQuality(context.database.db, CLI_PRINCIPAL, options.period, options.by);
+        const rows = await readQuality(context.database.db, system(), options.period, options.by);
         if (global.json) emitJson(rows);
         else {
           const percent = (value: number) => `${(value * 100).toFixed(2)}%`;

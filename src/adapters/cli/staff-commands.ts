@@ -19,7 +19,6 @@ import {
   databaseLabel,
   readCliSession,
   removeCliSession,
-  requireCliPrincipal,
   saveCliSession,
 } from './cli-session.js';
 import { UsageError } from './cli-errors.js';
@@ -218,7 +217,7 @@ export function registerStaffCommands(program: Command, cliIo: CliIo): void {
     .option('--json', 'print one JSON document')
     .action(async (_options, command: Command) => {
       await withContext(async (context) => {
-        const principal = await requireCliPrincipal(context, lang(command));
+        const principal = await kit.actor(context, globals(command));
         if (globals(command).json) emitJson(principal);
         else
           say(command, 'whoami', {
@@ -243,7 +242,7 @@ export function registerStaffCommands(program: Command, cliIo: CliIo): void {
         ['oldPasswordPrompt', 'newPasswordPrompt'],
       );
       await withContext(async (context) => {
-        const principal = await requireCliPrincipal(context, lang(command));
+        const principal = await kit.actor(context, globals(command));
         const session = await readCliSession(context.config);
         const result = await changeOwnPassword(accountDeps(context), principal, {
           oldPassword: oldPassword!,
@@ -273,7 +272,7 @@ export function registerStaffCommands(program: Command, cliIo: CliIo): void {
         'newPasswordPrompt',
       ]);
       await withContext(async (context) => {
-        const principal = await requireCliPrincipal(context, lang(command));
+        const principal = await kit.actor(context, globals(command));
         const result = await addStaff(accountDeps(context), principal, {
           login: options.login,
           name: options.name,
@@ -293,7 +292,7 @@ export function registerStaffCommands(program: Command, cliIo: CliIo): void {
     .option('--json', 'print one JSON document')
     .action(async (_options, command: Command) => {
       await withContext(async (context) => {
-        const principal = await requireCliPrincipal(context, lang(command));
+        const principal = await kit.actor(context, globals(command));
         const rows = await listStaff(context.database.db, principal);
         if (globals(command).json) emitJson(rows);
         else
@@ -326,7 +325,7 @@ export function registerStaffCommands(program: Command, cliIo: CliIo): void {
       .option('--json', 'print one JSON document')
       .action(async (login: string, _options, command: Command) => {
         await withContext(async (context) => {
-          const principal = await requireCliPrincipal(context, lang(command));
+          const principal = await kit.actor(context, globals(command));
           const result = await setStaffActive(accountDeps(context), principal, login, active);
           if (globals(command).json) emitJson(result);
           else if (active) say(command, 'staffEnabled', { login });
@@ -345,7 +344,7 @@ export function registerStaffCommands(program: Command, cliIo: CliIo): void {
         'newPasswordPrompt',
       ]);
       await withContext(async (context) => {
-        const principal = await requireCliPrincipal(context, lang(command));
+        const principal = await kit.actor(context, globals(command));
         const result = await resetStaffPassword(accountDeps(context), principal, login, password!);
         say(command, 'passwordReset', { login, sessions: result.sessionsEnded });
       });

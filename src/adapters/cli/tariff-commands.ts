@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { importTariffs } from '../../app/import-tariffs.js';
-import { CLI_PRINCIPAL } from '../../app/principal.js';
 import { listTariffs } from '../../app/queries/list-tariffs.js';
 import { type CliIo, commandKit, readJsonInput } from './command-kit.js';
 import { message } from './messages.js';
@@ -8,7 +7,7 @@ import { formatTable } from './output.js';
 
 /** `tariff …`: tariffs as versioned data. */
 export function registerTariffCommands(program: Command, io: CliIo): void {
-  const { emitJson, withContext, globals, lang } = commandKit(io);
+  const { emitJson, withContext, globals, lang, actor, system } = commandKit(io);
   const tariff = program.command('tariff').description('tariffs (电价) as versioned data');
   tariff
     .command('import')
@@ -19,7 +18,7 @@ export function registerTariffCommands(program: Command, io: CliIo): void {
       const global = globals(command);
       const document = await readJsonInput(file);
       await withContext(async (context) => {
-        const result = await importTariffs(context.database.db, CLI_PRINCIPAL, document);
+        const result = await importTariffs(context.database.db, await actor(context, global), document);
         if (global.json) emitJson(result);
         else
           io.out(
@@ -34,7 +33,7 @@ export function registerTariffCommands(program: Command, io: CliIo): void {
     .action(async (_options, command: Command) => {
       const global = globals(command);
       await withContext(async (context) => {
-        const tariffs = await listTariffs(context.database.db, CLI_PRINCIPAL);
+        const tariffs = await listTariffs(context.database.db, system());
         if (global.json) emitJson(tariffs);
         else {
           const rows = tariffs.flatMap((t) =>

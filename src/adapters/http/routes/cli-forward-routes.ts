@@ -37,6 +37,15 @@ export function cliForwardRoutes(deps: CliForwardDeps): FastifyPluginAsync {
             properties: {
               argv: { type: 'array', items: { type: 'string' }, maxItems: 200 },
               pid: { type: 'integer' },
+              session: {
+                type: 'object',
+                required: ['login', 'token'],
+                additionalProperties: false,
+                properties: {
+                  login: { type: 'string', maxLength: 200 },
+                  token: { type: 'string', maxLength: 200 },
+                },
+              },
             },
           },
         },

@@ -205,6 +205,18 @@ export async function postChannelPayment(
         .where('payment_id', '=', posted.paymentId)
         .executeTakeFirst()
     : undefined;
+  // A retry answers with the day the payment was booked on, whatever paidAt the retry carries
+  // (the day is what the channel reconciles it under).
+  const bookedOn = posted.replayed
+    ? (
+        await db
+          .selectFrom('payment')
+          .select('business_date')
+          .where('customer_id', '=', posted.customerId)
+          .where('payment_id', '=', posted.paymentId)
+          .executeTakeFirstOrThrow()
+      ).business_date
+    : businessDate;
   const perBill = new Map<string, { principal: number; lateFee: number }>();
   for (const allocation of posted.allocations) {
     const entry = perBill.get(allocation.billNo) ?? { principal: 0, lateFee: 0 };
@@ -222,7 +234,7 @@ export async function postChannelPayment(
       lateFee: formatYuan(fen(amounts.lateFee)),
     })),
     prepaidBalance: formatYuan(posted.prepaidBalanceFen),
-    businessDate,
+    businessDate: bookedOn as LocalDate,
     replayed: posted.replayed,
   };
 }

@@ -1,4 +1,4 @@
-import { mkdir } from 'node:fs/promises';
+import { chmod, mkdir, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect } from 'kysely';
@@ -44,6 +44,7 @@ export async function openDatabase(target: DatabaseTarget): Promise<Database> {
       ...(target.loadDataDir ? { loadDataDir: target.loadDataDir } : {}),
       parsers: { [PG_OID.int8]: parseInt8, [PG_OID.numeric]: keepText, [PG_OID.date]: keepText },
     });
+    if (target.dataDir) await restrictToOwner(target.dataDir);
   } catch (error) {
     await lock?.release();
     throw error;
@@ -67,4 +68,18 @@ export async function openDatabase(target: DatabaseTarget): Promise<Database> {
 
 export function redactUrl(url: string): string {
   return url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
+}
+
+/**
+ * The embedded database's files are the database: its catalogs (triggers included) must not be
+ * writable, nor its data readable, by other OS users. PGlite creates them with the process umask
+ * (src/main/cli.ts sets 077); this also closes those of an installation made before, at each open.
+ */
+async function restrictToOwner(dataDir: string): Promise<void> {
+  await chmod(dataDir, 0o700);
+  for (const entry of await readdir(dataDir, { recursive: true, withFileTypes: true })) {
+    const where = path.join(entry.parentPath, entry.name);
+    if (entry.isDirectory()) await chmod(where, 0o700);
+    else if (entry.isFile()) await chmod(where, 0o600);
+  }
 }

@@ -10,6 +10,10 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 
+// Whatever the process writes (the embedded database, key and session files, bank files and PDF
+// bills with personal data) is for its OS user alone.
+process.umask(0o077);
+
 /** Entry point of the `gridcollect` command: the composition root hands the CLI its streams and context. */
 const code = await runCli(process.argv.slice(2), {
   out: (text) => process.stdout.write(text),

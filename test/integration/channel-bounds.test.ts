@@ -192,6 +192,23 @@ describeEachDatabase('bounded channel input (docs/channel-api.md)', (kind) => {
     }
   });
 
+  it('answers a retry with the business day the payment was booked on, whatever paidAt it carries', async () => {
+    const body = {
+      txnId: 'T-day',
+      customerNo: owing[20]!.customer_no,
+      amount: '3.00',
+      paidAt: `${TODAY}T08:00:00+08:00`,
+    };
+    const first = await send('/channel/v1/payments', body);
+    expect([first.status, first.body.businessDate]).toEqual([200, TODAY]);
+    const retry = await send('/channel/v1/payments', { ...body, paidAt: `${YESTERDAY}T10:00:00+08:00` });
+    expect([retry.status, retry.body.receiptNo, retry.body.businessDate]).toEqual([
+      200,
+      first.body.receiptNo,
+      TODAY,
+    ]);
+  });
+
   it('answers an unknown and a disabled channel alike unless the signature is valid', async () => {
     const body = {
       txnId: 'T-x',

@@ -131,7 +131,13 @@ export async function payChannelDay(
   target: { readonly baseUrl: string; readonly channelId: string; readonly secret: string },
   businessDate: string,
   payments: readonly ScriptedPayment[],
-  options: { readonly concurrency: number; readonly duplicates: number; readonly seed: number },
+  options: {
+    readonly concurrency: number;
+    readonly duplicates: number;
+    readonly seed: number;
+    /** Upload the day's reconciliation file (default true); a day not yet over is left open. */
+    readonly reconcile?: boolean;
+  },
 ): Promise<{ readonly acknowledged: number; readonly duplicatesSent: number }> {
   const random = new SeededRandom(options.seed);
   const errors: Record<string, number> = {};
@@ -173,6 +179,7 @@ export async function payChannelDay(
   await Promise.all(Array.from({ length: Math.max(1, options.concurrency) }, worker));
   if (failures.length > 0)
     throw new Error(`${businessDate}: ${failures.length} payments refused: ${failures[0]}`);
+  if (options.reconcile === false) return { acknowledged, duplicatesSent };
   const total = fen(payments.reduce((sum, payment) => sum + payment.amountFen, 0));
   const answer = await call('/channel/v1/reconciliation', {
     businessDate,

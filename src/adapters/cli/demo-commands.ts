@@ -149,6 +149,8 @@ async function withDemoPlatform<T>(
         concurrency: context.database.kind === 'postgres' ? 16 : 4,
         duplicates: 0.05,
         seed: seed * 1000 + Number(businessDate.replaceAll('-', '')),
+        // A day is reconciled once it is over: today's file would close today for the platform.
+        reconcile: businessDate < context.clock.today(),
       });
     });
   } finally {

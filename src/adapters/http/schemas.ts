@@ -1,4 +1,4 @@
-import { type Static, type TSchema, Type } from 'typebox';
+import { type Static, type TSchema, type TUnsafe, Type } from 'typebox';
 
 /**
  * JSON schemas shared by routes, written with TypeBox: Fastify validates with them, the OpenAPI
@@ -47,10 +47,13 @@ export const errorResponses = {
 
 /** One of the given strings, written as `type: "string", enum: [...]` and typed as their union. */
 export function StringEnum<const T extends readonly string[]>(values: T, options: object = {}) {
-  return Type.Unsafe<T[number]>({ ...options, type: 'string', enum: [...values] });
+  const schema = { ...options, type: 'string', enum: [...values] } as const;
+  return Type.Unsafe<T[number]>(schema) as TUnsafe<T[number]> & { readonly type: 'string' };
 }
 
 /** A free-form JSON object (audit details, a tariff definition), typed unknown. */
 export function AnyObject() {
-  return Type.Unsafe<unknown>({ type: 'object', additionalProperties: true });
+  return Type.Unsafe<unknown>({ type: 'object', additionalProperties: true }) as TUnsafe<unknown> & {
+    readonly type: 'object';
+  };
 }

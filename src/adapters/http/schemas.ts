@@ -10,7 +10,13 @@ import { type Static, type TSchema, type TUnsafe, Type } from 'typebox';
  * serializer understand) rather than TypeBox's `anyOf`; typed as `Static<T> | null`.
  */
 export function Nullable<T extends TSchema & { readonly type: string }>(schema: T) {
-  return Type.Unsafe<Static<T> | null>({ ...schema, type: [schema.type, 'null'] });
+  // An enum lists null too: OpenAPI 3.0 allows a nullable enum's null only when it is listed.
+  const values = (schema as { readonly enum?: readonly unknown[] }).enum;
+  return Type.Unsafe<Static<T> | null>({
+    ...schema,
+    type: [schema.type, 'null'],
+    ...(values ? { enum: [...values, null] } : {}),
+  });
 }
 
 export const errorSchema = Type.Object({

@@ -218,6 +218,61 @@ describe('ledger core', () => {
   });
 });
 
+// The HTTP routes' one source of truth for types and JSON Schema is TypeBox (with the TypeBox
+// type provider): request and response types derive from the schemas. A route file may not fall
+// back to the untyped plugin, a hand-written route generic, or an open success response.
+const ROUTE_TYPE_RULES: readonly (readonly [RegExp, string])[] = [
+  [/\bFastifyPluginAsync\b/g, 'FastifyPluginAsync (use FastifyPluginAsyncTypebox)'],
+  [
+    /\b(?:app|fastify|instance|server)\s*\.\s*(?:get|post|put|patch|delete|head|options|all|route)\s*</g,
+    'hand-written route generic (derive the types from the TypeBox schema)',
+  ],
+  [/\b2\d\d\s*:\s*Type\s*\.\s*Unknown\s*\(/g, 'success response Type.Unknown() (give it its schema)'],
+];
+
+/** Each breach of the route-typing rules in a route file's text, as "file:line: rule". */
+function routeTypeOffenders(file: string, text: string): string[] {
+  const found: string[] = [];
+  for (const [pattern, rule] of ROUTE_TYPE_RULES) {
+    for (const match of text.matchAll(pattern)) {
+      const line = text.slice(0, match.index).split('\n').length;
+      const content = text.split('\n')[line - 1]!.trim();
+      if (!content.startsWith('//') && !content.startsWith('*')) found.push(`${file}:${line}: ${rule}`);
+    }
+  }
+  return found;
+}
+
+describe('HTTP routes', () => {
+  it('type every route from its TypeBox schema: no FastifyPluginAsync, route generics or open success responses', async () => {
+    const files = await sourceFiles('src/adapters/http/routes');
+    expect(files.length).toBeGreaterThan(5);
+    const found: string[] = [];
+    for (const file of files)
+      found.push(...routeTypeOffenders(file, await readFile(path.join(ROOT, file), 'utf8')));
+    expect(found).toEqual([]);
+  });
+
+  it('catches each kind of untyped route, also across lines', () => {
+    const probe = [
+      "import type { FastifyPluginAsync } from 'fastify';",
+      'app.get<{ Params: { id: string } }>(',
+      "app\n  .post<{ Body: X }>('/x', {",
+      'response: { 200: Type.Unknown(), 201:',
+      '  Type.Unknown(), 404: Type.Unknown() },',
+      '// response: { 200: Type.Unknown() } in a comment is fine',
+      'export function ok(): FastifyPluginAsyncTypebox {}',
+    ].join('\n');
+    expect(routeTypeOffenders('probe.ts', probe)).toEqual([
+      'probe.ts:1: FastifyPluginAsync (use FastifyPluginAsyncTypebox)',
+      'probe.ts:2: hand-written route generic (derive the types from the TypeBox schema)',
+      'probe.ts:3: hand-written route generic (derive the types from the TypeBox schema)',
+      'probe.ts:5: success response Type.Unknown() (give it its schema)',
+      'probe.ts:5: success response Type.Unknown() (give it its schema)',
+    ]);
+  });
+});
+
 describe('documentation', () => {
   it('lists every error code of the catalogue in docs/error-codes.md', async () => {
     const { ERROR_CODES } = await import('../src/app/errors.js');

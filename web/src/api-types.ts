@@ -422,17 +422,17 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            staffId?: number;
-                            login?: string;
-                            name?: string;
-                            roles?: string[];
-                            orgCode?: string;
-                            orgName?: string;
-                            active?: boolean;
+                            staffId: number;
+                            login: string;
+                            name: string;
+                            roles: string[];
+                            orgCode: string;
+                            orgName: string;
+                            active: boolean;
                             /** Format: date-time */
-                            createdAt?: string;
+                            createdAt: string;
                             /** Format: date-time */
-                            passwordChangedAt?: string | null;
+                            passwordChangedAt: string | null;
                         }[];
                     };
                 };
@@ -523,8 +523,8 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            staffId?: number;
-                            login?: string;
+                            staffId: number;
+                            login: string;
                         };
                     };
                 };
@@ -648,9 +648,9 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            login?: string;
-                            active?: boolean;
-                            sessionsEnded?: number;
+                            login: string;
+                            active: boolean;
+                            sessionsEnded: number;
                         };
                     };
                 };
@@ -774,9 +774,9 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            login?: string;
-                            active?: boolean;
-                            sessionsEnded?: number;
+                            login: string;
+                            active: boolean;
+                            sessionsEnded: number;
                         };
                     };
                 };
@@ -906,9 +906,8 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            login?: string;
-                            active?: boolean;
-                            sessionsEnded?: number;
+                            login: string;
+                            sessionsEnded: number;
                         };
                     };
                 };
@@ -1037,9 +1036,8 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            login?: string;
-                            active?: boolean;
-                            sessionsEnded?: number;
+                            login: string;
+                            sessionsEnded: number;
                         };
                     };
                 };
@@ -2958,7 +2956,17 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": {
+                            depositId: number;
+                            staffLogin: string;
+                            /** @description yuan, 2 decimals */
+                            amount: string;
+                            /** @description undeposited payments the slip cleared */
+                            payments: number;
+                            /** @description yuan the staff member still holds after this slip */
+                            cashOnHand: string;
+                            replayed: boolean;
+                        };
                     };
                 };
                 /** @description Default Response */
@@ -3061,7 +3069,20 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": {
+                            staffLogin: string;
+                            /** Format: date */
+                            businessDate: string;
+                            payments: number;
+                            /** @description yuan, 2 decimals */
+                            systemTotal: string;
+                            /** @description yuan, 2 decimals */
+                            counted: string;
+                            /** @description counted minus the system total: negative is a shortage (短款) */
+                            difference: string;
+                            balanced: boolean;
+                            replayed: boolean;
+                        };
                     };
                 };
                 /** @description Default Response */
@@ -3151,7 +3172,21 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": {
+                            staffLogin: string;
+                            name: string;
+                            /** @enum {string} */
+                            kind: "collector" | "counter";
+                            stationId: number;
+                            /** @description yuan, 2 decimals */
+                            cashOnHand: string;
+                            undepositedPayments: number;
+                            /** Format: date */
+                            oldestUndeposited: string | null;
+                            /** @description yuan past its deposit deadline (the next working day) */
+                            overdue: string;
+                            alert: boolean;
+                        }[];
                     };
                 };
                 /** @description Default Response */
@@ -3245,7 +3280,23 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": {
+                            holdId: number;
+                            scopeKind: string;
+                            scopeValue: string;
+                            /** Format: date */
+                            startsOn: string;
+                            /** Format: date */
+                            endsOn: string;
+                            noLateFee: boolean;
+                            noDisconnection: boolean;
+                            reason: string;
+                            source: string | null;
+                            requestedBy: number | null;
+                            approvedBy: number | null;
+                            /** Format: date-time */
+                            approvedAt: string | null;
+                        }[];
                     };
                 };
                 /** @description Default Response */
@@ -3340,7 +3391,23 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": {
+                            holdId: number;
+                            scopeKind: string;
+                            scopeValue: string;
+                            /** Format: date */
+                            startsOn: string;
+                            /** Format: date */
+                            endsOn: string;
+                            noLateFee: boolean;
+                            noDisconnection: boolean;
+                            reason: string;
+                            source: string | null;
+                            requestedBy: number | null;
+                            approvedBy: number | null;
+                            /** Format: date-time */
+                            approvedAt: string | null;
+                        };
                     };
                 };
                 /** @description Default Response */
@@ -3434,7 +3501,23 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": {
+                            holdId: number;
+                            scopeKind: string;
+                            scopeValue: string;
+                            /** Format: date */
+                            startsOn: string;
+                            /** Format: date */
+                            endsOn: string;
+                            noLateFee: boolean;
+                            noDisconnection: boolean;
+                            reason: string;
+                            source: string | null;
+                            requestedBy: number | null;
+                            approvedBy: number | null;
+                            /** Format: date-time */
+                            approvedAt: string | null;
+                        };
                     };
                 };
                 /** @description Default Response */
@@ -3526,7 +3609,23 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": {
+                            requestId: number;
+                            customerNo: string;
+                            /** @enum {string} */
+                            kind: "late_fee_waiver" | "write_off" | "refund";
+                            billNo: string | null;
+                            /** @enum {string|null} */
+                            refundFrom: "prepaid" | "deposit" | null;
+                            reason: string;
+                            requestedBy: number | null;
+                            /** @enum {string} */
+                            status: "requested" | "approved" | "rejected" | "paid_out";
+                            /** @description yuan, 2 decimals */
+                            amount: string;
+                            /** @description yuan the approval moved */
+                            settled: string | null;
+                        }[];
                     };
                 };
                 /** @description Default Response */
@@ -3621,7 +3720,23 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": {
+                            requestId: number;
+                            customerNo: string;
+                            /** @enum {string} */
+                            kind: "late_fee_waiver" | "write_off" | "refund";
+                            billNo: string | null;
+                            /** @enum {string|null} */
+                            refundFrom: "prepaid" | "deposit" | null;
+                            reason: string;
+                            requestedBy: number | null;
+                            /** @enum {string} */
+                            status: "requested" | "approved" | "rejected" | "paid_out";
+                            /** @description yuan, 2 decimals */
+                            amount: string;
+                            /** @description yuan the approval moved */
+                            settled: string | null;
+                        };
                     };
                 };
                 /** @description Default Response */
@@ -3726,7 +3841,23 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": {
+                            requestId: number;
+                            customerNo: string;
+                            /** @enum {string} */
+                            kind: "late_fee_waiver" | "write_off" | "refund";
+                            billNo: string | null;
+                            /** @enum {string|null} */
+                            refundFrom: "prepaid" | "deposit" | null;
+                            reason: string;
+                            requestedBy: number | null;
+                            /** @enum {string} */
+                            status: "requested" | "approved" | "rejected" | "paid_out";
+                            /** @description yuan, 2 decimals */
+                            amount: string;
+                            /** @description yuan the approval moved */
+                            settled: string | null;
+                        };
                     };
                 };
                 /** @description Default Response */
@@ -3831,7 +3962,23 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": {
+                            requestId: number;
+                            customerNo: string;
+                            /** @enum {string} */
+                            kind: "late_fee_waiver" | "write_off" | "refund";
+                            billNo: string | null;
+                            /** @enum {string|null} */
+                            refundFrom: "prepaid" | "deposit" | null;
+                            reason: string;
+                            requestedBy: number | null;
+                            /** @enum {string} */
+                            status: "requested" | "approved" | "rejected" | "paid_out";
+                            /** @description yuan, 2 decimals */
+                            amount: string;
+                            /** @description yuan the approval moved */
+                            settled: string | null;
+                        };
                     };
                 };
                 /** @description Default Response */
@@ -3937,7 +4084,17 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": {
+                            receiptNo: string;
+                            customerNo: string;
+                            amountFen: number;
+                            depositBalanceFen: number;
+                            replayed: boolean;
+                            /** @description yuan, 2 decimals */
+                            amount: string;
+                            /** @description yuan, 2 decimals */
+                            depositBalance: string;
+                        };
                     };
                 };
                 /** @description Default Response */
@@ -3946,7 +4103,17 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": {
+                            receiptNo: string;
+                            customerNo: string;
+                            amountFen: number;
+                            depositBalanceFen: number;
+                            replayed: boolean;
+                            /** @description yuan, 2 decimals */
+                            amount: string;
+                            /** @description yuan, 2 decimals */
+                            depositBalance: string;
+                        };
                     };
                 };
                 /** @description Default Response */
@@ -4050,7 +4217,26 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": {
+                            paymentId: number;
+                            customerId: number;
+                            receiptNo: string;
+                            customerNo: string;
+                            amountFen: number;
+                            allocations: {
+                                billId: number;
+                                /** @enum {string} */
+                                kind: "principal" | "late_fee";
+                                amountFen: number;
+                                period: string;
+                                billNo: string;
+                            }[];
+                            prepaidFen: number;
+                            prepaidBalanceFen: number;
+                            replayed: boolean;
+                            /** @description yuan, 2 decimals */
+                            amount: string;
+                        };
                     };
                 };
                 /** @description Default Response */
@@ -4179,7 +4365,18 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": {
+                            notificationId: number;
+                            /** @enum {string} */
+                            kind: "payment_receipt" | "payment_reversed" | "refund_paid" | "write_off" | "late_fee_waived";
+                            objectId: string;
+                            payload: {
+                                [key: string]: unknown;
+                            };
+                            /** Format: date-time */
+                            createdAt: string;
+                            delivered: boolean;
+                        }[];
                     };
                 };
                 /** @description Default Response */
@@ -4271,7 +4468,24 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": {
+                            channelCode: string;
+                            name: string;
+                            /** @enum {string} */
+                            kind: "bank_realtime" | "bank_batch" | "payment_platform" | "post_office";
+                            enabled: boolean;
+                            /** @enum {string} */
+                            fileEncoding: "utf-8" | "gbk";
+                            feePerTxnFen: number;
+                            /** @description exact decimal share of the amount, e.g. "0.001000" */
+                            feeRate: string;
+                            rateLimitPerSecond: number;
+                            withholdingRetryRounds: number;
+                            paidAtWindowDays: number;
+                            maxPaymentFen: number;
+                            /** Format: date-time */
+                            createdAt: string;
+                        }[];
                     };
                 };
                 /** @description Default Response */
@@ -4365,7 +4579,10 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": {
+                            channelCode: string;
+                            created: boolean;
+                        };
                     };
                 };
                 /** @description Default Response */
@@ -4465,7 +4682,10 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": {
+                            channelCode: string;
+                            enabled: boolean;
+                        };
                     };
                 };
                 /** @description Default Response */
@@ -4566,7 +4786,11 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": {
+                            channelCode: string;
+                            /** Format: date-time */
+                            oldSecretValidUntil: string;
+                        };
                     };
                 };
                 /** @description Default Response */
@@ -4660,7 +4884,31 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": {
+                            caseId: number;
+                            channelCode: string;
+                            /** Format: date */
+                            businessDate: string;
+                            submissionNo: number;
+                            txnId: string;
+                            kind: string;
+                            channel: {
+                                [key: string]: unknown;
+                            } | null;
+                            utility: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @enum {string} */
+                            status: "open" | "awaiting_approval" | "resolved" | "superseded";
+                            action: {
+                                /** @enum {string} */
+                                action: "post_missing" | "reverse" | "escalate" | "no_action";
+                                reason: string;
+                                requestedBy: number | null;
+                                approvedBy: number | null;
+                                receiptNo: string | null;
+                            } | null;
+                        }[];
                     };
                 };
                 /** @description Default Response */
@@ -4764,7 +5012,11 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": {
+                            caseId: number;
+                            /** @enum {string} */
+                            status: "awaiting_approval";
+                        };
                     };
                 };
                 /** @description Default Response */
@@ -4858,7 +5110,13 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": {
+                            caseId: number;
+                            /** @enum {string} */
+                            status: "resolved";
+                            receiptNo: string | null;
+                            dayAccepted: boolean;
+                        };
                     };
                 };
                 /** @description Default Response */
@@ -4952,7 +5210,28 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": unknown;
+                        "application/json": {
+                            channelCode: string;
+                            /** Format: date */
+                            businessDate: string;
+                            payments: number;
+                            /** @description yuan, 2 decimals */
+                            paymentsTotal: string;
+                            reversals: number;
+                            /** @description yuan, 2 decimals */
+                            reversalsTotal: string;
+                            /** @description yuan, 2 decimals */
+                            fees: string;
+                            /** @description yuan the channel owes for the day: payments − reversals − fees */
+                            owed: string;
+                            /** @description yuan, the journal’s channel clearing balance for the day */
+                            clearingBalance: string;
+                            agrees: boolean;
+                            /** @enum {string} */
+                            reconciliation: "none" | "open" | "accepted";
+                            /** @description yuan, 2 decimals */
+                            matchedTotal: string | null;
+                        }[];
                     };
                 };
                 /** @description Default Response */

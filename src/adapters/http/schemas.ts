@@ -1,4 +1,4 @@
-import { type Static, type TSchema, Type } from 'typebox';
+import { type Static, type TSchema, type TUnsafe, Type } from 'typebox';
 
 /**
  * JSON schemas shared by routes, written with TypeBox: Fastify validates with them, the OpenAPI
@@ -10,7 +10,13 @@ import { type Static, type TSchema, Type } from 'typebox';
  * serializer understand) rather than TypeBox's `anyOf`; typed as `Static<T> | null`.
  */
 export function Nullable<T extends TSchema & { readonly type: string }>(schema: T) {
-  return Type.Unsafe<Static<T> | null>({ ...schema, type: [schema.type, 'null'] });
+  // An enum lists null too: OpenAPI 3.0 allows a nullable enum's null only when it is listed.
+  const values = (schema as { readonly enum?: readonly unknown[] }).enum;
+  return Type.Unsafe<Static<T> | null>({
+    ...schema,
+    type: [schema.type, 'null'],
+    ...(values ? { enum: [...values, null] } : {}),
+  });
 }
 
 export const errorSchema = Type.Object({
@@ -47,10 +53,13 @@ export const errorResponses = {
 
 /** One of the given strings, written as `type: "string", enum: [...]` and typed as their union. */
 export function StringEnum<const T extends readonly string[]>(values: T, options: object = {}) {
-  return Type.Unsafe<T[number]>({ ...options, type: 'string', enum: [...values] });
+  const schema = { ...options, type: 'string', enum: [...values] } as const;
+  return Type.Unsafe<T[number]>(schema) as TUnsafe<T[number]> & { readonly type: 'string' };
 }
 
 /** A free-form JSON object (audit details, a tariff definition), typed unknown. */
 export function AnyObject() {
-  return Type.Unsafe<unknown>({ type: 'object', additionalProperties: true });
+  return Type.Unsafe<unknown>({ type: 'object', additionalProperties: true }) as TUnsafe<unknown> & {
+    readonly type: 'object';
+  };
 }

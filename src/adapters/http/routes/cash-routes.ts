@@ -4,8 +4,42 @@ import { cashOnHand, closeCounterShift, recordCashDeposit } from '../../../app/c
 import { AppError } from '../../../app/errors.js';
 import { parseLocalDate } from '../../../domain/local-date.js';
 import { parseYuan } from '../../../domain/money.js';
-import { errorResponses } from '../schemas.js';
+import { Nullable, StringEnum, errorResponses } from '../schemas.js';
 import { type ServerDeps, requirePrincipal } from '../server.js';
+
+const YUAN = Type.String({ description: 'yuan, 2 decimals' });
+
+const depositResultSchema = Type.Object({
+  depositId: Type.Integer(),
+  staffLogin: Type.String(),
+  amount: YUAN,
+  payments: Type.Integer({ description: 'undeposited payments the slip cleared' }),
+  cashOnHand: Type.String({ description: 'yuan the staff member still holds after this slip' }),
+  replayed: Type.Boolean(),
+});
+
+const shiftCloseSchema = Type.Object({
+  staffLogin: Type.String(),
+  businessDate: Type.String({ format: 'date' }),
+  payments: Type.Integer(),
+  systemTotal: YUAN,
+  counted: YUAN,
+  difference: Type.String({ description: 'counted minus the system total: negative is a shortage (短款)' }),
+  balanced: Type.Boolean(),
+  replayed: Type.Boolean(),
+});
+
+const cashHolderSchema = Type.Object({
+  staffLogin: Type.String(),
+  name: Type.String(),
+  kind: StringEnum(['collector', 'counter']),
+  stationId: Type.Integer(),
+  cashOnHand: YUAN,
+  undepositedPayments: Type.Integer(),
+  oldestUndeposited: Nullable(Type.String({ format: 'date' })),
+  overdue: Type.String({ description: 'yuan past its deposit deadline (the next working day)' }),
+  alert: Type.Boolean(),
+});
 
 /** Cash control (解款): deposits by collectors and cashiers, and who holds how much since when. */
 export function cashRoutes(deps: ServerDeps): FastifyPluginAsyncTypebox {
@@ -30,7 +64,7 @@ export function cashRoutes(deps: ServerDeps): FastifyPluginAsyncTypebox {
             },
             { additionalProperties: false },
           ),
-          response: { 200: Type.Unknown(), ...errorResponses },
+          response: { 200: depositResultSchema, ...errorResponses },
         },
       },
       async (request) => {
@@ -71,7 +105,7 @@ export function cashRoutes(deps: ServerDeps): FastifyPluginAsyncTypebox {
             },
             { additionalProperties: false },
           ),
-          response: { 200: Type.Unknown(), ...errorResponses },
+          response: { 200: shiftCloseSchema, ...errorResponses },
         },
       },
       async (request) => {
@@ -99,7 +133,7 @@ export function cashRoutes(deps: ServerDeps): FastifyPluginAsyncTypebox {
           summary:
             'Cash held by each collector and cashier, oldest undeposited day and overdue cash (alerts)',
           tags: ['cash'],
-          response: { 200: Type.Unknown(), ...errorResponses },
+          response: { 200: Type.Array(cashHolderSchema), ...errorResponses },
         },
       },
       async (request) => cashOnHand(deps.db, requirePrincipal(request), deps.clock.today()),

@@ -16,11 +16,66 @@ import {
   requestCaseResolution,
 } from '../../../app/reconciliation-cases.js';
 import { addDays, parseLocalDate } from '../../../domain/local-date.js';
-import { StringEnum, errorResponses } from '../schemas.js';
+import { AnyObject, Nullable, StringEnum, errorResponses } from '../schemas.js';
 import { type ServerDeps, requirePrincipal } from '../server.js';
 
 const DATE = Type.String({ pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}$' });
 const CHANNEL_CODE = Type.String({ pattern: '^[A-Za-z0-9_-]{2,32}$' });
+
+const YUAN = Type.String({ description: 'yuan, 2 decimals' });
+const CASE_ACTIONS = ['post_missing', 'reverse', 'escalate', 'no_action'] as const;
+const CASE_STATUSES = ['open', 'awaiting_approval', 'resolved', 'superseded'] as const;
+
+const channelSchema = Type.Object({
+  channelCode: Type.String(),
+  name: Type.String(),
+  kind: Type.String({ enum: [...CHANNEL_KINDS] }),
+  enabled: Type.Boolean(),
+  fileEncoding: StringEnum(['utf-8', 'gbk']),
+  feePerTxnFen: Type.Integer(),
+  feeRate: Type.String({ description: 'exact decimal share of the amount, e.g. "0.001000"' }),
+  rateLimitPerSecond: Type.Integer(),
+  withholdingRetryRounds: Type.Integer(),
+  paidAtWindowDays: Type.Integer(),
+  maxPaymentFen: Type.Integer(),
+  createdAt: Type.String({ format: 'date-time' }),
+});
+
+const caseSchema = Type.Object({
+  caseId: Type.Integer(),
+  channelCode: Type.String(),
+  businessDate: Type.String({ format: 'date' }),
+  submissionNo: Type.Integer(),
+  txnId: Type.String(),
+  kind: Type.String(),
+  channel: Nullable(AnyObject()),
+  utility: Nullable(AnyObject()),
+  status: StringEnum(CASE_STATUSES),
+  action: Nullable(
+    Type.Object({
+      action: StringEnum(CASE_ACTIONS),
+      reason: Type.String(),
+      requestedBy: Nullable(Type.Integer()),
+      approvedBy: Nullable(Type.Integer()),
+      receiptNo: Nullable(Type.String()),
+    }),
+  ),
+});
+
+const settlementDaySchema = Type.Object({
+  channelCode: Type.String(),
+  businessDate: Type.String({ format: 'date' }),
+  payments: Type.Integer(),
+  paymentsTotal: YUAN,
+  reversals: Type.Integer(),
+  reversalsTotal: YUAN,
+  fees: YUAN,
+  owed: Type.String({ description: 'yuan the channel owes for the day: payments − reversals − fees' }),
+  clearingBalance: Type.String({ description: 'yuan, the journal’s channel clearing balance for the day' }),
+  agrees: Type.Boolean(),
+  reconciliation: StringEnum(['none', 'open', 'accepted']),
+  matchedTotal: Nullable(YUAN),
+});
 
 /** Staff endpoints for the channel registry, reconciliation cases and the settlement report. */
 export function channelAdminRoutes(
@@ -33,7 +88,7 @@ export function channelAdminRoutes(
         schema: {
           summary: 'Collection channels (secrets never shown)',
           tags: ['channels'],
-          response: { 200: Type.Unknown(), ...errorResponses },
+          response: { 200: Type.Array(channelSchema), ...errorResponses },
         },
       },
       async (request) => listChannels(deps.db, requirePrincipal(request)),
@@ -59,7 +114,10 @@ export function channelAdminRoutes(
             },
             { additionalProperties: false },
           ),
-          response: { 200: Type.Unknown(), ...errorResponses },
+          response: {
+            200: Type.Object({ channelCode: Type.String(), created: Type.Boolean() }),
+            ...errorResponses,
+          },
         },
       },
       async (request) => {
@@ -94,7 +152,10 @@ export function channelAdminRoutes(
           tags: ['channels'],
           params: Type.Object({ code: CHANNEL_CODE }),
           body: Type.Object({ enabled: Type.Boolean() }),
-          response: { 200: Type.Unknown(), ...errorResponses },
+          response: {
+            200: Type.Object({ channelCode: Type.String(), enabled: Type.Boolean() }),
+            ...errorResponses,
+          },
         },
       },
       async (request) => {
@@ -120,7 +181,13 @@ export function channelAdminRoutes(
             secret: Type.String({ minLength: 16, maxLength: 256 }),
             overlapHours: Type.Optional(Type.Number({ minimum: 0, maximum: 720 })),
           }),
-          response: { 200: Type.Unknown(), ...errorResponses },
+          response: {
+            200: Type.Object({
+              channelCode: Type.String(),
+              oldSecretValidUntil: Type.String({ format: 'date-time' }),
+            }),
+            ...errorResponses,
+          },
         },
       },
       async (request) => {
@@ -144,10 +211,10 @@ export function channelAdminRoutes(
           tags: ['reconciliation'],
           querystring: Type.Object({
             channel: Type.Optional(CHANNEL_CODE),
-            status: Type.Optional(StringEnum(['open', 'awaiting_approval', 'resolved', 'superseded'])),
+            status: Type.Optional(StringEnum(CASE_STATUSES)),
             limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 5000 })),
           }),
-          response: { 200: Type.Unknown(), ...errorResponses },
+          response: { 200: Type.Array(caseSchema), ...errorResponses },
         },
       },
       async (request) =>
@@ -166,10 +233,13 @@ export function channelAdminRoutes(
           tags: ['reconciliation'],
           params: Type.Object({ caseId: Type.Integer() }),
           body: Type.Object({
-            action: StringEnum(['post_missing', 'reverse', 'escalate', 'no_action']),
+            action: StringEnum(CASE_ACTIONS),
             reason: Type.String({ minLength: 2, maxLength: 500 }),
           }),
-          response: { 200: Type.Unknown(), ...errorResponses },
+          response: {
+            200: Type.Object({ caseId: Type.Integer(), status: StringEnum(['awaiting_approval']) }),
+            ...errorResponses,
+          },
         },
       },
       async (request) =>
@@ -187,7 +257,15 @@ export function channelAdminRoutes(
           summary: 'A second person approves the proposed resolution, which is then carried out',
           tags: ['reconciliation'],
           params: Type.Object({ caseId: Type.Integer() }),
-          response: { 200: Type.Unknown(), ...errorResponses },
+          response: {
+            200: Type.Object({
+              caseId: Type.Integer(),
+              status: StringEnum(['resolved']),
+              receiptNo: Nullable(Type.String()),
+              dayAccepted: Type.Boolean(),
+            }),
+            ...errorResponses,
+          },
         },
       },
       async (request) =>
@@ -205,7 +283,7 @@ export function channelAdminRoutes(
             from: Type.Optional(DATE),
             to: Type.Optional(DATE),
           }),
-          response: { 200: Type.Unknown(), ...errorResponses },
+          response: { 200: Type.Array(settlementDaySchema), ...errorResponses },
         },
       },
       async (request) => {

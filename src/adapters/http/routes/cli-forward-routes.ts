@@ -1,5 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
 import {
   FORWARD_PATH,
   FORWARD_TOKEN_HEADER,
@@ -22,32 +23,30 @@ export interface CliForwardDeps {
  * a Unix socket (mode 0600, in a directory only the OS user can enter), never on the TCP port.
  * The answer is one JSON object per line: {"out": …}, {"err": …}, then {"exit": code}.
  */
-export function cliForwardRoutes(deps: CliForwardDeps): FastifyPluginAsync {
+export function cliForwardRoutes(deps: CliForwardDeps): FastifyPluginAsyncTypebox {
   const expected = Buffer.from(deps.token);
   return async (app) => {
-    app.post<{ Body: ForwardRequest }>(
+    app.post(
       FORWARD_PATH,
       {
         schema: {
           hide: true,
-          body: {
-            type: 'object',
-            required: ['argv', 'pid'],
-            additionalProperties: false,
-            properties: {
-              argv: { type: 'array', items: { type: 'string' }, maxItems: 200 },
-              pid: { type: 'integer' },
-              session: {
-                type: 'object',
-                required: ['login', 'token'],
-                additionalProperties: false,
-                properties: {
-                  login: { type: 'string', maxLength: 200 },
-                  token: { type: 'string', maxLength: 200 },
-                },
-              },
+          body: Type.Object(
+            {
+              argv: Type.Array(Type.String(), { maxItems: 200 }),
+              pid: Type.Integer(),
+              session: Type.Optional(
+                Type.Object(
+                  {
+                    login: Type.String({ maxLength: 200 }),
+                    token: Type.String({ maxLength: 200 }),
+                  },
+                  { additionalProperties: false },
+                ),
+              ),
             },
-          },
+            { additionalProperties: false },
+          ),
         },
       },
       async (request, reply) => {

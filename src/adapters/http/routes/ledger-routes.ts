@@ -13,6 +13,7 @@ import {
 import { listNotifications } from '../../../app/notifications.js';
 import {
   type HoldScope,
+  type PolicyHoldView,
   approvePolicyHold,
   listPolicyHolds,
   requestPolicyHold,
@@ -23,7 +24,7 @@ import { type Fen, formatYuan, parseYuan } from '../../../domain/money.js';
 import { receiptDocument } from '../../../app/queries/receipt-document.js';
 import { renderReceiptPdf } from '../../files/bill-pdf.js';
 import { findPdfFont } from '../../files/pdf-font.js';
-import { StringEnum, errorResponses } from '../schemas.js';
+import { AnyObject, Nullable, StringEnum, errorResponses } from '../schemas.js';
 import { type ServerDeps, requirePrincipal } from '../server.js';
 
 const DATE_PATTERN = '^[0-9]{4}-[0-9]{2}-[0-9]{2}$';
@@ -32,6 +33,78 @@ const YUAN_PATTERN = '^[0-9]{1,12}(\\.[0-9]{1,2})?$';
 const YUAN = Type.String({ pattern: YUAN_PATTERN });
 const REASON = Type.String({ minLength: 2, maxLength: 500 });
 const REQUEST_PARAMS = Type.Object({ customerNo: Type.String(), requestId: Type.Integer({ minimum: 1 }) });
+
+const YUAN_OUT = Type.String({ description: 'yuan, 2 decimals' });
+
+const policyHoldSchema = Type.Object({
+  holdId: Type.Integer(),
+  scopeKind: Type.String(),
+  scopeValue: Type.String(),
+  startsOn: Type.String({ format: 'date' }),
+  endsOn: Type.String({ format: 'date' }),
+  noLateFee: Type.Boolean(),
+  noDisconnection: Type.Boolean(),
+  reason: Type.String(),
+  source: Nullable(Type.String()),
+  requestedBy: Nullable(Type.Integer()),
+  approvedBy: Nullable(Type.Integer()),
+  approvedAt: Nullable(Type.String({ format: 'date-time' })),
+});
+
+const ledgerRequestSchema = Type.Object({
+  requestId: Type.Integer(),
+  customerNo: Type.String(),
+  kind: StringEnum(['late_fee_waiver', 'write_off', 'refund']),
+  billNo: Nullable(Type.String()),
+  refundFrom: Nullable(StringEnum(['prepaid', 'deposit'])),
+  reason: Type.String(),
+  requestedBy: Nullable(Type.Integer()),
+  status: StringEnum(['requested', 'approved', 'rejected', 'paid_out']),
+  amount: YUAN_OUT,
+  settled: Nullable(Type.String({ description: 'yuan the approval moved' })),
+});
+
+const depositReceivedSchema = Type.Object({
+  receiptNo: Type.String(),
+  customerNo: Type.String(),
+  amountFen: Type.Integer(),
+  depositBalanceFen: Type.Integer(),
+  replayed: Type.Boolean(),
+  amount: YUAN_OUT,
+  depositBalance: YUAN_OUT,
+});
+
+const depositAppliedSchema = Type.Object({
+  paymentId: Type.Integer(),
+  customerId: Type.Integer(),
+  receiptNo: Type.String(),
+  customerNo: Type.String(),
+  amountFen: Type.Integer(),
+  allocations: Type.Immutable(
+    Type.Array(
+      Type.Object({
+        billId: Type.Integer(),
+        kind: StringEnum(['principal', 'late_fee']),
+        amountFen: Type.Integer(),
+        period: Type.String(),
+        billNo: Type.String(),
+      }),
+    ),
+  ),
+  prepaidFen: Type.Integer(),
+  prepaidBalanceFen: Type.Integer(),
+  replayed: Type.Boolean(),
+  amount: YUAN_OUT,
+});
+
+const notificationSchema = Type.Object({
+  notificationId: Type.Integer(),
+  kind: StringEnum(['payment_receipt', 'payment_reversed', 'refund_paid', 'write_off', 'late_fee_waived']),
+  objectId: Type.String(),
+  payload: AnyObject(),
+  createdAt: Type.String({ format: 'date-time' }),
+  delivered: Type.Boolean(),
+});
 
 function date(value: string | undefined, field: string, today: LocalDate): LocalDate {
   if (value === undefined) return today;
@@ -57,6 +130,11 @@ function shape(view: LedgerRequestView) {
   };
 }
 
+/** A policy hold as the API shows it (the approval time as an ISO timestamp). */
+function holdView(view: PolicyHoldView) {
+  return { ...view, approvedAt: view.approvedAt?.toISOString() ?? null };
+}
+
 /**
  * Policy holds, the two-person ledger actions (late-fee waivers, write-offs, refunds), deposits
  * and a customer's queued notices. Approvals are separate requests by a second person.
@@ -70,14 +148,14 @@ export function ledgerRoutes(deps: ServerDeps): FastifyPluginAsyncTypebox {
           summary: 'Policy holds (欠费不停供) visible to you, newest first',
           tags: ['ledger'],
           querystring: Type.Object({ on: Type.Optional(DATE) }, { additionalProperties: false }),
-          response: { 200: Type.Unknown(), ...errorResponses },
+          response: { 200: Type.Array(policyHoldSchema), ...errorResponses },
         },
       },
       async (request) => {
         const principal = requirePrincipal(request);
         requirePermission(principal, 'customer.read');
         const on = request.query.on ? date(request.query.on, 'on', deps.clock.today()) : undefined;
-        return listPolicyHolds(deps.db, principal, { activeOn: on });
+        return (await listPolicyHolds(deps.db, principal, { activeOn: on })).map(holdView);
       },
     );
 
@@ -111,7 +189,7 @@ export function ledgerRoutes(deps: ServerDeps): FastifyPluginAsyncTypebox {
             },
             { additionalProperties: false },
           ),
-          response: { 201: Type.Unknown(), ...errorResponses },
+          response: { 201: policyHoldSchema, ...errorResponses },
         },
       },
       async (request, reply) => {
@@ -134,7 +212,7 @@ export function ledgerRoutes(deps: ServerDeps): FastifyPluginAsyncTypebox {
           startsOn: date(body.startsOn, 'startsOn', today),
           endsOn: date(body.endsOn, 'endsOn', today),
         });
-        return reply.code(201).send(view);
+        return reply.code(201).send(holdView(view));
       },
     );
 
@@ -145,10 +223,11 @@ export function ledgerRoutes(deps: ServerDeps): FastifyPluginAsyncTypebox {
           summary: 'Approve a policy hold (a second person)',
           tags: ['ledger'],
           params: Type.Object({ holdId: Type.Integer({ minimum: 1 }) }),
-          response: { 200: Type.Unknown(), ...errorResponses },
+          response: { 200: policyHoldSchema, ...errorResponses },
         },
       },
-      async (request) => approvePolicyHold(deps.db, requirePrincipal(request), request.params.holdId),
+      async (request) =>
+        holdView(await approvePolicyHold(deps.db, requirePrincipal(request), request.params.holdId)),
     );
 
     app.get(
@@ -158,7 +237,7 @@ export function ledgerRoutes(deps: ServerDeps): FastifyPluginAsyncTypebox {
           summary: 'A customer’s waiver, write-off and refund requests with their status',
           tags: ['ledger'],
           params: Type.Object({ customerNo: Type.String() }),
-          response: { 200: Type.Unknown(), ...errorResponses },
+          response: { 200: Type.Array(ledgerRequestSchema), ...errorResponses },
         },
       },
       async (request) => {
@@ -192,7 +271,7 @@ export function ledgerRoutes(deps: ServerDeps): FastifyPluginAsyncTypebox {
             { additionalProperties: false },
           ),
           params: Type.Object({ customerNo: Type.String() }),
-          response: { 201: Type.Unknown(), ...errorResponses },
+          response: { 201: ledgerRequestSchema, ...errorResponses },
         },
       },
       async (request, reply) => {
@@ -225,7 +304,7 @@ export function ledgerRoutes(deps: ServerDeps): FastifyPluginAsyncTypebox {
             },
             { additionalProperties: false },
           ),
-          response: { 200: Type.Unknown(), ...errorResponses },
+          response: { 200: ledgerRequestSchema, ...errorResponses },
         },
       },
       async (request) =>
@@ -255,7 +334,7 @@ export function ledgerRoutes(deps: ServerDeps): FastifyPluginAsyncTypebox {
             },
             { additionalProperties: false },
           ),
-          response: { 200: Type.Unknown(), ...errorResponses },
+          response: { 200: ledgerRequestSchema, ...errorResponses },
         },
       },
       async (request) =>
@@ -289,7 +368,7 @@ export function ledgerRoutes(deps: ServerDeps): FastifyPluginAsyncTypebox {
             { additionalProperties: false },
           ),
           params: Type.Object({ customerNo: Type.String() }),
-          response: { 200: Type.Unknown(), 201: Type.Unknown(), ...errorResponses },
+          response: { 200: depositReceivedSchema, 201: depositReceivedSchema, ...errorResponses },
         },
       },
       async (request, reply) => {
@@ -332,7 +411,7 @@ export function ledgerRoutes(deps: ServerDeps): FastifyPluginAsyncTypebox {
             { additionalProperties: false },
           ),
           params: Type.Object({ customerNo: Type.String() }),
-          response: { 200: Type.Unknown(), ...errorResponses },
+          response: { 200: depositAppliedSchema, ...errorResponses },
         },
       },
       async (request) => {
@@ -385,14 +464,17 @@ export function ledgerRoutes(deps: ServerDeps): FastifyPluginAsyncTypebox {
           summary: 'Notices queued for the customer (payment receipts, refunds, waivers), newest first',
           tags: ['ledger'],
           params: Type.Object({ customerNo: Type.String() }),
-          response: { 200: Type.Unknown(), ...errorResponses },
+          response: { 200: Type.Array(notificationSchema), ...errorResponses },
         },
       },
       async (request) => {
         const principal = requirePrincipal(request);
         requirePermission(principal, 'customer.read');
         const customer = await customerInScope(deps.db, principal, request.params.customerNo);
-        return listNotifications(deps.db, customer.customerId);
+        return (await listNotifications(deps.db, customer.customerId)).map((notice) => ({
+          ...notice,
+          createdAt: notice.createdAt.toISOString(),
+        }));
       },
     );
   };

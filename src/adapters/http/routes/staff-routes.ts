@@ -1,5 +1,7 @@
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
 import {
+  type StaffListRow,
   addStaff,
   changeOwnPassword,
   listStaff,
@@ -8,45 +10,46 @@ import {
 } from '../../../app/staff-accounts.js';
 import { STAFF_ROLES } from '../../../domain/staff-role.js';
 import { MAX_PASSWORD_LENGTH } from '../../../domain/password-policy.js';
-import { errorResponses, errorSchema } from '../schemas.js';
+import { Nullable, StringEnum, errorResponses, errorSchema } from '../schemas.js';
 import { requirePrincipal, type ServerDeps } from '../server.js';
 
-const passwordSchema = { type: 'string', minLength: 1, maxLength: MAX_PASSWORD_LENGTH } as const;
+const passwordSchema = Type.String({ minLength: 1, maxLength: MAX_PASSWORD_LENGTH });
 
-const staffRowSchema = {
-  type: 'object',
-  properties: {
-    staffId: { type: 'integer' },
-    login: { type: 'string' },
-    name: { type: 'string' },
-    roles: { type: 'array', items: { type: 'string' } },
-    orgCode: { type: 'string' },
-    orgName: { type: 'string' },
-    active: { type: 'boolean' },
-    createdAt: { type: 'string', format: 'date-time' },
-    passwordChangedAt: { type: ['string', 'null'], format: 'date-time' },
-  },
-} as const;
+const staffRowSchema = Type.Object({
+  staffId: Type.Integer(),
+  login: Type.String(),
+  name: Type.String(),
+  roles: Type.Immutable(Type.Array(Type.String())),
+  orgCode: Type.String(),
+  orgName: Type.String(),
+  active: Type.Boolean(),
+  createdAt: Type.String({ format: 'date-time' }),
+  passwordChangedAt: Nullable(Type.String({ format: 'date-time' })),
+});
 
-const loginParams = {
-  type: 'object',
-  required: ['login'],
-  properties: { login: { type: 'string', minLength: 1, maxLength: 64 } },
-} as const;
+const loginParams = Type.Object({ login: Type.String({ minLength: 1, maxLength: 64 }) });
 
-const changeResult = {
-  type: 'object',
-  properties: {
-    login: { type: 'string' },
-    active: { type: 'boolean' },
-    sessionsEnded: { type: 'integer' },
-  },
-} as const;
+const activeChange = Type.Object({
+  login: Type.String(),
+  active: Type.Boolean(),
+  sessionsEnded: Type.Integer(),
+});
+
+const passwordChange = Type.Object({ login: Type.String(), sessionsEnded: Type.Integer() });
 
 const staffErrors = { ...errorResponses, 409: errorSchema, 422: errorSchema } as const;
 
+/** A staff row as the API shows it (times as ISO timestamps). */
+function staffView(row: StaffListRow) {
+  return {
+    ...row,
+    createdAt: row.createdAt.toISOString(),
+    passwordChangedAt: row.passwordChangedAt?.toISOString() ?? null,
+  };
+}
+
 /** Staff accounts for an administrator (within their org subtree) and each staff member's own password. */
-export function staffRoutes(deps: ServerDeps): FastifyPluginAsync {
+export function staffRoutes(deps: ServerDeps): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.get(
       '/staff',
@@ -54,42 +57,31 @@ export function staffRoutes(deps: ServerDeps): FastifyPluginAsync {
         schema: {
           summary: 'Staff of the administrator’s org subtree',
           tags: ['staff'],
-          response: { 200: { type: 'array', items: staffRowSchema }, ...errorResponses },
+          response: { 200: Type.Array(staffRowSchema), ...errorResponses },
         },
       },
-      async (request) => listStaff(deps.db, requirePrincipal(request)),
+      async (request) => (await listStaff(deps.db, requirePrincipal(request))).map(staffView),
     );
 
-    app.post<{
-      Body: {
-        login: string;
-        name: string;
-        roles: string[];
-        orgCode: string;
-        phone?: string;
-        password: string;
-      };
-    }>(
+    app.post(
       '/staff',
       {
         schema: {
           summary: 'Add a staff member (administrator); the password must meet the policy',
           tags: ['staff'],
-          body: {
-            type: 'object',
-            required: ['login', 'name', 'roles', 'orgCode', 'password'],
-            additionalProperties: false,
-            properties: {
-              login: { type: 'string', minLength: 1, maxLength: 64 },
-              name: { type: 'string', minLength: 1, maxLength: 64 },
-              roles: { type: 'array', minItems: 1, items: { type: 'string', enum: [...STAFF_ROLES] } },
-              orgCode: { type: 'string', minLength: 1, maxLength: 64 },
-              phone: { type: 'string', maxLength: 32 },
+          body: Type.Object(
+            {
+              login: Type.String({ minLength: 1, maxLength: 64 }),
+              name: Type.String({ minLength: 1, maxLength: 64 }),
+              roles: Type.Array(StringEnum([...STAFF_ROLES]), { minItems: 1 }),
+              orgCode: Type.String({ minLength: 1, maxLength: 64 }),
+              phone: Type.Optional(Type.String({ maxLength: 32 })),
               password: passwordSchema,
             },
-          },
+            { additionalProperties: false },
+          ),
           response: {
-            201: { type: 'object', properties: { staffId: { type: 'integer' }, login: { type: 'string' } } },
+            201: Type.Object({ staffId: Type.Integer(), login: Type.String() }),
             ...staffErrors,
           },
         },
@@ -104,7 +96,7 @@ export function staffRoutes(deps: ServerDeps): FastifyPluginAsync {
       ['disable', false],
       ['enable', true],
     ] as const) {
-      app.post<{ Params: { login: string } }>(
+      app.post(
         `/staff/:login/${action}`,
         {
           schema: {
@@ -114,46 +106,39 @@ export function staffRoutes(deps: ServerDeps): FastifyPluginAsync {
                 : 'Enable a disabled staff member again (administrator)',
             tags: ['staff'],
             params: loginParams,
-            response: { 200: changeResult, ...staffErrors },
+            response: { 200: activeChange, ...staffErrors },
           },
         },
         async (request) => setStaffActive(deps, requirePrincipal(request), request.params.login, active),
       );
     }
 
-    app.post<{ Params: { login: string }; Body: { password: string } }>(
+    app.post(
       '/staff/:login/password',
       {
         schema: {
           summary: 'Reset a staff member’s password (administrator); their sessions end',
           tags: ['staff'],
           params: loginParams,
-          body: {
-            type: 'object',
-            required: ['password'],
-            additionalProperties: false,
-            properties: { password: passwordSchema },
-          },
-          response: { 200: changeResult, ...staffErrors },
+          body: Type.Object({ password: passwordSchema }, { additionalProperties: false }),
+          response: { 200: passwordChange, ...staffErrors },
         },
       },
       async (request) =>
         resetStaffPassword(deps, requirePrincipal(request), request.params.login, request.body.password),
     );
 
-    app.post<{ Body: { oldPassword: string; newPassword: string } }>(
+    app.post(
       '/me/password',
       {
         schema: {
           summary: 'Change your own password (the current one is required); your other sessions end',
           tags: ['auth'],
-          body: {
-            type: 'object',
-            required: ['oldPassword', 'newPassword'],
-            additionalProperties: false,
-            properties: { oldPassword: passwordSchema, newPassword: passwordSchema },
-          },
-          response: { 200: changeResult, ...staffErrors },
+          body: Type.Object(
+            { oldPassword: passwordSchema, newPassword: passwordSchema },
+            { additionalProperties: false },
+          ),
+          response: { 200: passwordChange, ...staffErrors },
         },
       },
       async (request) =>

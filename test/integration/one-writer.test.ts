@@ -211,6 +211,9 @@ describe('gridcollect processes on one embedded data directory', () => {
     const login = await gridcollect(env, ['login', 's01.cashier1', '--password-stdin'], 'gridcollect\n');
     expect(login.stderr).toBe('');
     expect(login.code).toBe(0);
+    const adminEnv = { ...env, XDG_CONFIG_HOME: path.join(dir, 'config-admin') };
+    const adminLogin = await gridcollect(adminEnv, ['login', 'admin', '--password-stdin'], 'gridcollect\n');
+    expect(adminLogin.code).toBe(0);
 
     const { child: server } = await startServer(env);
     try {
@@ -260,9 +263,15 @@ describe('gridcollect processes on one embedded data directory', () => {
       ).toMatchObject({ actorKind: 'staff', channel: 'cli', osUser: os.userInfo().username });
 
       // Standard input travels too, and a refusal from the command comes back with its exit code.
-      const tariffs = await gridcollect(env, ['tariff', 'import', '-'], '{"tariffs": "none"}');
+      // (as the administrator, who may manage tariffs; the file's own error names its field).
+      const tariffs = await gridcollect(adminEnv, ['tariff', 'import', '-'], '{"tariffs": "none"}');
       expect(tariffs.code).not.toBe(0);
       expect(tariffs.stderr).toMatch(/tariffs/);
+      expect(tariffs.stderr).not.toMatch(/forbidden/);
+      // The cashier's forwarded session is checked on the server: no tariffs for a cashier.
+      const cashierTariffs = await gridcollect(env, ['tariff', 'import', '-'], '{"tariffs": "none"}');
+      expect(cashierTariffs.code).not.toBe(0);
+      expect(cashierTariffs.stderr).toMatch(/forbidden: role cashier may not tariff.manage/);
 
       // A batch job and a second server are refused, naming the server.
       const billing = await gridcollect(env, ['bill', 'run', '--period', '2026-11']);

@@ -9,6 +9,10 @@ const MESSAGES = {
     keysRotated:
       '密钥轮换完成: {from} → {to}, 重新加密 {count} 个值。请设置 GRIDCOLLECT_ENCRYPTION_KEY_FILE={file} (并删除旧密钥) 后再启动服务',
     keysAlreadyRotated: '数据库已使用密钥 {to}, 未做任何改动。请设置 GRIDCOLLECT_ENCRYPTION_KEY_FILE={file}',
+    keysRotatedDefault:
+      '密钥轮换完成: {from} → {to}, 重新加密 {count} 个值。默认密钥文件 {file} 现存新密钥, 旧密钥备份在 {backup} (0600); 请备份新密钥, 确认无误后销毁旧密钥备份',
+    keysAlreadyRotatedDefault:
+      '数据库已使用密钥 {to}, 未重新加密。默认密钥文件 {file} 现存新密钥, 旧密钥备份在 {backup} (0600)',
     demoPlatformSecret: '示范支付平台渠道 {code} 的密钥 (随机生成, 仅显示这一次, 数据库中加密保存): {secret}',
     migrated: '已应用迁移: {versions}',
     upToDate: '数据库结构已是最新',
@@ -78,6 +82,10 @@ const MESSAGES = {
       'Key rotated: {from} → {to}, {count} values re-encrypted. Set GRIDCOLLECT_ENCRYPTION_KEY_FILE={file} (and destroy the old key) before starting the server',
     keysAlreadyRotated:
       'The database is already under key {to}; nothing changed. Set GRIDCOLLECT_ENCRYPTION_KEY_FILE={file}',
+    keysRotatedDefault:
+      'Key rotated: {from} → {to}, {count} values re-encrypted. The default key file {file} now holds the new key; the old key is kept in {backup} (0600): back up the new key, then destroy the old copy',
+    keysAlreadyRotatedDefault:
+      'The database is already under key {to}: nothing re-encrypted. The default key file {file} now holds the new key; the old key is kept in {backup} (0600)',
     demoPlatformSecret:
       'Secret of the demo payment platform channel {code} (random, shown only this once, stored encrypted): {secret}',
     migrated: 'Applied migrations: {versions}',

@@ -324,4 +324,56 @@ describe('gridcollect processes on one embedded data directory', () => {
     expect(result.code).toBe(0);
     expect(JSON.parse(result.stdout).database).toBe('pglite');
   }, 240_000);
+
+  it.runIf(process.platform === 'linux')(
+    'takes over from a killed holder not yet reaped (zombie); says "retry" while a live one does not answer',
+    async () => {
+      // A holder announcing a socket nobody listens on, run under `sleep`, which never reaps it:
+      // killed with -9 it stays a zombie that kill(pid, 0) still finds.
+      const script = `import { acquireDataDirLock } from ${JSON.stringify(path.join(ROOT, 'dist/db/data-dir-lock.js'))};
+      const lock = await acquireDataDirLock(process.env.HOLD_DIR, 'gridcollect serve');
+      await lock.announce({ socket: process.env.HOLD_SOCKET, token: 'x' });
+      console.log('ready');
+      setInterval(() => {}, 1000);`;
+      const parent = spawn(
+        'sh',
+        ['-c', `"${process.execPath}" --input-type=module -e "$HOLD_SCRIPT" & echo "pid $!"; exec sleep 120`],
+        {
+          env: {
+            ...env,
+            HOLD_SCRIPT: script,
+            HOLD_DIR: path.join(dir, 'data'),
+            HOLD_SOCKET: path.join(dir, 'nowhere.sock'),
+          },
+          stdio: ['ignore', 'pipe', 'inherit'],
+        },
+      );
+      try {
+        let output = '';
+        parent.stdout!.on('data', (chunk) => {
+          output += chunk;
+        });
+        await waitFor(() => /pid (\d+)[\s\S]*ready/.test(output), 'the holder to take the lock');
+        const pid = Number(/pid (\d+)/.exec(output)![1]);
+
+        const unreachable = await gridcollect(env, ['db', 'status', '--json']);
+        expect(unreachable.code).toBe(2);
+        expect(unreachable.stderr).toContain(`server unreachable; retry: the server (PID ${pid})`);
+        expect(unreachable.stderr).not.toMatch(/cannot be forwarded/);
+
+        process.kill(pid, 'SIGKILL');
+        await waitFor(async () => {
+          const state = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+          return / Z /.test(state.slice(state.lastIndexOf(')')));
+        }, 'the holder to be a zombie');
+        const result = await gridcollect(env, ['db', 'status', '--json']);
+        expect(result.stderr).toBe('');
+        expect(result.code).toBe(0);
+      } finally {
+        parent.kill('SIGKILL');
+        await exited(parent);
+      }
+    },
+    240_000,
+  );
 });

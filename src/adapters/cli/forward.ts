@@ -138,13 +138,29 @@ export async function forwardIfServerHolds(
     const sent = await absolutePaths(argv, forwardable.spec, scratch);
     return await sendToServer(holder, ['--lang', lang, ...sent], await callerSession(config), io);
   } catch (error) {
-    // The server stopped between reading the owner record and connecting: run here instead.
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ECONNREFUSED' || code === 'ENOENT') return undefined;
-    throw error;
+    if (code !== 'ECONNREFUSED' && code !== 'ENOENT') throw error;
+    // Nobody answers on the socket: the server stopped (or was killed) between reading the owner
+    // record and connecting. Gone: run here, where opening the directory takes over its stale
+    // lock. Still alive after a short wait: it is starting, stopping or stuck; say so.
+    if (!(await stillHolds(config.dataDir, holder))) return undefined;
+    io.err(
+      `gridcollect: ${message(lang, 'serverUnreachable', { pid: holder.pid, socket: holder.forward.socket })}\n`,
+    );
+    return 2;
   } finally {
     if (scratch.dir) await rm(scratch.dir, { recursive: true, force: true });
   }
+}
+
+/** Whether `holder` (same record) still holds the data directory after about a second. */
+async function stillHolds(dataDir: string, holder: LockOwner): Promise<boolean> {
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const current = await liveHolder(dataDir);
+    if (current?.nonce !== holder.nonce) return false;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return true;
 }
 
 async function absolutePaths(

@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -261,6 +261,70 @@ describe('gridcollect processes on one embedded data directory', () => {
       expect(
         audit.find((row) => row.action === 'payment.post' && row.objectId === receipt.receiptNo),
       ).toMatchObject({ actorKind: 'staff', channel: 'cli', osUser: os.userInfo().username });
+
+      // Signing in while the server holds the database: the password goes as the forwarded
+      // command's standard input (never argv), and the session lands in the caller's own file.
+      const lateEnv = { ...env, XDG_CONFIG_HOME: path.join(dir, 'config-late') };
+      const lateLogin = await gridcollect(
+        lateEnv,
+        ['login', 's01.cashier1', '--password-stdin'],
+        'gridcollect\n',
+      );
+      expect(lateLogin.stderr).toBe('');
+      expect(lateLogin.code).toBe(0);
+      const sessionFiles = (await readdir(path.join(dir, 'config-late', 'gridcollect'))).filter((name) =>
+        name.startsWith('session-'),
+      );
+      expect(sessionFiles).toHaveLength(1);
+      const sessionFile = path.join(dir, 'config-late', 'gridcollect', sessionFiles[0]!);
+      expect((await stat(sessionFile)).mode & 0o777).toBe(0o600);
+      expect(JSON.parse(await readFile(sessionFile, 'utf8'))).toMatchObject({ login: 's01.cashier1' });
+      const who = await gridcollect(lateEnv, ['whoami']);
+      expect(who.code).toBe(0);
+      expect(who.stdout).toContain('s01.cashier1');
+      const next = (
+        JSON.parse(
+          (
+            await gridcollect(lateEnv, [
+              'customer',
+              'list',
+              '--owing',
+              '--station',
+              'QH01',
+              '--limit',
+              '1',
+              '--json',
+            ])
+          ).stdout,
+        ) as { customerNo: string; totalDue: string }[]
+      )[0]!;
+      const latePaid = await gridcollect(lateEnv, [
+        'payment',
+        'post',
+        '--customer',
+        next.customerNo,
+        '--amount',
+        next.totalDue,
+        '--key',
+        'ONE-WRITER-LATE',
+        '--json',
+      ]);
+      expect(latePaid.stderr).toBe('');
+      expect(latePaid.code).toBe(0);
+      const lateAudit = JSON.parse(
+        (await gridcollect(env, ['audit', 'list', '--limit', '20', '--json'])).stdout,
+      ) as { action: string; objectId: string; actorLogin?: string }[];
+      expect(
+        lateAudit.find(
+          (row) => row.action === 'payment.post' && row.objectId === JSON.parse(latePaid.stdout).receiptNo,
+        ),
+      ).toMatchObject({ actorKind: 'staff', channel: 'cli' });
+      const logout = await gridcollect(lateEnv, ['logout']);
+      expect(logout.code).toBe(0);
+      expect(existsSync(sessionFile)).toBe(false);
+      const afterLogout = await gridcollect(lateEnv, ['whoami']);
+      expect(afterLogout.code).not.toBe(0);
+      expect(afterLogout.stderr).toMatch(/not logged in/);
 
       // Standard input travels too, and a refusal from the command comes back with its exit code.
       // (as the administrator, who may manage tariffs; the file's own error names its field).

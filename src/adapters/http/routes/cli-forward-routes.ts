@@ -6,6 +6,7 @@ import {
   type ForwardEvent,
   type ForwardRequest,
 } from '../../cli/forward.js';
+import type { CliSession } from '../../cli/cli-session.js';
 
 export interface CliForwardDeps {
   /** The token of the lock's owner record; the socket's file modes are the first check. */
@@ -13,7 +14,12 @@ export interface CliForwardDeps {
   /** Runs one CLI command in this process; what it prints streams back to the client. */
   readonly run: (
     request: ForwardRequest,
-    io: { out: (text: string) => void; err: (text: string) => void },
+    io: {
+      out: (text: string) => void;
+      err: (text: string) => void;
+      /** A CLI session for the client to keep (null: to remove); see forward.ts. */
+      session: (session: CliSession | null) => void;
+    },
   ) => Promise<number>;
 }
 
@@ -37,6 +43,8 @@ export function cliForwardRoutes(deps: CliForwardDeps): FastifyPluginAsync {
             properties: {
               argv: { type: 'array', items: { type: 'string' }, maxItems: 200 },
               pid: { type: 'integer' },
+              stdin: { type: 'string', maxLength: 4096 },
+              sessionFile: { type: 'string', maxLength: 4096 },
               session: {
                 type: 'object',
                 required: ['login', 'token'],
@@ -63,6 +71,7 @@ export function cliForwardRoutes(deps: CliForwardDeps): FastifyPluginAsync {
           exit = await deps.run(request.body, {
             out: (text) => send({ out: text }),
             err: (text) => send({ err: text }),
+            session: (session) => send({ session }),
           });
         } catch (error) {
           send({ err: `gridcollect: ${(error as Error).message}\n` });

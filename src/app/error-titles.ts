@@ -58,6 +58,7 @@ export const ERROR_TITLES_ZH: Readonly<Record<ErrorCode, string>> = {
   login_taken: '该登录名已被使用',
   already_initialised: '数据库已有员工 (或是示范库), 首位管理员已存在',
   encryption_key_required: 'PostgreSQL 需要明确配置加密密钥',
+  encryption_key_file_missing: '密钥文件不存在或不是普通文件 (已有密钥的数据库不会悄悄换用新密钥)',
   encryption_key_invalid: '配置的密钥不是 64 位十六进制字符 (32 字节)',
   encryption_key_file_insecure: '密钥文件权限过宽 (请 chmod 600) 或位于 git 工作区内',
   encryption_key_compromised: '该密钥已公开, 请用 gridcollect keys rotate 轮换',

@@ -61,6 +61,8 @@ export const ERROR_CODES = {
   already_initialised: 'the database already has staff (or is the demo); its first administrator exists',
   encryption_key_required:
     'PostgreSQL needs an explicit key: GRIDCOLLECT_ENCRYPTION_KEY_FILE or GRIDCOLLECT_ENCRYPTION_KEY',
+  encryption_key_file_missing:
+    'the key file does not exist or is not a file (a database that has a key never gets a new one silently)',
   encryption_key_invalid: 'the configured key is not 64 hex characters (32 bytes)',
   encryption_key_file_insecure:
     'the key file is readable or writable by group or others (chmod 600), or would lie inside a git checkout',

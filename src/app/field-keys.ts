@@ -65,6 +65,12 @@ async function checkSampleValues(db: Kysely<DB>, sealer: FieldSealer): Promise<v
   }
 }
 
+/** The key id of the database's key check value, null for a database that has none yet (fresh). */
+export async function databaseKeyId(db: Kysely<DB>): Promise<string | null> {
+  const row = await db.selectFrom('encryption_key_check').select('key_id').executeTakeFirst();
+  return row?.key_id ?? null;
+}
+
 /**
  * Checks the configured key against the key check value stored in the database before anything
  * is served; a database without one records it for this key (after checking that the key

@@ -252,8 +252,21 @@ function isAlive(owner: LockOwner, lockDir: string): boolean {
     if (errorCode(error) === 'ESRCH') return false;
     // EPERM: the process exists under another user.
   }
+  // A holder killed with -9 stays a zombie until its parent reaps it: kill(0) still finds it.
+  if (processState(owner.pid) === 'dead') return false;
   const identity = processIdentity(owner.pid);
   return !(owner.startedAs && identity && identity !== owner.startedAs);
+}
+
+/** 'dead' for a zombie (Z) or dying (X) process on Linux (/proc); 'unknown' elsewhere. */
+function processState(pid: number): 'dead' | 'unknown' {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
+    return state === 'Z' || state === 'X' ? 'dead' : 'unknown';
+  } catch {
+    return 'unknown';
+  }
 }
 
 /** `<boot id>:<start tick>` of a process on Linux (/proc), null where there is no /proc. */

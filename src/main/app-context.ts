@@ -9,7 +9,7 @@ import { hashPassword, verifyPassword } from '../adapters/crypto/password-hash.j
 import { type Database, openDatabase } from '../db/database.js';
 import { migrateAndGrant } from '../db/runtime-role.js';
 import { AppError } from '../app/errors.js';
-import { verifyFieldKey } from '../app/field-keys.js';
+import { databaseKeyId, verifyFieldKey } from '../app/field-keys.js';
 
 const NO_CIPHER: FieldCipher = {
   keyId: 'none',
@@ -65,12 +65,24 @@ export async function createAppContext(
   } = {},
 ): Promise<AppContext> {
   let cipher = NO_CIPHER;
-  if (options.fieldKey !== false) {
-    const key = await loadFieldKey(config);
-    refuseCompromisedKey(key);
-    cipher = createFieldCipher(key);
+  // Opened before the key only when the default key file is missing: a new key is made for a
+  // fresh database alone (one with a key check value needs its own key back).
+  let opened: Database | undefined;
+  const open = async () => {
+    opened ??= await openConfiguredDatabase(config, options);
+    return opened;
+  };
+  try {
+    if (options.fieldKey !== false) {
+      const key = await loadFieldKey(config, { databaseKeyId: async () => databaseKeyId((await open()).db) });
+      refuseCompromisedKey(key);
+      cipher = createFieldCipher(key);
+    }
+  } catch (error) {
+    await opened?.close();
+    throw error;
   }
-  const database = await openConfiguredDatabase(config, options);
+  const database = await open();
   try {
     if (options.fieldKey !== false) await verifyFieldKey(database.db, cipher);
   } catch (error) {

@@ -25,6 +25,7 @@ import {
   describeEachDatabase,
   testedDatabaseKinds,
 } from '../support/databases.js';
+import { loggedInEnv } from '../support/cli-login.js';
 import { createSmallDemo } from '../support/demo.js';
 import { TEST_CIPHER, buildTestServer } from '../support/server.js';
 
@@ -179,7 +180,9 @@ describe.skipIf(!testedDatabaseKinds().includes('postgres'))(
         GRIDCOLLECT_ENCRYPTION_KEY: randomBytes(32).toString('hex'),
       };
       await runCli(['demo', '--customers', '400', '--months', '2', '--seed', '11'], env);
-      await runCli(['channel', 'add', '--id', 'CRASH', '--secret', SECRET], env);
+      // Adding a channel is an administrator's act: the demo's admin signs in first.
+      const admin = await loggedInEnv(env as Record<string, string>, dir, 'admin');
+      await runCli(['channel', 'add', '--id', 'CRASH', '--secret', SECRET], admin);
     });
     afterAll(async () => {
       await database?.close();

@@ -1,13 +1,13 @@
 import { execFileSync } from 'node:child_process';
 import { createCipheriv, randomBytes } from 'node:crypto';
-import { chmod, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { runCli } from '../../src/adapters/cli/program.js';
-import { createFieldCipher } from '../../src/adapters/crypto/field-cipher.js';
+import { createFieldCipher, keyIdOf } from '../../src/adapters/crypto/field-cipher.js';
 import { addChannel } from '../../src/app/add-channel.js';
 import type { AppError } from '../../src/app/errors.js';
 import { rotateFieldKey, verifyFieldKey } from '../../src/app/field-keys.js';
@@ -320,6 +320,119 @@ describeEachDatabase('field keys', (kind) => {
       }
     } finally {
       await cliDatabase?.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('names a missing key file or a directory given as a key (exit 2, no stack trace)', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'gridcollect-keys-missing-'));
+    const cliDatabase = kind === 'postgres' ? await createTestDatabase(kind) : undefined;
+    try {
+      const keyFile = path.join(dir, 'current.key');
+      await writeFile(keyFile, `${randomBytes(32).toString('hex')}\n`, { mode: 0o600 });
+      await mkdir(path.join(dir, 'a-directory.key'));
+      const env: Record<string, string> = {
+        GRIDCOLLECT_DATA_DIR: path.join(dir, 'data'),
+        GRIDCOLLECT_LANG: 'en',
+        GRIDCOLLECT_ENCRYPTION_KEY_FILE: keyFile,
+        ...(cliDatabase ? { DATABASE_URL: cliDatabase.url! } : {}),
+      };
+      const next = path.join(dir, 'next.key');
+      const missing = await cli(
+        env,
+        'keys',
+        'rotate',
+        '--old-key-file',
+        path.join(dir, 'nope.key'),
+        '--new-key-file',
+        next,
+      );
+      expect(missing.code).toBe(2);
+      expect(missing.stderr).toContain(`The key file ${path.join(dir, 'nope.key')} does not exist`);
+      expect(missing.stderr).not.toMatch(/\n\s+at /);
+      const directory = await cli(
+        env,
+        'keys',
+        'rotate',
+        '--old-key-file',
+        path.join(dir, 'a-directory.key'),
+        '--new-key-file',
+        next,
+      );
+      expect(directory.code).toBe(2);
+      expect(directory.stderr).toContain(`The key file ${path.join(dir, 'a-directory.key')} is not a file`);
+      expect(directory.stderr).not.toMatch(/permissions|chmod/);
+      // The configured key file missing: named too, at start of any command.
+      const configured = await cli(
+        { ...env, GRIDCOLLECT_ENCRYPTION_KEY_FILE: path.join(dir, 'gone.key') },
+        'customer',
+        'list',
+      );
+      expect(configured.code).toBe(1);
+      expect(configured.stderr).toMatch(/encryption_key_file_missing: .*gone\.key does not exist/);
+    } finally {
+      await cliDatabase?.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('embedded default key file: made for a fresh database only; a rotation moves it to the new key', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'gridcollect-keys-default-'));
+    try {
+      const env: Record<string, string> = {
+        GRIDCOLLECT_DATA_DIR: path.join(dir, 'data'),
+        GRIDCOLLECT_LANG: 'en',
+        XDG_CONFIG_HOME: path.join(dir, 'config'),
+      };
+      if (kind === 'postgres') {
+        // PostgreSQL never has a default key file: an explicit key is required.
+        const refused = await cli({ ...env, DATABASE_URL: database.url! }, 'customer', 'list');
+        expect(refused.stderr).toMatch(/encryption_key_required/);
+        return;
+      }
+      const demo = await cli(
+        env,
+        'demo',
+        '--customers',
+        '100',
+        '--months',
+        '1',
+        '--seed',
+        '5',
+        '--until',
+        '2026-10',
+        '--reads-only',
+        '--json',
+      );
+      expect(demo.code).toBe(0);
+      const defaultFile = path.join(dir, 'data.key');
+      const oldKey = Buffer.from((await readFile(defaultFile, 'utf8')).trim(), 'hex');
+
+      // The key file lost: no new key behind the operator's back, the place it was expected named.
+      await rename(defaultFile, `${defaultFile}.moved`);
+      const lost = await cli(env, 'customer', 'list', '--limit', '1');
+      expect(lost.code).toBe(1);
+      expect(lost.stderr).toContain(
+        `The default key file ${defaultFile} does not exist, but the database is encrypted under key ${keyIdOf(oldKey)}`,
+      );
+      await expect(stat(defaultFile)).rejects.toThrow(/ENOENT/);
+      await rename(`${defaultFile}.moved`, defaultFile);
+
+      // Rotated with nothing configured: the default key file holds the new key afterwards.
+      const nextFile = path.join(dir, 'keys', 'next.key');
+      const rotated = await cli(env, 'keys', 'rotate', '--new-key-file', nextFile, '--json');
+      expect(rotated.stderr).toBe('');
+      expect(rotated.code).toBe(0);
+      const backup = `${defaultFile}.${keyIdOf(oldKey)}.old`;
+      expect(JSON.parse(rotated.stdout)).toMatchObject({ defaultKeyFile: defaultFile, oldKeyBackup: backup });
+      expect(await readFile(defaultFile, 'utf8')).toBe(await readFile(nextFile, 'utf8'));
+      expect((await stat(defaultFile)).mode & 0o777).toBe(0o600);
+      expect((await readFile(backup, 'utf8')).trim()).toBe(oldKey.toString('hex'));
+      expect((await stat(backup)).mode & 0o777).toBe(0o600);
+      const after = await cli(env, 'customer', 'list', '--limit', '1', '--json');
+      expect(after.stderr).toBe('');
+      expect(after.code).toBe(0);
+    } finally {
       await rm(dir, { recursive: true, force: true });
     }
   });

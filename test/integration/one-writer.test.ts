@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -211,6 +211,9 @@ describe('gridcollect processes on one embedded data directory', () => {
     const login = await gridcollect(env, ['login', 's01.cashier1', '--password-stdin'], 'gridcollect\n');
     expect(login.stderr).toBe('');
     expect(login.code).toBe(0);
+    const adminEnv = { ...env, XDG_CONFIG_HOME: path.join(dir, 'config-admin') };
+    const adminLogin = await gridcollect(adminEnv, ['login', 'admin', '--password-stdin'], 'gridcollect\n');
+    expect(adminLogin.code).toBe(0);
 
     const { child: server } = await startServer(env);
     try {
@@ -259,10 +262,80 @@ describe('gridcollect processes on one embedded data directory', () => {
         audit.find((row) => row.action === 'payment.post' && row.objectId === receipt.receiptNo),
       ).toMatchObject({ actorKind: 'staff', channel: 'cli', osUser: os.userInfo().username });
 
+      // Signing in while the server holds the database: the password goes as the forwarded
+      // command's standard input (never argv), and the session lands in the caller's own file.
+      const lateEnv = { ...env, XDG_CONFIG_HOME: path.join(dir, 'config-late') };
+      const lateLogin = await gridcollect(
+        lateEnv,
+        ['login', 's01.cashier1', '--password-stdin'],
+        'gridcollect\n',
+      );
+      expect(lateLogin.stderr).toBe('');
+      expect(lateLogin.code).toBe(0);
+      const sessionFiles = (await readdir(path.join(dir, 'config-late', 'gridcollect'))).filter((name) =>
+        name.startsWith('session-'),
+      );
+      expect(sessionFiles).toHaveLength(1);
+      const sessionFile = path.join(dir, 'config-late', 'gridcollect', sessionFiles[0]!);
+      expect((await stat(sessionFile)).mode & 0o777).toBe(0o600);
+      expect(JSON.parse(await readFile(sessionFile, 'utf8'))).toMatchObject({ login: 's01.cashier1' });
+      const who = await gridcollect(lateEnv, ['whoami']);
+      expect(who.code).toBe(0);
+      expect(who.stdout).toContain('s01.cashier1');
+      const next = (
+        JSON.parse(
+          (
+            await gridcollect(lateEnv, [
+              'customer',
+              'list',
+              '--owing',
+              '--station',
+              'QH01',
+              '--limit',
+              '1',
+              '--json',
+            ])
+          ).stdout,
+        ) as { customerNo: string; totalDue: string }[]
+      )[0]!;
+      const latePaid = await gridcollect(lateEnv, [
+        'payment',
+        'post',
+        '--customer',
+        next.customerNo,
+        '--amount',
+        next.totalDue,
+        '--key',
+        'ONE-WRITER-LATE',
+        '--json',
+      ]);
+      expect(latePaid.stderr).toBe('');
+      expect(latePaid.code).toBe(0);
+      const lateAudit = JSON.parse(
+        (await gridcollect(env, ['audit', 'list', '--limit', '20', '--json'])).stdout,
+      ) as { action: string; objectId: string; actorLogin?: string }[];
+      expect(
+        lateAudit.find(
+          (row) => row.action === 'payment.post' && row.objectId === JSON.parse(latePaid.stdout).receiptNo,
+        ),
+      ).toMatchObject({ actorKind: 'staff', channel: 'cli' });
+      const logout = await gridcollect(lateEnv, ['logout']);
+      expect(logout.code).toBe(0);
+      expect(existsSync(sessionFile)).toBe(false);
+      const afterLogout = await gridcollect(lateEnv, ['whoami']);
+      expect(afterLogout.code).not.toBe(0);
+      expect(afterLogout.stderr).toMatch(/not logged in/);
+
       // Standard input travels too, and a refusal from the command comes back with its exit code.
-      const tariffs = await gridcollect(env, ['tariff', 'import', '-'], '{"tariffs": "none"}');
+      // (as the administrator, who may manage tariffs; the file's own error names its field).
+      const tariffs = await gridcollect(adminEnv, ['tariff', 'import', '-'], '{"tariffs": "none"}');
       expect(tariffs.code).not.toBe(0);
       expect(tariffs.stderr).toMatch(/tariffs/);
+      expect(tariffs.stderr).not.toMatch(/forbidden/);
+      // The cashier's forwarded session is checked on the server: no tariffs for a cashier.
+      const cashierTariffs = await gridcollect(env, ['tariff', 'import', '-'], '{"tariffs": "none"}');
+      expect(cashierTariffs.code).not.toBe(0);
+      expect(cashierTariffs.stderr).toMatch(/forbidden: role cashier may not tariff.manage/);
 
       // A batch job and a second server are refused, naming the server.
       const billing = await gridcollect(env, ['bill', 'run', '--period', '2026-11']);
@@ -315,4 +388,56 @@ describe('gridcollect processes on one embedded data directory', () => {
     expect(result.code).toBe(0);
     expect(JSON.parse(result.stdout).database).toBe('pglite');
   }, 240_000);
+
+  it.runIf(process.platform === 'linux')(
+    'takes over from a killed holder not yet reaped (zombie); says "retry" while a live one does not answer',
+    async () => {
+      // A holder announcing a socket nobody listens on, run under `sleep`, which never reaps it:
+      // killed with -9 it stays a zombie that kill(pid, 0) still finds.
+      const script = `import { acquireDataDirLock } from ${JSON.stringify(path.join(ROOT, 'dist/db/data-dir-lock.js'))};
+      const lock = await acquireDataDirLock(process.env.HOLD_DIR, 'gridcollect serve');
+      await lock.announce({ socket: process.env.HOLD_SOCKET, token: 'x' });
+      console.log('ready');
+      setInterval(() => {}, 1000);`;
+      const parent = spawn(
+        'sh',
+        ['-c', `"${process.execPath}" --input-type=module -e "$HOLD_SCRIPT" & echo "pid $!"; exec sleep 120`],
+        {
+          env: {
+            ...env,
+            HOLD_SCRIPT: script,
+            HOLD_DIR: path.join(dir, 'data'),
+            HOLD_SOCKET: path.join(dir, 'nowhere.sock'),
+          },
+          stdio: ['ignore', 'pipe', 'inherit'],
+        },
+      );
+      try {
+        let output = '';
+        parent.stdout!.on('data', (chunk) => {
+          output += chunk;
+        });
+        await waitFor(() => /pid (\d+)[\s\S]*ready/.test(output), 'the holder to take the lock');
+        const pid = Number(/pid (\d+)/.exec(output)![1]);
+
+        const unreachable = await gridcollect(env, ['db', 'status', '--json']);
+        expect(unreachable.code).toBe(2);
+        expect(unreachable.stderr).toContain(`server unreachable; retry: the server (PID ${pid})`);
+        expect(unreachable.stderr).not.toMatch(/cannot be forwarded/);
+
+        process.kill(pid, 'SIGKILL');
+        await waitFor(async () => {
+          const state = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+          return / Z /.test(state.slice(state.lastIndexOf(')')));
+        }, 'the holder to be a zombie');
+        const result = await gridcollect(env, ['db', 'status', '--json']);
+        expect(result.stderr).toBe('');
+        expect(result.code).toBe(0);
+      } finally {
+        parent.kill('SIGKILL');
+        await exited(parent);
+      }
+    },
+    240_000,
+  );
 });

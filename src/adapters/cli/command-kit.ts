@@ -6,7 +6,7 @@ import { type Principal, systemCliPrincipal } from '../../app/principal.js';
 import { type Config, loadConfig } from '../../config/config.js';
 import { parsePeriod } from '../../domain/local-date.js';
 import { InputError } from './cli-errors.js';
-import { currentOsUser, requireCliPrincipal } from './cli-session.js';
+import { type CliSession, currentOsUser, requireCliPrincipal } from './cli-session.js';
 import type { Lang } from './messages.js';
 
 // What every command group shares: the streams, the context, option parsers and input readers.
@@ -33,6 +33,16 @@ export interface CliIo {
    * the command (forward-host.ts). When set, the session file of the server's user is never read.
    */
   readonly sessionPrincipal?: () => Promise<Principal>;
+  /**
+   * A forwarded command's CLI session (login, logout, passwd): the caller's, kept in the CALLER's
+   * session file. `read` is what the caller sent; `save` and `remove` go back to the caller, whose
+   * CLI writes or deletes its own file (forward.ts); `save` answers that file's path.
+   */
+  readonly session?: {
+    readonly read: () => Promise<Pick<CliSession, 'login' | 'token'> | null>;
+    readonly save: (session: CliSession) => Promise<string>;
+    readonly remove: () => Promise<void>;
+  };
 }
 
 export interface GlobalOptions {

@@ -57,6 +57,15 @@ export async function listenForCli(
             context: () => context,
             openContext: async () => context,
             sessionPrincipal: () => forwardedActor(context, request),
+            readStdin: async () => request.stdin ?? '',
+            session: {
+              read: async () => request.session ?? null,
+              save: async (session) => {
+                io.session(session);
+                return request.sessionFile ?? '';
+              },
+              remove: async () => io.session(null),
+            },
           }),
         );
       },

@@ -6,7 +6,8 @@ import { createInterface } from 'node:readline';
 import type { Config } from '../../config/config.js';
 import { ConfigError, loadConfig } from '../../config/config.js';
 import { type DataDirLockedError, type LockOwner, commandWords, liveHolder } from '../../db/data-dir-lock.js';
-import { type Lang, message } from './messages.js';
+import type { CliSession } from './cli-session.js';
+import { type Lang, type MessageKey, message } from './messages.js';
 
 /**
  * While a server holds the embedded data directory, CLI commands that an operator runs beside the
@@ -24,6 +25,11 @@ interface Forwardable {
   readonly pathArgument?: boolean;
   /** Options that take a value, to find the positional argument among them. */
   readonly valueOptions?: readonly string[];
+  /**
+   * The passwords the command reads (`--password-stdin`, else typed on the terminal): read HERE,
+   * by the client, and sent to the server as the command's standard input, never in argv.
+   */
+  readonly passwords?: readonly MessageKey[];
 }
 
 /** The commands that run through a server holding the embedded database (documented in README). */
@@ -66,6 +72,16 @@ export const FORWARDABLE: ReadonlyMap<string, Forwardable> = new Map<string, For
   ['cash on-hand', {}],
   ['audit list', {}],
   ['db status', {}],
+  // The CLI's own session: the session file is the caller's (written by this client).
+  ['login', { passwords: ['passwordPrompt'] }],
+  ['logout', {}],
+  ['whoami', {}],
+  ['passwd', { passwords: ['oldPasswordPrompt', 'newPasswordPrompt'] }],
+  ['staff add', { passwords: ['newPasswordPrompt'] }],
+  ['staff list', {}],
+  ['staff disable', {}],
+  ['staff enable', {}],
+  ['staff reset-password', { passwords: ['newPasswordPrompt'] }],
 ]);
 
 /**
@@ -136,15 +152,39 @@ export async function forwardIfServerHolds(
   const scratch = { dir: undefined as string | undefined };
   try {
     const sent = await absolutePaths(argv, forwardable.spec, scratch);
-    return await sendToServer(holder, ['--lang', lang, ...sent], await callerSession(config), io);
+    const stdin = forwardable.spec.passwords
+      ? await passwordsForServer(sent, forwardable.spec.passwords, lang)
+      : undefined;
+    return await sendToServer(
+      holder,
+      { argv: ['--lang', lang, ...sent], session: await callerSession(config), stdin },
+      config,
+      io,
+    );
   } catch (error) {
-    // The server stopped between reading the owner record and connecting: run here instead.
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ECONNREFUSED' || code === 'ENOENT') return undefined;
-    throw error;
+    if (code !== 'ECONNREFUSED' && code !== 'ENOENT') throw error;
+    // Nobody answers on the socket: the server stopped (or was killed) between reading the owner
+    // record and connecting. Gone: run here, where opening the directory takes over its stale
+    // lock. Still alive after a short wait: it is starting, stopping or stuck; say so.
+    if (!(await stillHolds(config.dataDir, holder))) return undefined;
+    io.err(
+      `gridcollect: ${message(lang, 'serverUnreachable', { pid: holder.pid, socket: holder.forward.socket })}\n`,
+    );
+    return 2;
   } finally {
     if (scratch.dir) await rm(scratch.dir, { recursive: true, force: true });
   }
+}
+
+/** Whether `holder` (same record) still holds the data directory after about a second. */
+async function stillHolds(dataDir: string, holder: LockOwner): Promise<boolean> {
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const current = await liveHolder(dataDir);
+    if (current?.nonce !== holder.nonce) return false;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return true;
 }
 
 async function absolutePaths(
@@ -179,6 +219,23 @@ async function absolutePaths(
   return args;
 }
 
+/**
+ * The passwords of a forwarded command, as the standard input it reads with --password-stdin:
+ * this process's standard input when given --password-stdin, else typed here on the terminal
+ * (then --password-stdin is added to argv for the server). Never in argv.
+ */
+async function passwordsForServer(
+  argv: string[],
+  prompts: readonly MessageKey[],
+  lang: Lang,
+): Promise<string> {
+  if (argv.includes('--password-stdin')) return (await readStdin()).toString('utf8');
+  const { promptPasswords } = await import('./staff-commands.js');
+  const typed = await promptPasswords(lang, prompts);
+  argv.push('--password-stdin');
+  return `${typed.join('\n')}\n`;
+}
+
 async function readStdin(): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
@@ -195,10 +252,21 @@ export interface ForwardRequest {
    * person on the server; absent when the caller is not logged in.
    */
   readonly session?: { readonly login: string; readonly token: string };
+  /** Standard input of a command that reads passwords (`--password-stdin`), read by the client. */
+  readonly stdin?: string;
+  /** Where the client keeps its session file (printed by `login --json`). */
+  readonly sessionFile?: string;
 }
 
-/** One line of the streamed answer: a piece of standard output or error, then the exit code. */
-export type ForwardEvent = { out: string } | { err: string } | { exit: number };
+/**
+ * One line of the streamed answer: a piece of standard output or error, a CLI session for the
+ * client to keep in its own session file (`login`; null: remove it, `logout`), then the exit code.
+ */
+export type ForwardEvent =
+  | { out: string }
+  | { err: string }
+  | { session: CliSession | null }
+  | { exit: number };
 
 export const FORWARD_PATH = '/cli/v1/run';
 export const FORWARD_TOKEN_HEADER = 'x-gridcollect-token';
@@ -213,18 +281,28 @@ async function callerSession(config: Config): Promise<ForwardRequest['session']>
   return session?.token ? { login: session.login, token: session.token } : undefined;
 }
 
-function sendToServer(
+async function sendToServer(
   holder: LockOwner,
-  argv: readonly string[],
-  session: ForwardRequest['session'],
+  command: Pick<ForwardRequest, 'argv' | 'session' | 'stdin'>,
+  config: Config,
   io: ForwardIo,
 ): Promise<number> {
   const forward = holder.forward!;
+  const sessions = await import('./cli-session.js');
   const body = JSON.stringify({
-    argv,
+    argv: command.argv,
     pid: process.pid,
-    ...(session ? { session } : {}),
+    ...(command.session ? { session: command.session } : {}),
+    ...(command.stdin !== undefined ? { stdin: command.stdin } : {}),
+    sessionFile: sessions.sessionFilePath(config),
   } satisfies ForwardRequest);
+  // The session the server answers is kept here, in this OS user's file for this database.
+  const keep = async (session: CliSession | null): Promise<void> => {
+    if (session)
+      await sessions.saveCliSession(config, { ...session, database: sessions.databaseLabel(config) });
+    else await sessions.removeCliSession(config);
+  };
+  let kept: Promise<unknown> = Promise.resolve();
   return new Promise<number>((resolve, reject) => {
     const call = request(
       {
@@ -256,12 +334,13 @@ function sendToServer(
           const event = JSON.parse(line) as ForwardEvent;
           if ('out' in event) io.out(event.out);
           else if ('err' in event) io.err(event.err);
+          else if ('session' in event) kept = kept.then(() => keep(event.session));
           else exit = event.exit;
         });
         lines.on('close', () =>
           exit === undefined
             ? reject(new Error('the server closed the connection before the command finished'))
-            : resolve(exit),
+            : kept.then(() => resolve(exit!), reject),
         );
       },
     );

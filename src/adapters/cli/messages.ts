@@ -9,6 +9,10 @@ const MESSAGES = {
     keysRotated:
       '密钥轮换完成: {from} → {to}, 重新加密 {count} 个值。请设置 GRIDCOLLECT_ENCRYPTION_KEY_FILE={file} (并删除旧密钥) 后再启动服务',
     keysAlreadyRotated: '数据库已使用密钥 {to}, 未做任何改动。请设置 GRIDCOLLECT_ENCRYPTION_KEY_FILE={file}',
+    keysRotatedDefault:
+      '密钥轮换完成: {from} → {to}, 重新加密 {count} 个值。默认密钥文件 {file} 现存新密钥, 旧密钥备份在 {backup} (0600); 请备份新密钥, 确认无误后销毁旧密钥备份',
+    keysAlreadyRotatedDefault:
+      '数据库已使用密钥 {to}, 未重新加密。默认密钥文件 {file} 现存新密钥, 旧密钥备份在 {backup} (0600)',
     demoPlatformSecret: '示范支付平台渠道 {code} 的密钥 (随机生成, 仅显示这一次, 数据库中加密保存): {secret}',
     migrated: '已应用迁移: {versions}',
     upToDate: '数据库结构已是最新',
@@ -63,6 +67,8 @@ const MESSAGES = {
     dataDirUnreadable: '数据目录 {dataDir} 已被其他操作系统用户的进程锁定 ({lockDir} 无权读取)',
     waitForHolder:
       '嵌入式数据库同一时间只允许一个进程打开: 请等该进程结束 (或停止它: kill {pid}) 后重试; 多个进程同时工作请使用 PostgreSQL (DATABASE_URL)',
+    serverUnreachable:
+      '服务 (PID {pid}) 持有数据目录, 但其命令通道 {socket} 无应答 (可能正在启动或停止); 请稍后重试',
     serverRefuses: '服务 (PID {pid}) 运行期间, 此命令不能转交给它执行: 请先停止服务 (kill {pid}) 再运行',
     hintBillRun: '服务运行时可在网页或通过 API (POST /api/v1/billing/runs) 发起核算',
     hintBatch: '批处理任务在服务停止后运行, 或改用 PostgreSQL 以便多个进程同时工作',
@@ -78,6 +84,10 @@ const MESSAGES = {
       'Key rotated: {from} → {to}, {count} values re-encrypted. Set GRIDCOLLECT_ENCRYPTION_KEY_FILE={file} (and destroy the old key) before starting the server',
     keysAlreadyRotated:
       'The database is already under key {to}; nothing changed. Set GRIDCOLLECT_ENCRYPTION_KEY_FILE={file}',
+    keysRotatedDefault:
+      'Key rotated: {from} → {to}, {count} values re-encrypted. The default key file {file} now holds the new key; the old key is kept in {backup} (0600): back up the new key, then destroy the old copy',
+    keysAlreadyRotatedDefault:
+      'The database is already under key {to}: nothing re-encrypted. The default key file {file} now holds the new key; the old key is kept in {backup} (0600)',
     demoPlatformSecret:
       'Secret of the demo payment platform channel {code} (random, shown only this once, stored encrypted): {secret}',
     migrated: 'Applied migrations: {versions}',
@@ -137,6 +147,8 @@ const MESSAGES = {
       'the data directory {dataDir} is locked by another OS user’s process ({lockDir} is not readable)',
     waitForHolder:
       'only one process at a time may open the embedded database: wait for it to finish (or stop it: kill {pid}) and retry; for several processes at once use PostgreSQL (DATABASE_URL)',
+    serverUnreachable:
+      'server unreachable; retry: the server (PID {pid}) holds the data directory but does not answer on {socket} (starting or stopping?)',
     serverRefuses:
       'while the server (PID {pid}) runs, this command cannot be handed to it: stop the server (kill {pid}) and run it again',
     hintBillRun:

@@ -72,6 +72,14 @@ async function readPasswords(
       );
     return values;
   }
+  return promptPasswords(lang, prompts);
+}
+
+/**
+ * Passwords typed on the terminal without echo, in order; a new password is asked twice. Also used
+ * by a forwarded command's client (forward.ts), which sends them to the server as standard input.
+ */
+export async function promptPasswords(lang: Lang, prompts: readonly MessageKey[]): Promise<string[]> {
   if (!process.stdin.isTTY) throw new UsageError(message(lang, 'noTerminal'));
   const values: string[] = [];
   for (const prompt of prompts) values.push(await promptHidden(message(lang, prompt)));
@@ -113,6 +121,9 @@ export function registerStaffCommands(program: Command, cliIo: CliIo): void {
   const lang = (command: Command) => kit.lang(globals(command));
   const say = (command: Command, key: MessageKey, values: Record<string, string | number> = {}) =>
     io.out(`${message(lang(command), key, values)}\n`);
+  /** This OS user's session: the caller's when the command was forwarded to a server. */
+  const readSession = (context: AppContext) =>
+    io.session ? io.session.read() : readCliSession(context.config);
 
   program
     .command('init')
@@ -170,13 +181,17 @@ export function registerStaffCommands(program: Command, cliIo: CliIo): void {
           channel: 'cli',
           osUser,
         });
-        const file = await saveCliSession(context.config, {
+        const session = {
           login,
           token: result.token,
           expiresAt: result.expiresAt.toISOString(),
           osUser,
           database: databaseLabel(context.config),
-        });
+        };
+        // Forwarded: the token goes back to the caller, whose CLI keeps it in its own file.
+        const file = io.session
+          ? await io.session.save(session)
+          : await saveCliSession(context.config, session);
         if (globals(command).json)
           emitJson({ login, name: result.principal.name, expiresAt: result.expiresAt, sessionFile: file });
         else
@@ -193,7 +208,7 @@ export function registerStaffCommands(program: Command, cliIo: CliIo): void {
     .description('end this OS user’s CLI session for the database')
     .action(async (_options, command: Command) => {
       await withContext(async (context) => {
-        const session = await readCliSession(context.config);
+        const session = await readSession(context);
         if (session?.token) {
           try {
             const principal = await authenticate(accountDeps(context), session.token, {
@@ -206,7 +221,7 @@ export function registerStaffCommands(program: Command, cliIo: CliIo): void {
             if (!(error instanceof AppError && error.code === 'unauthenticated')) throw error;
           }
         }
-        await removeCliSession(context.config);
+        await (io.session ? io.session.remove() : removeCliSession(context.config));
         say(command, session ? 'loggedOut' : 'notLoggedInNow');
       });
     });
@@ -243,7 +258,7 @@ export function registerStaffCommands(program: Command, cliIo: CliIo): void {
       );
       await withContext(async (context) => {
         const principal = await kit.actor(context, globals(command));
-        const session = await readCliSession(context.config);
+        const session = await readSession(context);
         const result = await changeOwnPassword(accountDeps(context), principal, {
           oldPassword: oldPassword!,
           newPassword: newPassword!,

@@ -1,6 +1,6 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { chmod, lstat, mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { AppError } from '../../app/errors.js';
 import type { FieldCipher, SealedField } from '../../app/ports.js';
@@ -136,9 +136,27 @@ function parseKeyHex(text: string, origin: string): Buffer {
   return Buffer.from(hex, 'hex');
 }
 
-/** Reads a key file, refusing one that the group or others may read or write. */
+/** A key file that is not there (or is not a regular file). */
+function keyFileMissing(file: string, notAFile: boolean): AppError {
+  return new AppError(
+    'encryption_key_file_missing',
+    notAFile
+      ? `密钥文件 ${file} 不是普通文件。 The key file ${file} is not a file.`
+      : `密钥文件 ${file} 不存在。 The key file ${file} does not exist.`,
+    { file },
+  );
+}
+
+/** Reads a key file, refusing one that is missing, not a file, or that group or others may read or write. */
 export async function readKeyFile(file: string): Promise<Buffer> {
-  const info = await stat(file);
+  let info: Awaited<ReturnType<typeof stat>>;
+  try {
+    info = await stat(file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw keyFileMissing(file, false);
+    throw error;
+  }
+  if (!info.isFile()) throw keyFileMissing(file, true);
   if (process.platform !== 'win32' && (info.mode & 0o077) !== 0) {
     throw new AppError(
       'encryption_key_file_insecure',
@@ -168,14 +186,31 @@ export async function writeNewKeyFile(file: string): Promise<Buffer> {
   return key;
 }
 
+/** Whether the key file exists (any kind of entry: a directory is then refused as "not a file"). */
+async function exists(file: string): Promise<boolean> {
+  try {
+    await lstat(file);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw error;
+  }
+}
+
 /**
  * The configured field key: GRIDCOLLECT_ENCRYPTION_KEY, else GRIDCOLLECT_ENCRYPTION_KEY_FILE;
  * PostgreSQL requires one of them. The embedded database without either uses its default key
- * file (created on first use unless `create: false`, see defaultKeyFile).
+ * file (see defaultKeyFile). When that file is missing, a new key is written there only for a
+ * fresh database: `databaseKeyId` answers the key id of the database's key check value (null when
+ * it has none yet); a database that has one needs its own key back, not a new one. With
+ * `create: false` a missing default key file is always an error.
  */
 export async function loadFieldKey(
   source: KeySource,
-  options: { readonly create?: boolean } = {},
+  options: {
+    readonly create?: boolean;
+    readonly databaseKeyId?: () => Promise<string | null>;
+  } = {},
 ): Promise<Buffer> {
   if (source.encryptionKeyHex) return parseKeyHex(source.encryptionKeyHex, 'GRIDCOLLECT_ENCRYPTION_KEY');
   if (source.encryptionKeyFile) return readKeyFile(source.encryptionKeyFile);
@@ -187,23 +222,52 @@ export async function loadFieldKey(
     );
   }
   const file = defaultKeyFile(source.dataDir, source.userConfigDir);
-  try {
-    return await readKeyFile(file);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    if (options.create === false) {
-      throw new AppError(
-        'encryption_key_required',
-        `默认密钥文件 ${file} 不存在; 请用 --old-key-file 指定当前密钥。 The default key file ${file} does not exist: name the current key with --old-key-file.`,
-      );
-    }
-    try {
-      return await writeNewKeyFile(file);
-    } catch (writeError) {
-      if ((writeError as NodeJS.ErrnoException).code !== 'EEXIST') throw writeError;
-      return readKeyFile(file);
-    }
+  if (await exists(file)) return readKeyFile(file);
+  if (options.create === false) {
+    throw new AppError(
+      'encryption_key_file_missing',
+      `默认密钥文件 ${file} 不存在; 请用 --old-key-file 指定当前密钥。 The default key file ${file} does not exist: name the current key with --old-key-file.`,
+      { file },
+    );
   }
+  const databaseKeyId = (await options.databaseKeyId?.()) ?? null;
+  if (databaseKeyId !== null) {
+    throw new AppError(
+      'encryption_key_file_missing',
+      `默认密钥文件 ${file} 不存在, 但数据库已使用密钥 ${databaseKeyId} 加密; 请从备份恢复该密钥文件到 ${file} (chmod 600), 或设置 GRIDCOLLECT_ENCRYPTION_KEY_FILE。不会生成新密钥。 ` +
+        `The default key file ${file} does not exist, but the database is encrypted under key ${databaseKeyId}: restore that key file from your backup to ${file} (chmod 600), or set GRIDCOLLECT_ENCRYPTION_KEY_FILE. No new key was made.`,
+      { file, databaseKeyId },
+    );
+  }
+  try {
+    return await writeNewKeyFile(file);
+  } catch (writeError) {
+    if ((writeError as NodeJS.ErrnoException).code !== 'EEXIST') throw writeError;
+    return readKeyFile(file);
+  }
+}
+
+/**
+ * After a rotation away from the default key file's key: the file gets the new key (written to a
+ * temporary file, 0600, renamed over it) and the old key is kept beside it as
+ * `<file>.<old key id>.old` (0600; left as it is when a previous run already wrote it).
+ * Returns the backup's path.
+ */
+export async function replaceDefaultKeyFile(file: string, oldKey: Buffer, newKey: Buffer): Promise<string> {
+  const backup = `${file}.${keyIdOf(oldKey)}.old`;
+  try {
+    await writeFile(backup, `${oldKey.toString('hex')}\n`, { mode: 0o600, flag: 'wx' });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    if (!(await readKeyFile(backup)).equals(oldKey))
+      throw new Error(`${backup} exists and does not hold the old key ${keyIdOf(oldKey)}`);
+  }
+  await chmod(backup, 0o600);
+  const temporary = `${file}.${process.pid}.tmp`;
+  await writeFile(temporary, `${newKey.toString('hex')}\n`, { mode: 0o600, flag: 'wx' });
+  await chmod(temporary, 0o600);
+  await rename(temporary, file);
+  return backup;
 }
 
 /** Refuses a key that is public (start, serve and every command but `keys rotate`). */

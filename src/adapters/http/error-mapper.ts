@@ -56,6 +56,7 @@ export const STATUS: Readonly<Record<ErrorCode, number>> = {
   login_taken: 409,
   already_initialised: 409,
   encryption_key_required: 500,
+  encryption_key_file_missing: 500,
   encryption_key_invalid: 500,
   encryption_key_file_insecure: 500,
   encryption_key_compromised: 500,

@@ -7,6 +7,7 @@ import {
   type ForwardEvent,
   type ForwardRequest,
 } from '../../cli/forward.js';
+import type { CliSession } from '../../cli/cli-session.js';
 
 export interface CliForwardDeps {
   /** The token of the lock's owner record; the socket's file modes are the first check. */
@@ -14,7 +15,12 @@ export interface CliForwardDeps {
   /** Runs one CLI command in this process; what it prints streams back to the client. */
   readonly run: (
     request: ForwardRequest,
-    io: { out: (text: string) => void; err: (text: string) => void },
+    io: {
+      out: (text: string) => void;
+      err: (text: string) => void;
+      /** A CLI session for the client to keep (null: to remove); see forward.ts. */
+      session: (session: CliSession | null) => void;
+    },
   ) => Promise<number>;
 }
 
@@ -35,6 +41,8 @@ export function cliForwardRoutes(deps: CliForwardDeps): FastifyPluginAsyncTypebo
             {
               argv: Type.Array(Type.String(), { maxItems: 200 }),
               pid: Type.Integer(),
+              stdin: Type.Optional(Type.String({ maxLength: 4096 })),
+              sessionFile: Type.Optional(Type.String({ maxLength: 4096 })),
               session: Type.Optional(
                 Type.Object(
                   {
@@ -62,6 +70,7 @@ export function cliForwardRoutes(deps: CliForwardDeps): FastifyPluginAsyncTypebo
           exit = await deps.run(request.body, {
             out: (text) => send({ out: text }),
             err: (text) => send({ err: text }),
+            session: (session) => send({ session }),
           });
         } catch (error) {
           send({ err: `gridcollect: ${(error as Error).message}\n` });

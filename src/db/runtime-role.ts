@@ -12,7 +12,7 @@ import type { DB } from './schema.js';
  * - DELETE only on the tables the application prunes (below);
  * - USAGE and SELECT on every sequence (nextval), never TRUNCATE, REFERENCES or TRIGGER.
  */
-export const RUNTIME_DELETABLE_TABLES = ['channel_nonce'] as const;
+export const RUNTIME_DELETABLE_TABLES = ['channel_nonce', 'login_throttle'] as const;
 
 export interface MigrateAndGrantResult extends MigrateResult {
   /** The role granted the runtime privileges, when migrations ran as a separate owner role. */

@@ -14,7 +14,7 @@ import { requireNamedRequester, requireSecondPerson } from './ledger/two-person-
 
 export type CaseAction = 'post_missing' | 'reverse' | 'escalate' | 'no_action';
 
-/** Which resolutions fit which discrepancy (DOMAIN.md §5.1). */
+/** Which resolutions fit which discrepancy (docs/DOMAIN.md §5.1). */
 const ALLOWED: Readonly<Record<string, readonly CaseAction[]>> = {
   missing_at_utility: ['post_missing', 'escalate', 'no_action'],
   missing_at_channel: ['reverse', 'escalate', 'no_action'],

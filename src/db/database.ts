@@ -1,4 +1,4 @@
-import { chmod, mkdir, readdir } from 'node:fs/promises';
+import { chmod, mkdir, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect } from 'kysely';
@@ -73,9 +73,12 @@ export function redactUrl(url: string): string {
 /**
  * The embedded database's files are the database: its catalogs (triggers included) must not be
  * writable, nor its data readable, by other OS users. PGlite creates them with the process umask
- * (src/main/cli.ts sets 077); this also closes those of an installation made before, at each open.
+ * (src/main/cli.ts sets 077); this also closes those of an installation made before, on the first
+ * open that finds its directory open to others.
  */
 async function restrictToOwner(dataDir: string): Promise<void> {
+  // Closed once, it stays closed (the CLI's umask keeps new files private): no walk at every start.
+  if (((await stat(dataDir)).mode & 0o077) === 0) return;
   await chmod(dataDir, 0o700);
   for (const entry of await readdir(dataDir, { recursive: true, withFileTypes: true })) {
     const where = path.join(entry.parentPath, entry.name);

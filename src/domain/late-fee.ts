@@ -2,7 +2,7 @@ import { type LocalDate, dayNumber, fromDayNumber, parseLocalDate } from './loca
 import { type Fen, fen, formatYuan, parseYuan } from './money.js';
 
 /**
- * Late fees (电费违约金), DOMAIN.md §1: a daily rate on the overdue principal from the day after
+ * Late fees (电费违约金), docs/DOMAIN.md §1: a daily rate on the overdue principal from the day after
  * the due date to the payment day inclusive, simple interest, summed day by day, with a minimum
  * charge. Rates and the minimum are dated policy data; the interpretation of "cross-year" arrears
  * is a switch recorded on every result.
@@ -27,7 +27,7 @@ export const LATE_FEE_RULES: readonly LateFeeRuleSet[] = [
     source: '《供电营业规则》1996 第九十八条',
   },
   {
-    // The 2024 rules' article text was not read (DOMAIN.md §1.4, §8): the 1996 rates and the
+    // The 2024 rules' article text was not read (docs/DOMAIN.md §1.4, §8): the 1996 rates and the
     // 1-yuan minimum are kept until a human confirms them; change this row, not the code.
     effectiveFrom: '2024-06-01' as LocalDate,
     residentialPermille: 1,
@@ -207,7 +207,7 @@ export interface BillArrears {
 /**
  * The late fee a bill has accrued by asOf when it was paid in parts: principal only, no
  * compounding, and each payment reduces the base from the day after it is paid (the paid part
- * accrues through its payment day, DOMAIN.md §1.2). Each part is rounded to the fen on its own;
+ * accrues through its payment day, docs/DOMAIN.md §1.2). Each part is rounded to the fen on its own;
  * the minimum charge is left to the caller, who applies it to what is charged at once.
  */
 export function accruedLateFeeOnBill(

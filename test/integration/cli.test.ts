@@ -3,15 +3,12 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { runCli } from '../../src/adapters/cli/program.js';
-import { createAppContext } from '../../src/main/app-context.js';
 import { openDatabase } from '../../src/db/database.js';
 import { findPdfFont } from '../../src/adapters/files/pdf-font.js';
 import type { Period } from '../../src/domain/local-date.js';
 import { runBilling } from '../../src/jobs/billing/run-billing.js';
-import { parseConfig } from '../../src/config/config.js';
 import type { TestDatabase } from '../support/databases.js';
-import { loggedInEnv } from '../support/cli-login.js';
+import { cliIn, loggedInEnv } from '../support/cli-login.js';
 import { createTestDatabase, describeEachDatabase } from '../support/databases.js';
 
 /** Whether the system has a font for Chinese PDFs, found as the CLI finds it. */
@@ -24,22 +21,8 @@ function hasPdfFont(): boolean {
   }
 }
 
-/** Runs the real CLI in-process with the given environment and captures its streams. */
-async function cli(env: Record<string, string>, ...argv: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli(argv, {
-    out: (text) => {
-      stdout += text;
-    },
-    err: (text) => {
-      stderr += text;
-    },
-    config: () => parseConfig(env),
-    openContext: createAppContext,
-  });
-  return { code, stdout, stderr };
-}
+/** The real CLI in-process (test/support/cli-login.ts). */
+const cli = (env: Record<string, string>, ...argv: string[]) => cliIn(env, argv);
 
 describeEachDatabase('CLI', (kind) => {
   let dir: string;

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { runCli } from '../../src/adapters/cli/program.js';
+import { cliIn } from '../support/cli-login.js';
 import { createFieldCipher, keyIdOf } from '../../src/adapters/crypto/field-cipher.js';
 import { addChannel } from '../../src/app/add-channel.js';
 import type { AppError } from '../../src/app/errors.js';
@@ -68,21 +68,8 @@ async function codeOf(promise: Promise<unknown>): Promise<string> {
   }
 }
 
-async function cli(env: Record<string, string>, ...argv: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli(argv, {
-    out: (text) => {
-      stdout += text;
-    },
-    err: (text) => {
-      stderr += text;
-    },
-    config: () => parseConfig(env),
-    openContext: createAppContext,
-  });
-  return { code, stdout, stderr };
-}
+/** The real CLI in-process (test/support/cli-login.ts). */
+const cli = (env: Record<string, string>, ...argv: string[]) => cliIn(env, argv);
 
 describeEachDatabase('field keys', (kind) => {
   let database: TestDatabase;

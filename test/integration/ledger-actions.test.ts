@@ -2,9 +2,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { sql } from 'kysely';
-import { runCli } from '../../src/adapters/cli/program.js';
-import { createAppContext } from '../../src/main/app-context.js';
-import { parseConfig } from '../../src/config/config.js';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { applyDeposit, receiveDeposit } from '../../src/app/customer-deposits.js';
 import { AppError } from '../../src/app/errors.js';
@@ -20,7 +17,7 @@ import type { LocalDate, Period } from '../../src/domain/local-date.js';
 import { fen } from '../../src/domain/money.js';
 import { releaseBills } from '../../src/jobs/billing/release-bills.js';
 import { runBilling } from '../../src/jobs/billing/run-billing.js';
-import { loggedInEnv } from '../support/cli-login.js';
+import { cliIn, loggedInEnv } from '../support/cli-login.js';
 import type { TestDatabase } from '../support/databases.js';
 import { createTestDatabase, describeEachDatabase } from '../support/databases.js';
 import { TEST_KEY_HEX, createSmallDemo } from '../support/demo.js';
@@ -550,18 +547,5 @@ describeEachDatabase(
   },
 );
 
-async function cli(env: Record<string, string>, ...argv: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli(argv, {
-    out: (text) => {
-      stdout += text;
-    },
-    err: (text) => {
-      stderr += text;
-    },
-    config: () => parseConfig(env),
-    openContext: createAppContext,
-  });
-  return { code, stdout, stderr };
-}
+/** The real CLI in-process (test/support/cli-login.ts). */
+const cli = (env: Record<string, string>, ...argv: string[]) => cliIn(env, argv);

@@ -2,30 +2,13 @@ import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { runCli } from '../../src/adapters/cli/program.js';
-import { parseConfig } from '../../src/config/config.js';
-import { createAppContext } from '../../src/main/app-context.js';
+import { cliIn } from '../support/cli-login.js';
 import type { TestDatabase } from '../support/databases.js';
 import { createTestDatabase, describeEachDatabase } from '../support/databases.js';
 import { TEST_KEY_HEX } from '../support/demo.js';
 
-/** Runs the real CLI in-process with the given environment and standard input. */
-async function cli(env: Record<string, string>, stdin: string, ...argv: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli(argv, {
-    out: (text) => {
-      stdout += text;
-    },
-    err: (text) => {
-      stderr += text;
-    },
-    config: () => parseConfig(env),
-    readStdin: async () => stdin,
-    openContext: createAppContext,
-  });
-  return { code, stdout, stderr };
-}
+/** The real CLI in-process, with standard input (test/support/cli-login.ts). */
+const cli = (env: Record<string, string>, stdin: string, ...argv: string[]) => cliIn(env, argv, stdin);
 
 describeEachDatabase('Staff CLI', (kind) => {
   let dir: string;

@@ -1,5 +1,5 @@
 /**
- * An independent model of the receivables rules (DOMAIN.md §1, §5.1), written from the rules and
+ * An independent model of the receivables rules (docs/DOMAIN.md §1, §5.1), written from the rules and
  * not from the application's code: bills, payments with their allocations, late fees accrued day
  * by day, prepaid money applied at release or refunded oldest payment first, waivers, write-offs
  * and reversals. The ledger simulation asks it what every balance should be and compares.

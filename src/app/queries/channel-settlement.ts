@@ -22,7 +22,7 @@ export interface SettlementDay {
 }
 
 /**
- * The settlement report (DOMAIN.md §5.1): per channel and business day, what the channel owes
+ * The settlement report (docs/DOMAIN.md §5.1): per channel and business day, what the channel owes
  * from its payments and fees, next to the channel clearing balance in the journal.
  */
 export async function channelSettlement(

@@ -3,7 +3,7 @@ import { Decimal } from '../decimal.js';
 import type { Consumption } from './consumption.js';
 
 /**
- * Read validation before billing (DOMAIN.md §6): each rule has a code, thresholds as data, and a
+ * Read validation before billing (docs/DOMAIN.md §6): each rule has a code, thresholds as data, and a
  * severity. "hold" keeps the customer out of the run until a billing checker resolves it;
  * "warn" is billed and listed for review.
  */

@@ -38,7 +38,7 @@ export interface DayReconciliation {
 
 /**
  * Matches a channel's lines for one business day one-to-one with the utility's records
- * (DOMAIN.md §5.1). `utility` holds the day's records plus any record of a txnId the channel
+ * (docs/DOMAIN.md §5.1). `utility` holds the day's records plus any record of a txnId the channel
  * listed, whatever its day. A txnId the utility booked on another day is missing on this day. A
  * different customer or amount is an amount mismatch. A payment the utility reversed and the
  * channel does not list nets to zero on both sides and is not a discrepancy.

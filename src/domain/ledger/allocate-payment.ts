@@ -18,7 +18,7 @@ export interface Allocation {
 /**
  * The order in which open items are settled, as policy data (utilities configure it in SAP and
  * Oracle CC&B): `late_fees_first` settles every late fee, oldest first, then principal oldest
- * first (DOMAIN.md §5.1); `bill_by_bill` settles each bill's late fee then its principal, oldest
+ * first (docs/DOMAIN.md §5.1); `bill_by_bill` settles each bill's late fee then its principal, oldest
  * bill first.
  */
 export type AllocationOrder = 'late_fees_first' | 'bill_by_bill';

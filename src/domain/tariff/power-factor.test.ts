@@ -6,7 +6,7 @@ const percent = (pf: string, std: '0.90' | '0.85' | '0.80') =>
   formatPercentHundredths(pfAdjustmentHundredths(new Decimal(pf), std));
 
 describe('power-factor adjustment table', () => {
-  // Rows of DOMAIN.md §3.5; the confirmed points are 0.91 → −0.15, 0.80 → +5, 0.71 → +9.5 (std 0.90).
+  // Rows of docs/DOMAIN.md §3.5; the confirmed points are 0.91 → −0.15, 0.80 → +5, 0.71 → +9.5 (std 0.90).
   it.each([
     ['0.99', '0.90', '-0.75'],
     ['0.95', '0.90', '-0.75'],

@@ -13,7 +13,7 @@ export function powerFactor(kwh: Decimal, kvarh: Decimal): Decimal {
   return kwh.div(apparent).toDecimalPlaces(2, Decimal.ROUND_HALF_UP);
 }
 
-// Reductions (hundredths of a percent) at and above the standard, per DOMAIN.md §3.5.
+// Reductions (hundredths of a percent) at and above the standard, per docs/DOMAIN.md §3.5.
 const REDUCTION_HUNDREDTHS: Readonly<Record<PfStandard, (pf: number) => number>> = {
   '0.90': (pf) => (pf >= 95 ? 75 : (pf - 90) * 15),
   '0.85': (pf) => (pf >= 94 ? 110 : pf >= 90 ? 50 + (pf - 90) * 15 : (pf - 85) * 10),

@@ -1,6 +1,6 @@
 /**
  * The demo county's tariff table. Shapes follow the calculation contract (docs/calculations.md, calc bill); the prices
- * are illustrative values in the range of published provincial tables (DOMAIN.md §3), not an
+ * are illustrative values in the range of published provincial tables (docs/DOMAIN.md §3), not an
  * official price list, and each version says so in its source.
  */
 export interface DemoTariff {
@@ -15,11 +15,12 @@ export interface DemoTariff {
   }[];
 }
 
-const SOURCE = 'GridCollect demo county: illustrative prices modelled on DOMAIN.md §3, not an official table';
+const SOURCE =
+  'GridCollect demo county: illustrative prices modelled on docs/DOMAIN.md §3, not an official table';
 export const DEMO_JURISDICTION = '示范省 (demo province)';
 export { SOURCE as DEMO_TARIFF_SOURCE };
 
-// Seasonal time-of-use floating (DOMAIN.md §3.4, a provincial table): summer (Jul–Sep) and winter
+// Seasonal time-of-use floating (docs/DOMAIN.md §3.4, a provincial table): summer (Jul–Sep) and winter
 // (Jan, Dec) peak +80%, valley −60%; other months peak +60%, valley −50%; sharp = peak +25%.
 const ciSeasons = [
   { months: [1, 7, 8, 9, 12], ratios: { peak: '1.8', valley: '0.4' } },

@@ -41,7 +41,7 @@ interface PartSummary {
 }
 
 /**
- * The month-end late-fee computation (DOMAIN.md §1, for reporting): for every customer with an
+ * The month-end late-fee computation (docs/DOMAIN.md §1, for reporting): for every customer with an
  * overdue bill, the late fee accrued and not yet paid or waived at the last day of the period,
  * by the same rule the posting path charges (holds, waivers, write-offs and partial payments
  * included). Written to late_fee_snapshot, never posted — late fees are posted when paid, so
